@@ -1,0 +1,4 @@
+"""Data on grids."""
+from .field import Density, Field
+
+__all__ = ["Density", "Field"]

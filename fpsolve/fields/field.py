@@ -1,0 +1,194 @@
+"""Data on a grid: :class:`Field` (any cell-centred scalar) and :class:`Density` (a probability
+density, normalised so that ``values.sum() * grid.cell_volume == 1``)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ..errors import InputError
+from ..geometry.grid import Grid
+
+
+class Field:
+    """A scalar field on the cells of a grid.
+
+    Attributes
+    ----------
+    grid : Grid
+    values : ndarray of shape ``grid.shape``
+    info : dict of solver diagnostics (residuals, method, ...), empty when not from a solver.
+    """
+
+    def __init__(self, grid: Grid, values, info=None):
+        self.grid = grid
+        self.values = grid.check_array(values, type(self).__name__)
+        self.info = dict(info or {})
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def at(self, x):
+        """Multilinear interpolation at points ``x`` (shape (ndim,) or (m, ndim); a scalar in 1D).
+
+        Between the outermost cell centre and a wall the value of the nearest cell is used
+        (piecewise-constant extension); a periodic axis wraps. Points outside the box raise.
+        """
+        g = self.grid
+        pts = np.asarray(x, dtype=float)
+        scalar = pts.ndim == 0 or (pts.ndim == 1 and g.ndim > 1 and pts.size == g.ndim)
+        pts = pts.reshape(-1, g.ndim)
+        if not np.all(np.isfinite(pts)):
+            raise InputError(f"{type(self).__name__}.at: points must be finite.")
+        out = np.zeros(len(pts))
+        lo = g.bounds[:, 0]
+        hi = g.bounds[:, 1]
+        for a in range(g.ndim):
+            if not g.periodic[a]:
+                bad = (pts[:, a] < lo[a] - 1e-12 * g.h[a]) | (pts[:, a] > hi[a] + 1e-12 * g.h[a])
+                if np.any(bad):
+                    raise InputError(
+                        f"{type(self).__name__}.at: point {pts[bad][0].tolist()} lies outside the "
+                        f"grid on axis {a} ({lo[a]:g}, {hi[a]:g}).")
+        # fractional cell-centre coordinate s: cell k has centre at s = k
+        s = (pts - lo) / g.h - 0.5
+        i0 = np.floor(s).astype(int)
+        w = s - i0
+        shape = np.asarray(g.shape)
+        for corner in range(2 ** g.ndim):
+            bits = [(corner >> a) & 1 for a in range(g.ndim)]
+            weight = np.ones(len(pts))
+            idx = []
+            for a, bit in enumerate(bits):
+                k = i0[:, a] + bit
+                weight = weight * (w[:, a] if bit else 1.0 - w[:, a])
+                k = np.mod(k, shape[a]) if g.periodic[a] else np.clip(k, 0, shape[a] - 1)
+                idx.append(k)
+            out += weight * self.values[tuple(idx)]
+        return float(out[0]) if scalar else out
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, path):
+        """Write values and grid to a ``.npz`` file (read back with :meth:`load`)."""
+        g = self.grid
+        meta = {"kind": type(self).__name__, "info": _jsonable(self.info)}
+        np.savez_compressed(path, values=self.values, bounds=g.bounds, shape=np.asarray(g.shape),
+                            periodic=np.asarray(g.periodic), meta=json.dumps(meta))
+
+    @classmethod
+    def load(cls, path):
+        with np.load(path, allow_pickle=False) as f:
+            grid = Grid(f["bounds"], tuple(int(n) for n in f["shape"]),
+                        tuple(bool(b) for b in f["periodic"]))
+            meta = json.loads(str(f["meta"]))
+            values = f["values"]
+        obj = cls.__new__(cls)
+        Field.__init__(obj, grid, values, meta.get("info"))
+        return obj
+
+    # -- plotting ---------------------------------------------------------------------------------
+    def plot(self, ax=None, log=False, **kwargs):
+        """A line in 1D, an image in 2D, the middle slice along the last axis in 3D."""
+        import matplotlib.pyplot as plt
+
+        g = self.grid
+        if ax is None:
+            _, ax = plt.subplots()
+        vals = self.values
+        if log:
+            with np.errstate(divide="ignore"):
+                vals = np.log10(vals)
+        if g.ndim == 1:
+            ax.plot(g.axes[0], vals, **kwargs)
+            ax.set_xlabel("x")
+            ax.set_ylabel("log10 " + self._label if log else self._label)
+        else:
+            if g.ndim == 3:
+                vals = vals[:, :, g.shape[2] // 2]
+            im = ax.imshow(vals.T, origin="lower", aspect="auto",
+                           extent=[*g.bounds[0], *g.bounds[1]], **kwargs)
+            ax.figure.colorbar(im, ax=ax, label=("log10 " if log else "") + self._label)
+            ax.set_xlabel("x1")
+            ax.set_ylabel("x2")
+        return ax
+
+    _label = "value"
+
+    def __repr__(self):
+        return f"{type(self).__name__}(grid={self.grid!r})"
+
+
+class Density(Field):
+    """A probability density on a grid: non-negative values integrating to one.
+
+    Construction normalises the values; zero, negative or non-finite mass, negative or non-finite
+    values raise :class:`~fpsolve.errors.InputError` (nothing is clipped).
+    """
+
+    _label = "density"
+
+    def __init__(self, grid: Grid, values, info=None, normalize=True):
+        super().__init__(grid, values, info)
+        v = self.values
+        if not np.all(np.isfinite(v)):
+            bad = np.argwhere(~np.isfinite(v))[0]
+            raise InputError(f"Density: non-finite value at cell {tuple(bad)}; a density must "
+                             f"be finite everywhere.")
+        if np.any(v < 0):
+            bad = np.argwhere(v < 0)[0]
+            raise InputError(f"Density: negative value {v[tuple(bad)]:.3g} at cell {tuple(bad)}; "
+                             f"a density must be non-negative.")
+        mass = v.sum() * grid.cell_volume
+        if not mass > 0 or not np.isfinite(mass):
+            raise InputError(f"Density: total mass is {mass}; it must be positive and finite.")
+        if normalize:
+            self.values = v / mass
+
+    @classmethod
+    def from_log(cls, grid, log_values, info=None):
+        """Normalised density from log-values, stable when exp(log_values) would overflow."""
+        lv = grid.check_array(log_values, "Density.from_log")
+        m = np.max(lv)
+        w = np.exp(lv - m)
+        return cls(grid, w / (w.sum() * grid.cell_volume), info)
+
+    # -- observables ----------------------------------------------------------------------------
+    @property
+    def mass(self) -> float:
+        return float(self.values.sum() * self.grid.cell_volume)
+
+    def integrate(self, mask) -> float:
+        """Probability of a set of cells: a boolean array, or a callable of the coordinates."""
+        m = mask(*self.grid.coords) if callable(mask) else mask
+        m = np.broadcast_to(np.asarray(m, dtype=bool), self.grid.shape)
+        return float(self.values[m].sum() * self.grid.cell_volume)
+
+    def expect(self, f) -> float:
+        """E[f(X)] for a callable of the coordinates or an array on the grid."""
+        vals = f(*self.grid.coords) if callable(f) else self.grid.check_array(f, "expect")
+        return float((self.values * vals).sum() * self.grid.cell_volume)
+
+    def mean(self) -> np.ndarray:
+        """Mean vector, shape (ndim,) (on a periodic axis: the plain cell-centre average)."""
+        return np.array([self.expect(c) for c in self.grid.coords])
+
+    def cov(self) -> np.ndarray:
+        """Covariance matrix, shape (ndim, ndim)."""
+        m = self.mean()
+        c = [x - mu for x, mu in zip(self.grid.coords, m)]
+        return np.array([[self.expect(ci * cj) for cj in c] for ci in c])
+
+    def var(self) -> float:
+        """Variance of a 1D density."""
+        return float(self.cov()[0, 0])
+
+
+def _jsonable(obj):
+    """Convert numpy scalars/arrays inside dicts and lists to plain JSON types."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj

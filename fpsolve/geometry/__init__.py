@@ -1,0 +1,4 @@
+"""Geometry: grids."""
+from .grid import Grid
+
+__all__ = ["Grid"]

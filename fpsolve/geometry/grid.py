@@ -1,0 +1,126 @@
+"""Uniform cell-centred Cartesian grids in 1, 2 or 3 dimensions.
+
+A grid owns geometry only: cell centres, face positions, spacings and which axes wrap around.
+Boundary conditions other than periodicity (reflecting walls, absorbing targets) belong to the
+model, because they are statements about the flux, not about the geometry.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+
+MIN_CELLS = 3
+
+
+class Grid:
+    """Uniform cell-centred grid on a box.
+
+    Parameters
+    ----------
+    bounds : sequence of (low, high)
+        One pair per axis (1 to 3 axes). A single pair ``(low, high)`` means a 1D grid.
+    shape : int or tuple of int
+        Number of cells per axis; an int is used for every axis. At least 3 per axis.
+    periodic : bool or tuple of bool
+        Whether each axis wraps around (the cells at ``low`` and ``high`` are neighbours).
+
+    Attributes
+    ----------
+    ndim, shape, bounds, periodic, h (spacing per axis), cell_volume, size (number of cells),
+    axes (1D arrays of cell centres), coords (tuple of 'ij' meshgrids of cell centres).
+    """
+
+    def __init__(self, bounds, shape, periodic=False):
+        bounds = np.asarray(bounds, dtype=float)
+        if bounds.ndim == 1:
+            bounds = bounds[None, :]
+        if bounds.ndim != 2 or bounds.shape[1] != 2 or not 1 <= bounds.shape[0] <= 3:
+            raise InputError(
+                f"Grid: bounds must be a list of (low, high) pairs, one per axis, for 1 to 3 "
+                f"axes; got an array of shape {bounds.shape}. Example: [(-2, 2), (-1, 1)].")
+        if not np.all(np.isfinite(bounds)):
+            raise InputError(f"Grid: bounds must be finite numbers; got {bounds.tolist()}.")
+        ndim = bounds.shape[0]
+        for ax, (lo, hi) in enumerate(bounds):
+            if not hi > lo:
+                raise InputError(
+                    f"Grid: axis {ax} has low={lo} >= high={hi}; give (low, high) with low < high.")
+        shape = (int(shape),) * ndim if np.isscalar(shape) else tuple(int(n) for n in shape)
+        if len(shape) != ndim:
+            raise InputError(
+                f"Grid: shape {shape} has {len(shape)} entries but bounds describe {ndim} axes.")
+        for ax, n in enumerate(shape):
+            if n < MIN_CELLS:
+                raise InputError(
+                    f"Grid: axis {ax} has {n} cells; a finite-volume grid needs at least "
+                    f"{MIN_CELLS} cells per axis. Increase shape[{ax}].")
+        periodic = (bool(periodic),) * ndim if np.isscalar(periodic) else tuple(map(bool, periodic))
+        if len(periodic) != ndim:
+            raise InputError(
+                f"Grid: periodic {periodic} has {len(periodic)} entries but the grid has {ndim} axes.")
+
+        self.bounds = bounds
+        self.shape = shape
+        self.periodic = periodic
+        self.ndim = ndim
+        self.h = (bounds[:, 1] - bounds[:, 0]) / np.asarray(shape, dtype=float)
+        self.cell_volume = float(np.prod(self.h))
+        self.size = int(np.prod(shape))
+        self.axes = tuple(lo + (np.arange(n) + 0.5) * h
+                          for (lo, _), n, h in zip(bounds, shape, self.h))
+        self.coords = tuple(np.meshgrid(*self.axes, indexing="ij"))
+
+    # -- geometry helpers ---------------------------------------------------------------------
+    @property
+    def points(self) -> np.ndarray:
+        """Cell centres as an array of shape (size, ndim), in C order of the grid."""
+        return np.stack([c.ravel() for c in self.coords], axis=-1)
+
+    @property
+    def volume(self) -> float:
+        """Volume (length, area) of the whole box."""
+        return float(np.prod(self.bounds[:, 1] - self.bounds[:, 0]))
+
+    def face_coords(self, axis: int):
+        """Meshgrids of the centres of the faces normal to ``axis``.
+
+        For a non-periodic axis these are the ``n - 1`` interior faces; for a periodic axis the
+        ``n`` faces between cell k and cell k+1 (mod n), the last one at ``high``.
+        """
+        axes = list(self.axes)
+        x = self.axes[axis] + 0.5 * self.h[axis]
+        axes[axis] = x if self.periodic[axis] else x[:-1]
+        return tuple(np.meshgrid(*axes, indexing="ij"))
+
+    def cell_index(self, x) -> np.ndarray:
+        """Integer index per axis of the cell containing each point; ``x`` has shape (..., ndim)."""
+        x = np.asarray(x, dtype=float).reshape(-1, self.ndim)
+        idx = np.floor((x - self.bounds[:, 0]) / self.h).astype(int)
+        return np.clip(idx, 0, np.asarray(self.shape) - 1)
+
+    def contains(self, x) -> np.ndarray:
+        """Whether each point of ``x`` (shape (..., ndim)) lies in the closed box."""
+        x = np.asarray(x, dtype=float).reshape(-1, self.ndim)
+        return np.all((x >= self.bounds[:, 0]) & (x <= self.bounds[:, 1]), axis=1)
+
+    def check_array(self, values, what: str) -> np.ndarray:
+        """Return ``values`` as a float array of the grid's shape, or raise naming ``what``."""
+        arr = np.asarray(values, dtype=float)
+        if arr.shape != self.shape:
+            if arr.size == self.size and arr.ndim == 1:
+                return arr.reshape(self.shape)
+            raise InputError(
+                f"{what}: array of shape {arr.shape} does not match the grid shape {self.shape}.")
+        return arr
+
+    def __eq__(self, other):
+        return (isinstance(other, Grid) and self.shape == other.shape
+                and self.periodic == other.periodic and np.array_equal(self.bounds, other.bounds))
+
+    def __hash__(self):
+        return hash((self.shape, self.periodic, self.bounds.tobytes()))
+
+    def __repr__(self):
+        b = ", ".join(f"({lo:g}, {hi:g})" for lo, hi in self.bounds)
+        return f"Grid(bounds=[{b}], shape={self.shape}, periodic={self.periodic})"
