@@ -8,5 +8,6 @@ __version__ = "0.1.0"
 from .errors import InputError, SolverError
 from .fields import Density, Field
 from .geometry import Grid
+from .models import Evolution, FokkerPlanck
 
-__all__ = ["Grid", "Field", "Density", "InputError", "SolverError", "__version__"]
+__all__ = ["Grid", "FokkerPlanck", "Evolution", "Field", "Density", "InputError", "SolverError", "__version__"]

@@ -40,6 +40,10 @@ NEG_INF = -np.inf
 @njit(cache=True, inline="always")
 def log_bernoulli(z):
     """log B(z) = log(z / (e^z − 1)), accurate for every real z (B(0) = 1)."""
+    if abs(z) < 1e-2:  # series; the closed form below cancels to absolute accuracy only here
+        z2 = z * z
+        # log B(z) = −z/2 − log(sinh(z/2)/(z/2))
+        return -0.5 * z - z2 / 24.0 + z2 * z2 / 2880.0 - z2 * z2 * z2 / 181440.0
     if z > 0.0:
         return math.log(z) - z - math.log(-math.expm1(-z))
     if z < 0.0:
@@ -52,11 +56,8 @@ def log_mean(a, b):
     """Logarithmic mean (a − b)/(log a − log b) of two positive numbers (a if a == b)."""
     if a == b:
         return a
-    r = b / a
-    if abs(r - 1.0) < 1e-4:  # series: avoids 0/0 cancellation
-        d = r - 1.0
-        return a * (1.0 + d / 2.0 - d * d / 12.0 + d * d * d / 24.0)
-    return (b - a) / math.log(r)
+    # log1p keeps full relative accuracy when b ≈ a (b − a is exact there, by Sterbenz)
+    return (b - a) / math.log1p((b - a) / a)
 
 
 @njit(cache=True)

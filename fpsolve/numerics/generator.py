@@ -127,6 +127,7 @@ def comb_log_density(log_fwd, log_bwd, shape):
     for a in range(ndim - 2, -1, -1):
         strides[a] = strides[a + 1] * shape[a + 1]
     psi = np.zeros(N)
+    comp = np.zeros(N)  # Kahan compensation: round-off must not accumulate along long paths
     # Cells in C order: a cell whose last non-zero index is along axis a is reached from its
     # lower neighbour along a, which comes earlier in C order and is already set.
     for c in range(1, N):
@@ -135,7 +136,10 @@ def comb_log_density(log_fwd, log_bwd, shape):
             if (c // strides[a]) % shape[a] != 0:
                 a_last = a
         lo = c - strides[a_last]
-        psi[c] = psi[lo] + log_fwd[a_last, lo] - log_bwd[a_last, lo]
+        y = (log_fwd[a_last, lo] - log_bwd[a_last, lo]) - comp[lo]
+        t = psi[lo] + y
+        comp[c] = (t - psi[lo]) - y
+        psi[c] = t
     return psi
 
 

@@ -1,0 +1,209 @@
+"""The Fokker–Planck model: drift, diffusion, boundaries and convention, and the questions a user
+asks of it (stationary state, spectrum, evolution, currents).
+
+Data flows one way: the user's coefficients are evaluated once on the grid and checked
+(:mod:`.coefficients`), turned into face rates (:mod:`fpsolve.numerics.discretisation`), and every
+question is answered from those rates by :mod:`fpsolve.numerics`. No solver calls back into user
+code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..fields.field import Density, Field
+from ..geometry.grid import Grid
+from ..numerics import spectrum, stationary, timestepping
+from ..numerics.discretisation import scharfetter_gummel
+from . import coefficients
+from .conventions import alpha_of
+
+BOUNDARIES = ("reflecting", "periodic")
+
+
+class FokkerPlanck:
+    r"""Fokker–Planck equation ∂t p = −∇·J on a grid, for the SDE dX = b dt + sqrt(2 D) dW.
+
+    Parameters
+    ----------
+    grid : Grid
+    potential : callable, array or None
+        U(x₁, …, x_d); the drift is b = −∇U, taken from U on the cells consistently with the
+        flux, so that the discrete Gibbs state is exactly stationary.
+    drift : callable or None
+        b(x₁, …, x_d) returning one array per axis; need not be a gradient. Give at most one of
+        ``potential`` and ``drift`` (neither: pure diffusion).
+    diffusion : float, array or callable
+        Positive scalar D (units length²/time), constant or state-dependent D(x₁, …, x_d).
+    boundary : "reflecting" or "periodic", or one per axis
+        Reflecting walls have zero flux. A periodic axis must be periodic in the grid too.
+    convention : "ito" (default, SGD), "stratonovich" or "isothermal"; see
+        :mod:`fpsolve.models.conventions`.
+
+    Discretisation: cell-centred finite volumes with Scharfetter–Gummel fluxes
+    (:mod:`fpsolve.numerics.flux`). Guarantees: the generator is an M-matrix with zero column
+    sums (mass conserved to round-off; backward Euler keeps densities non-negative); whenever a
+    discrete potential exists (every 1D problem, any potential with constant D, D affine in U)
+    the exact discrete zero-flux state p ∝ D^(α−1) exp(−Σ ΔU/D_f) is stationary to round-off;
+    second order in h for smooth coefficients. Not guaranteed: second order where D or b has
+    kinks; the closed-form stationary state when the drift over D is not a discrete gradient
+    (then it is computed by a linear solve).
+    """
+
+    def __init__(self, grid: Grid, potential=None, drift=None, diffusion=1.0,
+                 boundary="reflecting", convention="ito"):
+        if not isinstance(grid, Grid):
+            raise InputError(f"FokkerPlanck: grid must be an fpsolve.Grid; got {type(grid).__name__}.")
+        if potential is not None and drift is not None:
+            raise InputError("FokkerPlanck: give either potential= (drift −∇U) or drift=, not both.")
+        self.grid = grid
+        self.convention = convention
+        self.alpha = alpha_of(convention)
+        self.boundary = self._check_boundary(boundary)
+        self.diffusion = diffusion
+        self.potential = potential
+        self.drift = drift
+        # Evaluate and check everything now, before any solve.
+        self.D = coefficients.scalar_diffusion(diffusion, grid)
+        self.U = coefficients.potential_on_cells(potential, grid) if potential is not None else None
+        self.b_faces = coefficients.drift_on_faces(drift, grid) if drift is not None else None
+        self._rates = None
+
+    def _check_boundary(self, boundary):
+        g = self.grid
+        b = (boundary,) * g.ndim if isinstance(boundary, str) else tuple(boundary)
+        if len(b) != g.ndim:
+            raise InputError(f"FokkerPlanck: boundary has {len(b)} entries for a {g.ndim}D grid.")
+        for a, (kind, per) in enumerate(zip(b, g.periodic)):
+            if kind not in BOUNDARIES:
+                raise InputError(f"FokkerPlanck: boundary {kind!r} on axis {a} is unknown; choose "
+                                 f"one of {BOUNDARIES} (absorbing targets are passed to the "
+                                 f"first-passage questions).")
+            if per and kind == "reflecting" and boundary != "reflecting":
+                raise InputError(f"FokkerPlanck: axis {a} is periodic in the grid but the "
+                                 f"boundary says 'reflecting'.")
+            if kind == "periodic" and not per:
+                raise InputError(f"FokkerPlanck: boundary 'periodic' on axis {a} needs a periodic "
+                                 f"grid axis: Grid(..., periodic=True).")
+        # "reflecting" (the default) applies to the non-periodic axes only
+        return tuple("periodic" if per else kind for kind, per in zip(b, g.periodic))
+
+    # -- discretisation ---------------------------------------------------------------------------
+    @property
+    def rates(self):
+        """Face jump rates (:class:`~fpsolve.numerics.discretisation.FaceRates`), built once."""
+        if self._rates is None:
+            self._rates = scharfetter_gummel(self.grid, self.D, self.alpha, potential=self.U,
+                                             drift_faces=self.b_faces)
+        return self._rates
+
+    def generator(self):
+        """The sparse generator L (scipy CSR, N×N, C-order cells): dp/dt = L p.
+
+        Off-diagonals are non-negative jump rates (1/time), columns sum to zero."""
+        return self.rates.generator()
+
+    # -- questions --------------------------------------------------------------------------------
+    def stationary(self, method="auto", solver="auto") -> Density:
+        """The stationary density (zero-flux state with reflecting walls).
+
+        method : "auto" (closed form when detailed balance holds, else a solve), "detailed-balance",
+            or "solve"; see :mod:`fpsolve.numerics.stationary`.
+        solver : linear solver for method "solve": "auto", "direct", "amg", "gmres".
+
+        The result's ``info`` holds the method, the relative residual ‖Lp‖/(max rate ‖p‖) and the
+        detailed-balance defect. Computed in log space: a Boltzmann weight that underflows in
+        double precision is fine.
+        """
+        log_p, info = stationary.stationary_log_density(self.rates, method, solver)
+        return Density.from_log(self.grid, log_p.reshape(self.grid.shape), info)
+
+    def eigenvalues(self, k=6) -> np.ndarray:
+        """The k smallest eigenvalues of −L, ascending (λ₀ = 0 for reflecting/periodic walls).
+
+        Units 1/time. Real when detailed balance holds (symmetrised problem); otherwise possibly
+        complex, sorted by real part.
+        """
+        vals, _ = spectrum.smallest_eigenvalues(self.rates, k)
+        return vals
+
+    def spectral_gap(self) -> float:
+        """λ₁, the slowest relaxation rate (1/time); χ² decays like e^(−2λ₁ t)."""
+        return float(np.real(self.eigenvalues(2)[1]))
+
+    def evolve(self, p0, times, method="implicit", scheme="tr-bdf2", dt=None) -> "Evolution":
+        """Evolve an initial density to the output ``times`` (t ≥ 0; start at t = 0).
+
+        p0 : Density, array on the grid, or callable of the coordinates (normalised here).
+        method : "implicit" (``scheme`` "tr-bdf2" or "backward-euler", factorisation reused),
+            "explicit" (Numba forward Euler, Δt ≤ 1/max|L_kk| enforced), or "expm" (exact).
+        dt : step size; default T/200 (implicit) or 0.9 × the explicit limit. Each output
+            interval is split into equal steps so that every output time is hit exactly.
+        """
+        p = self.density(p0)
+        t = timestepping.check_times(times)
+        states, stats = timestepping.evolve(self.generator(), p.values.ravel(), t, method,
+                                            scheme, dt)
+        return Evolution.from_states(self.grid, t, states, method=method,
+                                     scheme=scheme if method == "implicit" else None, **stats)
+
+    def density(self, p) -> Density:
+        """Coerce a Density, an array or a callable of the coordinates into a Density."""
+        if isinstance(p, Density):
+            if p.grid != self.grid:
+                raise InputError("the density lives on a different grid than the model.")
+            return p
+        if callable(p):
+            p = coefficients.evaluate(p, self.grid.coords, self.grid.shape, "initial density")
+        return Density(self.grid, p)
+
+    def face_flux(self, p):
+        """Probability flux through the faces along each axis (list of grid-shaped arrays).
+
+        Entry k along axis a is J·e_a on the face between cells k and k+1 (zero on walls)."""
+        values = p.values if isinstance(p, Field) else self.grid.check_array(p, "face_flux")
+        return self.rates.face_flux(values)
+
+    def __repr__(self):
+        what = "potential" if self.U is not None else ("drift" if self.b_faces is not None else
+                                                       "no drift")
+        return (f"FokkerPlanck({self.grid!r}, {what}, convention={self.convention!r}, "
+                f"boundary={self.boundary})")
+
+
+@dataclass
+class Evolution:
+    """Result of :meth:`FokkerPlanck.evolve`.
+
+    times : output times (units of t; for SGD t = k·η). densities : list of Density (values as
+    computed, not renormalised). mass : total probability at each time (1 up to round-off).
+    min_value : smallest density value over all outputs (negative only for TR-BDF2 with large
+    steps). steps, factorisations, dt : work done.
+    """
+
+    times: np.ndarray
+    densities: list
+    mass: np.ndarray
+    min_value: float
+    method: str
+    scheme: str | None = None
+    steps: int = 0
+    factorisations: int = 0
+    dt: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_states(cls, grid, times, states, **kw):
+        dens = []
+        for s in states:
+            d = Density.__new__(Density)
+            Field.__init__(d, grid, s.reshape(grid.shape))  # keep values exactly as computed
+            dens.append(d)
+        mass = np.array([s.sum() * grid.cell_volume for s in states])
+        return cls(times=np.asarray(times), densities=dens, mass=mass,
+                   min_value=float(min(s.min() for s in states)), **kw)
+
+    def __len__(self):
+        return len(self.times)

@@ -1,0 +1,57 @@
+"""Input checks shared by the theory modules: each raises InputError saying what, where, what to do."""
+import numpy as np
+
+from ..errors import InputError
+
+#: α of the flux J = b p − D^α ∇(D^(1−α) p) (THEORY §1); the Itô SDE with drift b + α D′.
+ALPHA = {"ito": 0.0, "stratonovich": 0.5, "isothermal": 1.0}
+
+
+def alpha_of(convention, where):
+    """α for a convention name ("ito" | "stratonovich" | "isothermal")."""
+    try:
+        return ALPHA[convention]
+    except (KeyError, TypeError):
+        raise InputError(f"{where}: convention {convention!r} is unknown; choose one of "
+                         f"{tuple(ALPHA)} (Itô is SGD's).") from None
+
+
+def positive(value, name, where):
+    """A finite scalar > 0, as float."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: {name} must be a positive number, got {value!r}.") from None
+    if not np.isfinite(v) or v <= 0:
+        raise InputError(f"{where}: {name} must be finite and > 0, got {v!r}.")
+    return v
+
+
+def finite(value, name, where):
+    """A finite scalar, as float."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: {name} must be a real number, got {value!r}.") from None
+    if not np.isfinite(v):
+        raise InputError(f"{where}: {name} must be finite, got {v!r}.")
+    return v
+
+
+def square_matrix(a, name, where, *, symmetric=False, positive_definite=False):
+    """A finite 2-D square float array (a scalar is read as a 1×1 matrix)."""
+    m = np.atleast_2d(np.asarray(a, dtype=float))
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise InputError(f"{where}: {name} must be a square matrix, got shape {np.shape(a)}.")
+    if not np.all(np.isfinite(m)):
+        raise InputError(f"{where}: {name} has non-finite entries.")
+    if symmetric or positive_definite:
+        scale = max(1.0, float(np.abs(m).max()))
+        if not np.allclose(m, m.T, rtol=0, atol=1e-12 * scale):
+            raise InputError(f"{where}: {name} must be symmetric; pass (A + A.T)/2 if the asymmetry "
+                             "is round-off.")
+        m = 0.5 * (m + m.T)
+    if positive_definite and np.linalg.eigvalsh(m)[0] <= 0:
+        raise InputError(f"{where}: {name} must be positive definite; its smallest eigenvalue is "
+                         f"{np.linalg.eigvalsh(m)[0]:.3g}.")
+    return m

@@ -1,0 +1,68 @@
+"""Time stepping: mass, positivity, closed-form OU transients, and temporal orders."""
+import numpy as np
+import pytest
+
+import fpsolve as fp
+
+K, D = 1.0, 0.5
+
+
+def ou_model(n=400, half=5.0):
+    g = fp.Grid([(-half, half)], n)
+    return fp.FokkerPlanck(g, potential=lambda x: 0.5 * K * x ** 2, diffusion=D)
+
+
+def gaussian(m0, v0):
+    return lambda x: np.exp(-(x - m0) ** 2 / (2 * v0))
+
+
+def test_mass_conserved_over_1000_implicit_steps_and_positive():
+    g = fp.Grid([(-2, 2), (-2, 2)], 40)
+    m = fp.FokkerPlanck(g, potential=lambda x, y: (x ** 2 - 1) ** 2 / 4 + y ** 2,
+                        diffusion=lambda x, y: 0.1 + 0.05 * x ** 2)
+    p0 = lambda x, y: np.exp(-((x - 1.5) ** 2 + y ** 2) / 0.01)
+    for scheme in ("backward-euler", "tr-bdf2"):
+        res = m.evolve(p0, [10.0], scheme=scheme, dt=0.01)
+        assert res.steps == 1000 and res.factorisations == 1
+        assert abs(res.mass[-1] - 1.0) < 1e-12
+    res = m.evolve(p0, np.linspace(1, 10, 10), scheme="backward-euler", dt=0.01)
+    assert res.min_value >= 0.0
+    assert np.max(np.abs(res.mass - 1.0)) < 1e-12
+
+
+@pytest.mark.parametrize("method", ["implicit", "expm", "explicit"])
+def test_ou_transient_mean_and_variance(method):
+    m0, v0 = 2.0, 0.05
+    times = [0.25, 0.5, 1.0]
+    # Δt small enough that the O(Δt) / O(Δt²) time error stays below the O(h²) space error
+    dt = {"implicit": 1e-3, "explicit": 1e-4, "expm": None}[method]
+    res = ou_model().evolve(gaussian(m0, v0), times, method=method, dt=dt)
+    for t, p in zip(times, res.densities):
+        mean = m0 * np.exp(-K * t)
+        var = v0 * np.exp(-2 * K * t) + D / K * (1 - np.exp(-2 * K * t))
+        # spatial error O(h²) with h = 0.025: ~1e-4 relative on the variance
+        assert p.mean()[0] == pytest.approx(mean, rel=5e-4)
+        assert p.var() == pytest.approx(var, rel=5e-4)
+
+
+@pytest.mark.parametrize("scheme, order", [("backward-euler", 1), ("tr-bdf2", 2)])
+def test_temporal_order(scheme, order):
+    """Error against the exact exponential of the same generator (expm), halving Δt."""
+    m = ou_model(n=200)
+    p0 = gaussian(1.5, 0.1)
+    T = 1.0
+    exact = m.evolve(p0, [T], method="expm").densities[-1].values
+    errs = [np.abs(m.evolve(p0, [T], scheme=scheme, dt=dt).densities[-1].values - exact).sum()
+            for dt in (0.02, 0.01, 0.005)]
+    observed = np.log2(errs[1] / errs[2])
+    assert abs(observed - order) < 0.15
+
+
+def test_output_times_hit_exactly_and_explicit_limit_enforced():
+    m = ou_model(n=100)
+    res = m.evolve(gaussian(0, 1), [0.0, 0.3, 0.7], dt=0.25)
+    np.testing.assert_array_equal(res.times, [0.0, 0.3, 0.7])
+    assert res.steps == 2 + 2  # 0.3 → 2 steps of 0.15; 0.4 → 2 steps of 0.2
+    np.testing.assert_allclose(res.densities[0].values, m.density(gaussian(0, 1)).values)
+    with pytest.raises(fp.InputError, match="stability"):
+        m.evolve(gaussian(0, 1), [1.0], method="explicit", dt=1.0)
