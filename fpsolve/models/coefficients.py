@@ -103,7 +103,12 @@ def drift_on_cells(drift, grid: Grid) -> list:
 
 
 def _drift_component(drift, coords, ndim, axis):
-    shape = coords[0].shape
+    val = _drift_tuple(drift, coords, ndim)
+    return evaluate(val[axis], coords, coords[0].shape, f"drift component {axis}")
+
+
+def _drift_tuple(drift, coords, ndim):
+    """The user's drift evaluated at ``coords`` as a sequence of ndim components."""
     if callable(drift):
         try:
             val = drift(*coords)
@@ -117,4 +122,4 @@ def _drift_component(drift, coords, ndim, axis):
         val = [val]
     if len(val) != ndim:
         raise InputError(f"drift must return one array per axis ({ndim}); got {len(val)}.")
-    return evaluate(val[axis], coords, shape, f"drift component {axis}")
+    return val

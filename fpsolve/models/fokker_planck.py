@@ -17,7 +17,7 @@ from ..fields.field import Density, Field
 from ..geometry.grid import Grid
 from ..numerics import spectrum, stationary, timestepping
 from ..numerics.discretisation import scharfetter_gummel
-from . import coefficients
+from . import coefficients, schedules
 from .conventions import alpha_of
 
 BOUNDARIES = ("reflecting", "periodic")
@@ -41,6 +41,9 @@ class FokkerPlanck:
         Reflecting walls have zero flux. A periodic axis must be periodic in the grid too.
     convention : "ito" (default, SGD), "stratonovich" or "isothermal"; see
         :mod:`fpsolve.models.conventions`.
+    schedule : None, a :mod:`fpsolve.models.schedules` schedule, or a callable s(t)
+        Time-dependent diffusion D(x, t) = s(t)·D(x) (learning-rate / batch-size schedules).
+        Questions without a time (stationary, eigenvalues) use the coefficients at t = 0.
 
     Discretisation: cell-centred finite volumes with Scharfetter–Gummel fluxes
     (:mod:`fpsolve.numerics.flux`). Guarantees: the generator is an M-matrix with zero column
@@ -53,7 +56,7 @@ class FokkerPlanck:
     """
 
     def __init__(self, grid: Grid, potential=None, drift=None, diffusion=1.0,
-                 boundary="reflecting", convention="ito"):
+                 boundary="reflecting", convention="ito", schedule=None):
         if not isinstance(grid, Grid):
             raise InputError(f"FokkerPlanck: grid must be an fpsolve.Grid; got {type(grid).__name__}.")
         if potential is not None and drift is not None:
@@ -69,7 +72,8 @@ class FokkerPlanck:
         self.D = coefficients.scalar_diffusion(diffusion, grid)
         self.U = coefficients.potential_on_cells(potential, grid) if potential is not None else None
         self.b_faces = coefficients.drift_on_faces(drift, grid) if drift is not None else None
-        self._rates = None
+        self.schedule = schedules.as_schedule(schedule)
+        self._rates_cache = {}
 
     def _check_boundary(self, boundary):
         g = self.grid
@@ -93,17 +97,24 @@ class FokkerPlanck:
     # -- discretisation ---------------------------------------------------------------------------
     @property
     def rates(self):
-        """Face jump rates (:class:`~fpsolve.numerics.discretisation.FaceRates`), built once."""
-        if self._rates is None:
-            self._rates = scharfetter_gummel(self.grid, self.D, self.alpha, potential=self.U,
-                                             drift_faces=self.b_faces)
-        return self._rates
+        """Face jump rates at t = 0 (:class:`~fpsolve.numerics.discretisation.FaceRates`)."""
+        return self.rates_at(0.0)
 
-    def generator(self):
-        """The sparse generator L (scipy CSR, N×N, C-order cells): dp/dt = L p.
+    def rates_at(self, t):
+        """Face jump rates at time t, built once per distinct value of the schedule s(t)."""
+        s = self.schedule(t)
+        if s not in self._rates_cache:
+            if len(self._rates_cache) > 64:  # smooth schedules: keep memory bounded
+                self._rates_cache.clear()
+            self._rates_cache[s] = scharfetter_gummel(self.grid, s * self.D, self.alpha,
+                                                      potential=self.U, drift_faces=self.b_faces)
+        return self._rates_cache[s]
+
+    def generator(self, t=0.0):
+        """The sparse generator L(t) (scipy CSR, N×N, C-order cells): dp/dt = L p.
 
         Off-diagonals are non-negative jump rates (1/time), columns sum to zero."""
-        return self.rates.generator()
+        return self.rates_at(t).generator()
 
     # -- questions --------------------------------------------------------------------------------
     def stationary(self, method="auto", solver="auto") -> Density:
@@ -140,12 +151,21 @@ class FokkerPlanck:
         method : "implicit" (``scheme`` "tr-bdf2" or "backward-euler", factorisation reused),
             "explicit" (Numba forward Euler, Δt ≤ 1/max|L_kk| enforced), or "expm" (exact).
         dt : step size; default T/200 (implicit) or 0.9 × the explicit limit. Each output
-            interval is split into equal steps so that every output time is hit exactly.
+            interval is split into equal steps so that every output time, and every breakpoint
+            of the schedule, is hit exactly; factorisations are reused while s(t) is unchanged.
         """
         p = self.density(p0)
         t = timestepping.check_times(times)
-        states, stats = timestepping.evolve(self.generator(), p.values.ravel(), t, method,
-                                            scheme, dt)
+        self.schedule.check(t[-1])
+
+        def generator_at(time):
+            s = self.schedule(time)
+            return s, self.rates_at(time).generator()
+
+        states, stats = timestepping.evolve(
+            generator_at, p.values.ravel(), t, method, scheme, dt,
+            breakpoints=self.schedule.breakpoints,
+            piecewise_constant=self.schedule.piecewise_constant)
         return Evolution.from_states(self.grid, t, states, method=method,
                                      scheme=scheme if method == "implicit" else None, **stats)
 
@@ -158,6 +178,38 @@ class FokkerPlanck:
         if callable(p):
             p = coefficients.evaluate(p, self.grid.coords, self.grid.shape, "initial density")
         return Density(self.grid, p)
+
+    # -- pointwise coefficients (for particle simulation of the same SDE) --------------------------
+    def drift_at(self, X, t=0.0) -> np.ndarray:
+        """Itô drift of this model's SDE at points X (shape (n, ndim)) → (n, ndim).
+
+        b = −∇U (central differences of the user's potential, step ~ε^(1/3)) or the user's
+        drift, plus α∇D for a non-Itô convention, so that Euler–Maruyama on
+        dX = drift_at dt + sqrt(2 diffusion_at) dW samples the same Fokker–Planck equation.
+        """
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        cols = [X[:, a] for a in range(self.grid.ndim)]
+        if self.potential is not None:
+            b = -_gradient(lambda *c: coefficients.evaluate(self.potential, c, c[0].shape,
+                                                            "potential"), cols)
+        elif self.drift is not None:
+            b = np.stack([coefficients.evaluate(comp, cols, cols[0].shape, "drift")
+                          for comp in coefficients._drift_tuple(self.drift, cols, self.grid.ndim)],
+                         axis=-1)
+        else:
+            b = np.zeros_like(X)
+        if self.alpha != 0.0:
+            b = b + self.alpha * self.schedule(t) * _gradient(
+                lambda *c: self._diffusion_values(c), cols)
+        return b
+
+    def diffusion_at(self, X, t=0.0) -> np.ndarray:
+        """Scalar diffusion s(t)·D(x) at points X (shape (n, ndim)) → (n,)."""
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        return self.schedule(t) * self._diffusion_values([X[:, a] for a in range(self.grid.ndim)])
+
+    def _diffusion_values(self, cols):
+        return coefficients.evaluate(self.diffusion, cols, cols[0].shape, "diffusion")
 
     def face_flux(self, p):
         """Probability flux through the faces along each axis (list of grid-shaped arrays).
@@ -180,7 +232,7 @@ class Evolution:
     times : output times (units of t; for SGD t = k·η). densities : list of Density (values as
     computed, not renormalised). mass : total probability at each time (1 up to round-off).
     min_value : smallest density value over all outputs (negative only for TR-BDF2 with large
-    steps). steps, factorisations, dt : work done.
+    steps). steps, factorisations, assemblies, dt : work done.
     """
 
     times: np.ndarray
@@ -191,6 +243,7 @@ class Evolution:
     scheme: str | None = None
     steps: int = 0
     factorisations: int = 0
+    assemblies: int = 0
     dt: float | None = None
     extra: dict = field(default_factory=dict)
 
@@ -207,3 +260,16 @@ class Evolution:
 
     def __len__(self):
         return len(self.times)
+
+
+def _gradient(f, cols):
+    """Central-difference gradient of a vectorised scalar function, shape (n, ndim)."""
+    out = []
+    for a in range(len(cols)):
+        step = np.cbrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(cols[a]))
+        up = list(cols)
+        dn = list(cols)
+        up[a] = cols[a] + step
+        dn[a] = cols[a] - step
+        out.append((f(*up) - f(*dn)) / (up[a] - dn[a]))
+    return np.stack(out, axis=-1)

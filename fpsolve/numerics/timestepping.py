@@ -84,10 +84,16 @@ def explicit_limit(L) -> float:
     return 1.0 / float(np.max(np.abs(L.diagonal())))
 
 
-def evolve(L, p0, times, method="implicit", scheme="tr-bdf2", dt=None):
-    """Integrate dp/dt = L p from p(0) = p0 and return the states at ``times``.
+def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None,
+           breakpoints=(), piecewise_constant=True):
+    """Integrate dp/dt = L(t) p from p(0) = p0 and return the states at ``times``.
 
-    Returns (list of arrays, stats dict with steps, factorisations, dt used).
+    generator_at(t) → (key, L): the generator at time t and a hashable key identifying it, so
+    that equal generators share factorisations. A fixed matrix may be passed instead. The time
+    axis is cut at every output time and every breakpoint; with ``piecewise_constant`` the
+    generator is taken once per piece, otherwise at each step's midpoint.
+
+    Returns (list of arrays, stats dict with steps, factorisations, assemblies, dt used).
     """
     if method not in METHODS:
         raise InputError(f"evolve: method {method!r} is unknown; choose one of {METHODS}.")
@@ -96,39 +102,73 @@ def evolve(L, p0, times, method="implicit", scheme="tr-bdf2", dt=None):
     t = check_times(times)
     if dt is not None and not (np.isfinite(dt) and dt > 0):
         raise InputError(f"evolve: dt must be a positive number; got {dt!r}.")
-    out, stats = [], {"steps": 0, "factorisations": 0}
+    if not callable(generator_at):
+        fixed = generator_at
+        generator_at = lambda _t: (None, fixed)  # noqa: E731
+    bp = np.asarray([b for b in np.atleast_1d(breakpoints) if 0 < b < t[-1]], dtype=float)
+    cuts = np.unique(np.concatenate([[0.0], t, bp]))
+    if dt is None and method == "implicit":
+        dt = max(t[-1], 1e-300) / 200.0
+    steppers = {}
+    stats = {"steps": 0, "factorisations": 0, "assemblies": 0}
+    cache = {}
+
+    def op(time):
+        key, L = generator_at(time)
+        if key is None or key not in cache:
+            stats["assemblies"] += 1
+            cache[key] = L
+        return key, cache[key]
+
+    def advance(p, key, L, h, n):
+        if method == "expm":
+            return spla.expm_multiply(L * (h * n), p)
+        if method == "explicit":
+            limit = explicit_limit(L)
+            step = 0.9 * limit if dt is None else dt
+            if step > limit * (1 + 1e-12):
+                raise InputError(f"evolve(method='explicit'): dt={step:.3g} exceeds the stability "
+                                 f"and positivity limit 1/max|L_kk| = {limit:.3g}; use a smaller "
+                                 f"dt or method='implicit'.")
+            m = _steps(h * n, step)
+            Lc = sp.csr_matrix(L)
+            stats["steps"] += m
+            return explicit_euler(Lc.data, Lc.indices, Lc.indptr, p, h * n / m, m)
+        if key not in steppers:
+            steppers[key] = _Implicit(L, scheme)
+        for _ in range(n):
+            p = steppers[key].step(p, h)
+        stats["steps"] += n
+        return p
+
+    out = []
     p = np.asarray(p0, dtype=float).copy()
     t_now = 0.0
-    if method == "explicit":
-        limit = explicit_limit(L)
-        if dt is None:
-            dt = 0.9 * limit
-        elif dt > limit:
-            raise InputError(f"evolve(method='explicit'): dt={dt:.3g} exceeds the stability and "
-                             f"positivity limit 1/max|L_kk| = {limit:.3g}; use a smaller dt or "
-                             f"method='implicit'.")
-        Lc = sp.csr_matrix(L)
-    elif method == "implicit":
-        if dt is None:
-            dt = max(t[-1], 1e-300) / 200.0
-        stepper = _Implicit(L, scheme)
-    for t_out in t:
-        interval = t_out - t_now
-        if interval > 0:
-            if method == "expm":
-                p = spla.expm_multiply(L * interval, p)
-            else:
-                n = _steps(interval, dt)
-                h = interval / n
-                if method == "explicit":
-                    p = explicit_euler(Lc.data, Lc.indices, Lc.indptr, p, h, n)
-                else:
-                    for _ in range(n):
-                        p = stepper.step(p, h)
-                stats["steps"] += n
+    out_iter = iter(t)
+    t_next_out = next(out_iter)
+    while t_now == t_next_out:  # outputs at t = 0
         out.append(p.copy())
-        t_now = t_out
-    if method == "implicit":
-        stats["factorisations"] = stepper.factorisations
+        t_next_out = next(out_iter, None)
+        if t_next_out is None:
+            break
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        span = b - a
+        if method == "expm" or (method == "explicit" and piecewise_constant):
+            n, h = 1, span
+        else:
+            n = _steps(span, dt if dt is not None else span)
+            h = span / n
+        if piecewise_constant or method == "expm":
+            key, L = op(0.5 * (a + b))
+            p = advance(p, key, L, h, n)
+        else:
+            for i in range(n):
+                key, L = op(a + (i + 0.5) * h)
+                p = advance(p, key, L, h, 1)
+        t_now = b
+        while t_next_out is not None and t_next_out <= t_now:
+            out.append(p.copy())
+            t_next_out = next(out_iter, None)
+    stats["factorisations"] = sum(s.factorisations for s in steppers.values())
     stats["dt"] = dt
     return out, stats
