@@ -17,15 +17,16 @@ def ou(schedule, n=300):
 def test_batch_size_switch_against_variance_ode():
     """Batch 128 → 2048 at t = 1: D drops 16-fold. v′ = −2Kv + 2D(t) solved in closed form."""
     t1, ratio = 1.0, 128 / 2048
-    m = ou(schedules.PiecewiseConstant([t1], [1.0, ratio]), n=600)
+    m = ou(schedules.PiecewiseConstant([t1], [1.0, ratio]), n=1200)
     v0 = D0 / K  # start in the stationary state of the large-noise phase
     times = [0.5, 1.0, 1.3, 2.0, 3.0]
     res = m.evolve(lambda x: np.exp(-x ** 2 / (2 * v0)), times, dt=0.01)
     v_inf2 = ratio * D0 / K
     for t, p in zip(times, res.densities):
         ref = v0 if t <= t1 else v_inf2 + (v0 - v_inf2) * np.exp(-2 * K * (t - t1))
-        # O(h²) space error dominates: 3.7e-3 at h = 0.027, 9.4e-4 at h = 0.013 (measured, order 2)
-        assert p.var() == pytest.approx(ref, rel=2e-3)
+        # the O(h²) space error dominates (Δt = 0.01 vs 0.001 changes it by < 3e-5): measured
+        # 2.4e-3 at h = 0.013 and 6e-4 at h = 0.0067 in the low-noise phase (order 2)
+        assert p.var() == pytest.approx(ref, rel=1e-3)
     assert res.factorisations == 2  # one per distinct s value, none per step
     assert res.assemblies == 2
 
