@@ -189,7 +189,10 @@ class FokkerPlanck:
         """
         X = np.atleast_2d(np.asarray(X, dtype=float))
         cols = [X[:, a] for a in range(self.grid.ndim)]
-        if self.potential is not None:
+        if getattr(self, "grad", None) is not None:  # a user gradient (fpsolve.sgd.model)
+            b = -np.stack([np.broadcast_to(np.asarray(g, float), cols[0].shape) for g in
+                           coefficients._drift_tuple(self.grad, cols, self.grid.ndim)], axis=-1)
+        elif self.potential is not None:
             b = -_gradient(lambda *c: coefficients.evaluate(self.potential, c, c[0].shape,
                                                             "potential"), cols)
         elif self.drift is not None:
