@@ -1,4 +1,7 @@
 """Observables and diagnostics computed from densities and models."""
+from .thermodynamics import (Current, circulation, current, dissipation,
+                             entropy_production, free_energy)
 from .observables import cell_current, chi_squared, kl_divergence, mass, moments
 
-__all__ = ["mass", "moments", "kl_divergence", "chi_squared", "cell_current"]
+__all__ = ["Current", "current", "circulation", "entropy_production", "free_energy",
+           "dissipation", "mass", "moments", "kl_divergence", "chi_squared", "cell_current"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..analysis import thermodynamics
 from ..errors import InputError
 from ..fields.field import Density, Field
 from ..geometry.grid import Grid
@@ -178,6 +179,27 @@ class FokkerPlanck:
         if callable(p):
             p = coefficients.evaluate(p, self.grid.coords, self.grid.shape, "initial density")
         return Density(self.grid, p)
+
+    # -- currents and thermodynamics (fpsolve.analysis.thermodynamics) -----------------------
+    def current(self, p, t=0.0):
+        """Probability current J of a density: ``.cells`` (ndim, *shape) and ``.faces``."""
+        return thermodynamics.current(self, p, t)
+
+    def circulation(self, p, t=0.0) -> float:
+        """∫ (x₁J₂ − x₂J₁) dx of a 2D density (non-zero only out of detailed balance)."""
+        return thermodynamics.circulation(self, p, t)
+
+    def entropy_production(self, p, t=0.0) -> float:
+        """Entropy production rate of a density (≥ 0; 0 iff detailed balance)."""
+        return thermodynamics.entropy_production(self, p, t)
+
+    def free_energy(self, p, temperature=None) -> float:
+        """F = T·KL(p ‖ p∞) (T = D for constant scalar D)."""
+        return thermodynamics.free_energy(self, p, temperature=temperature)
+
+    def dissipation(self, p, temperature=None) -> float:
+        """−dF/dt ≥ 0 of a density under the semi-discrete flow."""
+        return thermodynamics.dissipation(self, p, temperature=temperature)
 
     # -- pointwise coefficients (for particle simulation of the same SDE) --------------------------
     def drift_at(self, X, t=0.0) -> np.ndarray:
