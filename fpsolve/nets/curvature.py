@@ -46,7 +46,7 @@ class HutchinsonEstimate:
 def hessian(model, data=None, theta=None, *, loss=None, max_params: int = MAX_EXACT_PARAMS,
             chunk_size: int | None = None) -> np.ndarray:
     """The exact Hessian ∇²L(θ) as a dense (d, d) array, built column by column from
-    forward-over-reverse Hessian-vector products vmapped over basis vectors (``torch.func``).
+    Hessian-vector products (reverse-over-reverse) vmapped over basis vectors (``torch.func``).
 
     Symmetrised as (H + Hᵀ)/2, which changes it only at round-off. Refuses d > ``max_params``
     (memory d²·8 bytes): use :func:`lanczos` for the top eigenpairs instead.

@@ -11,8 +11,9 @@ Each function returns ``(numbers, figure)``: a dict of plain numbers/arrays and 
   covariance during training.
 
 Data: scikit-learn's bundled digits stand in for MNIST/CIFAR (nothing is downloaded).
-torch runs single-threaded inside these functions (restored afterwards): for nets this small
-thread start-up dominates and two threads are many times slower than one.
+torch and BLAS run single-threaded inside these functions (``num_threads=1``, restored
+afterwards): for nets this small thread start-up dominates, and on a busy machine two threads are
+many times slower than one.
 """
 from __future__ import annotations
 
@@ -32,15 +33,22 @@ from .train import train
 
 
 @contextmanager
-def torch_threads(n: int | None):
-    """Run a block with ``torch.set_num_threads(n)`` and restore the previous value."""
+def limit_threads(n: int | None):
+    """Run a block with torch (``torch.set_num_threads``) and, when threadpoolctl is installed,
+    the BLAS libraries limited to ``n`` threads; the previous settings are restored after."""
     if n is None:
         yield
         return
     old = torch.get_num_threads()
     torch.set_num_threads(int(n))
     try:
-        yield
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            yield
+        else:
+            with threadpool_limits(int(n)):
+                yield
     finally:
         torch.set_num_threads(old)
 
@@ -87,7 +95,7 @@ def dai_zhu_sharpness(configs=((0.02, 32), (0.1, 32), (0.2, 64)), *, data=None,
         raise InputError("dai_zhu_sharpness: give at least two (lr, batch_size) pairs.")
     if measure not in ("sharpness", "frobenius"):
         raise InputError(f"dai_zhu_sharpness: measure must be 'sharpness' or 'frobenius'; got {measure!r}.")
-    with torch_threads(num_threads):
+    with limit_threads(num_threads):
         data = _digits(data, n_samples, seed)
         key = "sharpness" if measure == "sharpness" else "hessian_frobenius"
         labels, ratios, ts, eps, curves = [], [], {}, {}, {}
@@ -146,7 +154,7 @@ def xie_alignment(*, data=None, n_samples: int = 512, widths=(64, 16, 10), lr: f
     ``commutator`` (‖CH − HC‖_F/(‖C‖_F‖H‖_F)), ``h_over_b``, ``c_diagonal``, ``loss``,
     ``accuracy``, ``n_params``.
     """
-    with torch_threads(num_threads):
+    with limit_threads(num_threads):
         data = _digits(data, n_samples, seed)
         res = train(mlp(widths, seed=seed), data, lr=lr, batch_size=batch_size, epochs=epochs,
                     seed=seed)
@@ -161,7 +169,8 @@ def xie_alignment(*, data=None, n_samples: int = 512, widths=(64, 16, 10), lr: f
     fig = None
     if plot:
         fig, (a,) = _figure(1, 1, 4.6, 4.0)
-        pos = (al.h_over_b > 0) & (al.c_diagonal > 0)
+        # pairs at round-off level (λ below 1e-10 of the largest) carry no information
+        pos = (al.h_over_b > 1e-10 * al.h_over_b.max()) & (al.c_diagonal > 1e-10 * al.c_diagonal.max())
         a.loglog(al.h_over_b[pos], al.c_diagonal[pos], ".", ms=3, alpha=0.6)
         lims = np.array([al.h_over_b[pos].min(), al.h_over_b[pos].max()])
         a.loglog(lims, lims, "k--", lw=1, label="C = H/B")
@@ -173,7 +182,7 @@ def xie_alignment(*, data=None, n_samples: int = 512, widths=(64, 16, 10), lr: f
 
 
 def mori_noise_vs_loss(*, data=None, n_samples: int = 512, widths=(64, 32, 10),
-                       lr: float = 0.05, batch_size: int = 32, epochs: int = 60, seed: int = 0,
+                       lr: float = 0.05, batch_size: int = 32, epochs: int = 100, seed: int = 0,
                        late_fraction: float = 0.5, plot: bool = True,
                        num_threads: int | None = 1):
     """Mori et al. §5.2 in small: mean-square loss (½‖f − y‖², one-hot targets), recording L
@@ -181,37 +190,43 @@ def mori_noise_vs_loss(*, data=None, n_samples: int = 512, widths=(64, 32, 10),
     (1/N) Σ|∇f_μ|², hence 𝒩 ∝ L once the network's Jacobian stops changing.
 
     Returns numbers: ``epoch``, ``t``, ``loss``, ``noise_strength``, ``late_slope`` (slope of
-    log 𝒩 against log L over the last ``late_fraction`` of the epochs; 1 means 𝒩 ∝ L),
-    ``early_slope`` (the same over the first epochs), ``late_ratio_cv`` (coefficient of
-    variation of 𝒩/L late).
+    log 𝒩 against log L over the late records: those whose log L lies in the lowest
+    ``late_fraction`` of the range from log L_min to log L(0); 1 means 𝒩 ∝ L), ``early_slope``
+    (the same over the other records), ``late_ratio`` and ``late_ratio_cv`` (mean and
+    coefficient of variation of 𝒩/L over the late records), ``n_late``.
     """
     if not 0 < late_fraction < 1:
         raise InputError(f"mori_noise_vs_loss: late_fraction must lie in (0, 1); got {late_fraction}.")
-    with torch_threads(num_threads):
+    with limit_threads(num_threads):
         data = _digits(data, n_samples, seed)
         res = train(mlp(widths, seed=seed), data, lr=lr, batch_size=batch_size, epochs=epochs,
                     seed=seed, loss="mse", callbacks=[track_noise(data, loss="mse")])
     h = res.history
     L, Nn = h["loss"], h["noise_strength"]
-    n = len(L)
-    late = np.arange(n) >= int(np.ceil((1 - late_fraction) * (n - 1)))
-    early = np.arange(n) <= max(2, int((1 - late_fraction) * (n - 1)) // 2)
-    slope = lambda m: float(np.polyfit(np.log(L[m]), np.log(Nn[m]), 1)[0])  # noqa: E731
+    ok = np.isfinite(L) & np.isfinite(Nn) & (L > 0) & (Nn > 0)
+    logL = np.log(np.where(ok, L, np.nan))
+    lo, hi = np.nanmin(logL), logL[0]
+    late = ok & (logL <= lo + late_fraction * (hi - lo))
+    early = ok & ~late
+
+    def slope(m):
+        return float(np.polyfit(logL[m], np.log(Nn[m]), 1)[0]) if m.sum() >= 3 else float("nan")
+
     r = Nn[late] / L[late]
     out = {"epoch": h["epoch"], "t": h["t"], "loss": L, "noise_strength": Nn,
-           "late_slope": slope(late), "early_slope": slope(early),
+           "late_slope": slope(late), "early_slope": slope(early), "n_late": int(late.sum()),
            "late_ratio_cv": float(r.std() / r.mean()), "late_ratio": float(r.mean())}
     fig = None
     if plot:
         fig, (a, b) = _figure(1, 2)
         a.semilogy(h["epoch"], L, label="L")
-        a.semilogy(h["epoch"], Nn / out["late_ratio"], label=f"𝒩 / {out['late_ratio']:.3g}")
+        a.semilogy(h["epoch"], Nn / out["late_ratio"], label=f"$\\mathcal{{N}}$ / {out['late_ratio']:.3g}")
         a.set(xlabel="epoch", title="Mori §5.2: loss and noise strength")
         a.legend()
         b.loglog(L, Nn, ".-", ms=4)
         Ls = np.array([L.min(), L.max()])
         b.loglog(Ls, out["late_ratio"] * Ls, "k--", lw=1, label="slope 1")
-        b.set(xlabel="L", ylabel="𝒩", title=f"late slope {out['late_slope']:.2f}")
+        b.set(xlabel="L", ylabel=r"$\mathcal{N}$", title=f"late slope {out['late_slope']:.2f}")
         b.legend()
     return out, fig
 
@@ -236,7 +251,7 @@ def chaudhari_spectrum(*, data=None, n_samples: int = 512, widths=(64, 32, 10), 
     if not fr or fr[0] <= 0 or fr[-1] > 1:
         raise InputError(f"chaudhari_spectrum: fractions must lie in (0, 1]; got {fractions}.")
     snap_epochs = sorted({max(1, int(round(f * epochs))) for f in fr})
-    with torch_threads(num_threads):
+    with limit_threads(num_threads):
         data = _digits(data, n_samples, seed)
         rank_epochs = sorted(set(range(0, epochs + 1, max(1, rank_every))) | {epochs})
         cb = track_noise(data, epochs=rank_epochs, spectrum=True, rank_rtols=rtols)

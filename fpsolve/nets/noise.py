@@ -183,7 +183,7 @@ class Alignment:
     c_diagonal : v_iᵀ C v_i, the noise covariance along each Hessian eigenvector
     correlation : Pearson correlation of c_diagonal with h_over_b
     log_correlation : Pearson correlation of their logarithms, over the pairs where both are
-        above 1e-12 × the largest (Xie et al. plot on log axes)
+        above 1e-10 × the largest (smaller ones are round-off; Xie et al. plot on log axes)
     ratio : least-squares slope of c_diagonal against h_over_b through the origin (Xie et al.
         report C ≈ 0.62·H/B on MNIST)
     commutator : ‖CH − HC‖_F / (‖C‖_F ‖H‖_F) (0 iff C and H commute), computed in the span of
@@ -222,7 +222,7 @@ def alignment(noise: GradientNoise, hessian, batch_size: int, replacement: bool 
     hb = lam / batch_size
     cd = np.diag(Ct).copy()
     corr = float(np.corrcoef(cd, hb)[0, 1]) if np.std(cd) > 0 and np.std(hb) > 0 else np.nan
-    pos = (hb > 1e-12 * np.abs(hb).max()) & (cd > 1e-12 * np.abs(cd).max())
+    pos = (hb > 1e-10 * np.abs(hb).max()) & (cd > 1e-10 * np.abs(cd).max())
     logc = (float(np.corrcoef(np.log(cd[pos]), np.log(hb[pos]))[0, 1])
             if pos.sum() > 2 else np.nan)
     ratio = float(cd @ hb / (hb @ hb)) if hb @ hb > 0 else np.nan
