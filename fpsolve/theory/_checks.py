@@ -1,4 +1,7 @@
-"""Input checks shared by the theory modules: each raises InputError saying what, where, what to do."""
+"""Input checks shared by the theory modules.
+
+Each raises InputError saying what was wrong, where, and what to do.
+"""
 import numpy as np
 
 from ..errors import InputError
@@ -48,8 +51,8 @@ def square_matrix(a, name, where, *, symmetric=False, positive_definite=False):
     if symmetric or positive_definite:
         scale = max(1.0, float(np.abs(m).max()))
         if not np.allclose(m, m.T, rtol=0, atol=1e-12 * scale):
-            raise InputError(f"{where}: {name} must be symmetric; pass (A + A.T)/2 if the asymmetry "
-                             "is round-off.")
+            raise InputError(f"{where}: {name} must be symmetric; pass (A + A.T)/2 if the "
+                             "asymmetry is round-off.")
         m = 0.5 * (m + m.T)
     if positive_definite and np.linalg.eigvalsh(m)[0] <= 0:
         raise InputError(f"{where}: {name} must be positive definite; its smallest eigenvalue is "

@@ -71,12 +71,13 @@ class PanelGrid:
     """
 
     def __init__(self, lo, hi, points, drift, diffusion, alpha, where, min_panels=48,
-                 max_panels=200_000):
+                 max_panels=100_000):
         self.where = where
         self.alpha = float(alpha)
         pts = np.asarray(points, dtype=float).ravel()
         pts = pts[(pts > lo) & (pts < hi)]
         edges = np.unique(np.concatenate([np.linspace(lo, hi, min_panels + 1), pts, [lo, hi]]))
+        max_panels = max(max_panels, 4 * edges.size)
         min_width = 1e-12 * (hi - lo)
         while True:
             mid, half = 0.5 * (edges[1:] + edges[:-1]), 0.5 * np.diff(edges)
@@ -89,16 +90,23 @@ class PanelGrid:
             logD = np.log(D)
             tail_f = np.abs(f @ _VINV[-2:].T).sum(axis=1)
             tail_l = np.abs(logD @ _VINV[-2:].T).sum(axis=1)
+            variation = np.maximum(2 * half * np.abs(f).max(axis=1), np.ptp(logD, axis=1))
             bad = ((half * tail_f > _TOL_PSI) | (tail_l > _TOL_LOGD)
-                   | (2 * half * np.abs(f).max(axis=1) > _MAX_VARIATION)
-                   | (np.ptp(logD, axis=1) > _MAX_VARIATION)) & (2 * half > min_width)
+                   | (variation > _MAX_VARIATION)) & (2 * half > min_width)
             if not bad.any():
                 break
-            if edges.size + bad.sum() > max_panels:
-                raise InputError(f"{where}: could not resolve drift/diffusion with {max_panels} "
-                                 "panels; the coefficients are singular or discontinuous inside "
-                                 "the interval: pass their kinks as `breakpoints`, or regularise.")
-            edges = np.sort(np.concatenate([edges, mid[bad]]))
+            # a panel over which ψ varies by V is cut into ⌈V/2⌉ pieces at once, others in halves
+            pieces = np.maximum(2, np.ceil(variation[bad] / _MAX_VARIATION)).astype(int)
+            if edges.size + pieces.sum() > max_panels:
+                raise InputError(
+                    f"{where}: could not resolve drift/diffusion with {max_panels} panels. Either "
+                    "the coefficients are singular or discontinuous inside the interval (pass the "
+                    "kinks as `breakpoints`, or regularise), or ∫|b|/D over the interval (about "
+                    f"{float(np.sum(2 * half * np.abs(f).max(axis=1))):.3g}, i.e. the barrier over "
+                    "D) is too large for quadrature: use the asymptotic formulas there.")
+            cuts = [np.linspace(edges[i], edges[i + 1], k + 1)[1:-1]
+                    for i, k in zip(np.flatnonzero(bad), pieces)]
+            edges = np.sort(np.concatenate([edges, *cuts]))
         self.edges, self.half, self.nodes = edges, half, X
         dpsi = half * (f @ _W)
         self.psi_edges = np.concatenate([[0.0], np.cumsum(dpsi)])

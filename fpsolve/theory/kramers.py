@@ -42,8 +42,8 @@ def _result(log_prefactor, barrier, diffusion, lam):
     log_t = log_prefactor + barrier / diffusion
     with np.errstate(over="ignore"):
         t = float(np.exp(log_t))
-    return KramersTime(t, float(log_t), float(np.exp(-log_t)), 0.5 * t, float(np.exp(log_prefactor)),
-                       float(lam))
+    return KramersTime(t, float(log_t), float(np.exp(-log_t)), 0.5 * t,
+                       float(np.exp(log_prefactor)), float(lam))
 
 
 def eyring_kramers_time(hessian_minimum, hessian_saddle, barrier, diffusion):
@@ -63,8 +63,8 @@ def eyring_kramers_time(hessian_minimum, hessian_saddle, barrier, diffusion):
                          "must have the same shape.")
     ev = np.linalg.eigvalsh(hs)
     if not (ev[0] < 0 and (ev.size == 1 or ev[1] > 0)):
-        raise InputError(f"{where}: hessian_saddle must have exactly one negative eigenvalue and no "
-                         f"zero one (an index-1 saddle); its eigenvalues are {ev}.")
+        raise InputError(f"{where}: hessian_saddle must have exactly one negative eigenvalue "
+                         f"and no zero one (an index-1 saddle); its eigenvalues are {ev}.")
     dU, D = positive(barrier, "barrier", where), positive(diffusion, "diffusion", where)
     logdet_s = float(np.sum(np.log(np.abs(ev))))
     logdet_m = float(np.sum(np.log(np.linalg.eigvalsh(hm))))

@@ -18,7 +18,7 @@ the gradient covariance, and HS + SH = 2D̃, Σ∞ = β⁻¹S, Q̃ = (HS − SH)
 In our units D = β⁻¹D̃, Σ = β⁻¹S and Q = β⁻¹Q̃, so their circulation is 2β⁻¹Q̃₁₂ (THEORY §2).
 Their printed Fokker–Planck ∇·(∇f ρ + β⁻¹D̃∇ρ) is isothermal: it is Itô only for constant D̃.
 """
-import itertools
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -191,13 +191,17 @@ def ou_eigenvalues(drift_matrix, count):
         mu = mu.real
     if mu.real.min() <= 0:
         raise InputError("ou_eigenvalues: B must have eigenvalues with positive real part.")
-    # enough occupation numbers: any rate above count·max(Re μ) cannot be among the slowest count
-    top = count
-    rates = [sum(n * m for n, m in zip(ns, mu))
-             for ns in itertools.product(range(top), repeat=mu.size)
-             if sum(n * m.real for n, m in zip(ns, mu)) <= (count - 1) * mu.real.max() + 1e-12]
-    rates = np.array(sorted(rates, key=lambda z: (np.real(z), np.imag(z))))
-    return rates[:count]
+    # the `count` smallest sums Σ nᵢ Re μᵢ, generated best-first from n = 0 (Dijkstra on ℕⁿ)
+    heap, seen, rates = [(0.0, (0,) * mu.size)], {(0,) * mu.size}, []
+    while len(rates) < count:
+        _, ns = heapq.heappop(heap)
+        rates.append(sum(n * m for n, m in zip(ns, mu)))
+        for i in range(mu.size):
+            nxt = ns[:i] + (ns[i] + 1,) + ns[i + 1:]
+            if nxt not in seen:
+                seen.add(nxt)
+                heapq.heappush(heap, (sum(n * m.real for n, m in zip(nxt, np.atleast_1d(mu))), nxt))
+    return np.array(rates)
 
 
 def ou_transition_density_1d(x, t, x0, rate, diffusion):
@@ -221,7 +225,8 @@ def ou_transition_density_1d(x, t, x0, rate, diffusion):
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DiffusionMatrixA2:
-    """Eq. (A2) as printed, −(1 − 1/(N−1)) g gᵀ, and corrected, −N/(N−1) g gᵀ (sample covariance)."""
+    """Eq. (A2) as printed, −(1 − 1/(N−1)) g gᵀ, and corrected, −N/(N−1) g gᵀ (the sample
+    covariance)."""
     printed: np.ndarray
     corrected: np.ndarray
 

@@ -22,7 +22,8 @@ needed: the α D′/D in the effective Itô drift integrates to α log D exactly
 Numerics (see ``_panels.py``): adaptive composite 16-point Gauss–Legendre panels, spectral
 in-panel cumulative integration, and log-sum-exp across panels, so barriers ΔU/D of 100 and more
 (e^100 factors) are handled without overflow. Accuracy: relative error ≤ 1e-9 for smooth
-coefficients (≈1e-12 typical). Coefficients that are discontinuous or kinked inside the interval
+coefficients (≈1e-12 typical). Cost: about ½∫|b|/D panels (ΔU/D = 100: a few hundred panels,
+~10 ms); beyond ∫|b|/D ≈ 2e5 the call is refused with InputError (use the asymptotic formulas). Coefficients that are discontinuous or kinked inside the interval
 should have the kinks passed as ``breakpoints``. Results report logs (``log_mean`` …) so that
 times of order e^100 and beyond stay usable.
 
