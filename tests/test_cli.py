@@ -1,0 +1,164 @@
+"""The command line: ``fpsolve solve`` on the example problems (numbers against independent
+references), clear errors with exit status 2 for bad problem files, ``fpsolve info``, and one
+real ``fpsolve validate`` through a subprocess."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.integrate as si
+
+import fpsolve as fp
+from fpsolve.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "problems"
+
+
+def _summary(out):
+    return json.loads((out / "summary.json").read_text())
+
+
+def test_solve_double_well_against_quadrature(tmp_path, capsys):
+    out = tmp_path / "dw"
+    assert main(["solve", str(EXAMPLES / "double_well.toml"), "--out", str(out)]) == 0
+    assert "stationary" in capsys.readouterr().out
+    res = _summary(out)["result"]
+    # symmetric U and D: mean 0; variance from p ∝ D⁻¹ exp(−∫U′/D) by quadrature, with the
+    # closed form ∫U′/D = (x²/2 − log(1 + x²))/D0 for U′ = x³ − x, D = D0(1 + x²)
+    D0 = 0.05
+
+    def w(x):
+        return np.exp(-(x ** 2 / 2 - np.log1p(x ** 2)) / D0) / (D0 * (1 + x ** 2))
+
+    Z = si.quad(w, -2.5, 2.5, points=[-1, 1], epsabs=0, epsrel=1e-12)[0]
+    var = si.quad(lambda x: x * x * w(x), -2.5, 2.5, points=[-1, 1], epsabs=0,
+                  epsrel=1e-12)[0] / Z
+    assert abs(res["mean"][0]) < 1e-12
+    # O(h²) with h = 5/400 and well width ℓ = sqrt(D(1)/U″(1)) ≈ 0.22: (h/ℓ)²/4 ≈ 8e-4
+    assert res["var"] == pytest.approx(var, rel=8e-4)
+    p = fp.Density.load(out / "stationary.npz")
+    assert p.grid.shape == (400,) and p.mass == pytest.approx(1.0, abs=1e-12)
+    assert (out / "stationary.png").stat().st_size > 1000
+
+
+def test_solve_ou_spectrum_example(tmp_path):
+    out = tmp_path / "ou"
+    assert main(["solve", str(EXAMPLES / "ou_spectrum.toml"), "--out", str(out)]) == 0
+    lam = np.array(_summary(out)["result"]["eigenvalues"])
+    exact = [0.0, 1.0, 2.0, 2.5, 3.0, 3.5]  # n₁k₁ + n₂k₂, k = (1, 2.5)
+    # O(h²): (n+1)h²/(12σ²) with h = 10/128 and σ² = D/k₂ = 0.2 gives ≤ 1.8e-2
+    np.testing.assert_allclose(lam, exact, rtol=1.8e-2, atol=1e-9)
+
+
+def test_solve_tilted_ring_example(tmp_path):
+    out = tmp_path / "ring"
+    assert main(["solve", str(EXAMPLES / "tilted_ring.toml"), "--out", str(out)]) == 0
+    res = _summary(out)["result"]
+    assert res["times"] == [0.1, 0.5, 2.0, 10.0]
+    np.testing.assert_allclose(res["mass"], 1.0, atol=1e-12)
+    assert res["min_value"] > -1e-12  # TR-BDF2 may undershoot by round-off only
+    assert len([f for f in res["files"] if f.endswith(".npz")]) == 4
+
+
+def test_solve_evolve_ou_transient(tmp_path):
+    toml = tmp_path / "ou.toml"
+    toml.write_text("""
+[parameters]
+k = 1.0
+[grid]
+bounds = [-7, 7]
+shape = 300
+[model]
+potential = "k * x**2 / 2"
+diffusion = 0.5
+[question]
+kind = "evolve"
+p0 = "exp(-(x - 2)**2 / 0.1)"
+times = [0.5, 1.0]
+dt = 0.005
+""")
+    out = tmp_path / "o"
+    assert main(["solve", str(toml), "--out", str(out)]) == 0
+    res = _summary(out)["result"]
+    p0 = fp.Density(fp.Grid([(-7, 7)], 300), np.exp(-(fp.Grid([(-7, 7)], 300).axes[0] - 2) ** 2
+                                                     / 0.1))
+    m0 = p0.mean()[0]
+    # closed form m(t) = m₀ e^{−kt}; O(h²) + O(Δt²) errors, both < 1e-3
+    np.testing.assert_allclose([m[0] for m in res["mean"]], m0 * np.exp(-np.array([0.5, 1.0])),
+                               atol=1e-3)
+
+
+GOOD = """
+[grid]
+bounds = [[-2, 2]]
+shape = 50
+[model]
+potential = "x**2 / 2"
+diffusion = 0.5
+[question]
+kind = "stationary"
+"""
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("[model]", "[model]\ncolour = 'red'"), "unknown key(s) 'colour'; allowed keys are "
+                                              "potential, drift, diffusion"),
+    (("[grid]", "[grids]"), "unknown key(s) 'grids'"),
+    (('potential = "x**2 / 2"', 'potential = "x**2 / (2"'), "syntax error"),
+    (('potential = "x**2 / 2"', 'potential = "x**2 + q"'), "unknown name 'q'"),
+    (('potential = "x**2 / 2"', 'potential = "x**2 + y"'), "a 1D grid has coordinates x/x1"),
+    (('potential = "x**2 / 2"', 'potential = "sqrt(x, x, x, x)"'), "does not evaluate"),
+    (('potential = "x**2 / 2"', 'potential = "x.__class__"'), "not allowed"),
+    (('potential = "x**2 / 2"', 'potential = "nosuchmodule:f"'), "cannot import module"),
+    (("diffusion = 0.5", "diffusion = -0.1"), "diffusion must be positive"),
+    (("diffusion = 0.5", 'diffusion = "0.5 - x**2"'), "diffusion must be positive"),
+    (('kind = "stationary"', 'kind = "teleport"'),
+     "kind 'teleport' is unknown; known kinds: stationary"),
+    (('kind = "stationary"', 'kind = "spectrum"\nk = -3'), "k must be a positive integer"),
+    (("shape = 50", "shape = 2"), "at least 3 cells"),
+    (("shape = 50", 'shape = "many"'), "shape must be an integer"),
+    (("[model]", "[model]\nboundary = 'sticky'"), "boundary 'sticky'"),
+    (("[model]", "[model]\nconvention = 'klimontovich'"), "convention 'klimontovich'"),
+    (("shape = 50", "shape = 50 ="), "not valid TOML"),
+    (("[grid]", "[nogrid]"), "unknown key(s) 'nogrid'"),
+])
+def test_bad_problem_exits_2_with_clear_message(tmp_path, capsys, edit, message):
+    toml = tmp_path / "bad.toml"
+    toml.write_text(GOOD.replace(*edit, 1))
+    assert main(["solve", str(toml), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 3
+
+
+def test_missing_problem_file_and_usage_errors(tmp_path, capsys):
+    assert main(["solve", str(tmp_path / "none.toml")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert main([]) == 2
+    assert main(["frobnicate"]) == 2
+    assert main(["validate", "--jobs", "0"]) == 2
+    assert main(["--help"]) == 0
+
+
+def test_info(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    for name in ("fpsolve", "numpy", "scipy", "numba", "numba threading", "matplotlib", "torch"):
+        assert name in out
+
+
+def test_validate_subprocess(tmp_path):
+    """The installed entry point end to end: one real core case, exit 0, report written."""
+    out = tmp_path / "report"
+    proc = subprocess.run([sys.executable, "-m", "fpsolve.cli", "validate", "--quick", "--only",
+                           "core/ou_eigenvalues", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "ou_eigenvalues" in proc.stdout and "holds" in proc.stdout
+    data = json.loads((out / "results.json").read_text())
+    assert [c["name"] for c in data["cases"]] == ["ou_eigenvalues"]
+    assert data["cases"][0]["verdict"] == "holds"
+    assert (out / "report.md").is_file() and (out / "report.html").is_file()
