@@ -32,12 +32,13 @@ def pin_row(A: sp.csr_matrix, j: int) -> sp.csr_matrix:
     return A
 
 
-def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e-12):
+def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e-12, ndim=None):
     """Solve M r = 0 with r_j = 1 (M singular with a one-dimensional null space).
 
-    ``solver``: "direct" (sparse LU, minimum-degree ordering), "amg" (pyamg's AIR/smoothed aggregation as a
-    GMRES preconditioner), "gmres" (ILU-preconditioned GMRES), or "auto" (direct up to 4·10⁵
-    unknowns, AMG beyond when pyamg is installed).
+    ``solver``: "direct" (sparse LU, minimum-degree ordering), "amg" (classical Ruge–Stüben AMG,
+    suited to M-matrices, as a GMRES preconditioner), "gmres" (ILU-preconditioned GMRES), or
+    "auto": direct in 1D, in 2D up to 4·10⁵ unknowns and in 3D up to 2·10⁴ (LU fill grows like
+    N^(4/3) in 3D: 32³ took 23 s direct against 5 s with AMG, measured), AMG beyond.
     """
     if solver not in LINEAR_SOLVERS:
         raise InputError(f"linear solver {solver!r} is unknown; choose one of {LINEAR_SOLVERS}.")
@@ -46,7 +47,8 @@ def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e
     rhs = np.zeros(n)
     rhs[j] = 1.0
     if solver == "auto":
-        solver = "direct" if n <= 400_000 or not _has_pyamg() else "amg"
+        limit = {1: np.inf, 2: 400_000, 3: 20_000}.get(ndim or 2, 400_000)
+        solver = "direct" if n <= limit else "amg"
     if solver == "direct":
         # Accuracy: ~cond(A)·ε ≈ N^(2/d)·ε relative (the scaled entries carry ε-level rounding
         # of ψ differences that refinement cannot remove); the closed form has no such floor.
@@ -56,31 +58,29 @@ def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e
     return r, solver
 
 
-def _has_pyamg():
-    try:
-        import pyamg  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _iterative(A, rhs, solver, rtol):
     n = A.shape[0]
     if solver == "amg":
-        if not _has_pyamg():
-            raise InputError("solver='amg' needs pyamg: pip install pyamg.")
         import pyamg
 
-        ml = pyamg.air_solver(A.tocsr()) if hasattr(pyamg, "air_solver") else \
-            pyamg.smoothed_aggregation_solver(A.tocsr())
-        M = ml.aspreconditioner(cycle="V")
-    else:
+        # a sparse LU on the coarsest level: pyamg's default dense pinv there is O(n³)
+        ml = pyamg.ruge_stuben_solver(A.tocsr(), coarse_solver="splu", max_coarse=500)
+        residuals = []
+        x = ml.solve(rhs, tol=rtol, accel="gmres", maxiter=300, residuals=residuals)
+        if residuals[-1] > rtol * max(residuals[0], 1e-300) * 10:
+            raise SolverError(f"amg: GMRES stopped at relative residual "
+                              f"{residuals[-1] / residuals[0]:.2g} > {rtol:g}; use solver='direct'.")
+        return x
+    try:
         ilu = spla.spilu(sp.csc_matrix(A), drop_tol=1e-5, fill_factor=20)
-        M = spla.LinearOperator((n, n), ilu.solve)
+    except RuntimeError as exc:
+        raise SolverError(f"gmres: the incomplete LU preconditioner failed ({exc}); use "
+                          f"solver='amg' or 'direct'.") from exc
+    M = spla.LinearOperator((n, n), ilu.solve)
     x, info = spla.gmres(A, rhs, M=M, rtol=rtol, atol=0.0, restart=50, maxiter=200)
     if info != 0:
-        raise SolverError(f"{solver}: GMRES did not converge to rtol={rtol:g} (info={info}); "
-                          f"use solver='direct'.")
+        raise SolverError(f"gmres: did not converge to rtol={rtol:g} (info={info}); use "
+                          f"solver='direct'.")
     return x
 
 

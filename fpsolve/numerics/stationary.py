@@ -53,7 +53,7 @@ def stationary_log_density(rates: FaceRates, method="auto", solver="auto"):
             psi = least_squares_log_density(rates)
         M = rates.generator(psi=psi)
         j = int(np.argmax(psi))
-        r, used = null_vector(M, j, solver=solver)
+        r, used = null_vector(M, j, solver=solver, ndim=rates.grid.ndim)
         if not np.all(np.isfinite(r)):
             raise SolverError("stationary: the linear solve returned non-finite values.")
         if np.any(r <= 0):
