@@ -106,7 +106,7 @@ def _temperature(model, temperature):
     if temperature is not None:
         return float(temperature)
     D = getattr(model, "D", None)
-    if D is not None and D.ndim == model.grid.ndim and np.ptp(D) == 0:
+    if D is not None and D.ndim == model.grid.ndim and np.ptp(D) == 0:  # None for a tensor
         return float(D.flat[0])
     raise InputError("free energy: the diffusion is not a constant scalar, so pass temperature= "
                      "(F = T·KL(p‖p∞)).")

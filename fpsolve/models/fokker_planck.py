@@ -16,7 +16,7 @@ from ..analysis import thermodynamics
 from ..errors import InputError
 from ..fields.field import Density, Field
 from ..geometry.grid import Grid
-from ..numerics import spectrum, stationary, timestepping
+from ..numerics import anisotropic, spectrum, stationary, timestepping
 from ..numerics.discretisation import scharfetter_gummel
 from . import coefficients, schedules
 from .conventions import alpha_of
@@ -37,7 +37,13 @@ class FokkerPlanck:
         b(x₁, …, x_d) returning one array per axis; need not be a gradient. Give at most one of
         ``potential`` and ``drift`` (neither: pure diffusion).
     diffusion : float, array or callable
-        Positive scalar D (units length²/time), constant or state-dependent D(x₁, …, x_d).
+        Positive scalar D (units length²/time), constant or state-dependent D(x₁, …, x_d); or a
+        tensor: a constant d×d symmetric positive-definite matrix, an array (d, d, *grid.shape),
+        or a callable returning one (anisotropic, with cross terms; see
+        :mod:`fpsolve.numerics.anisotropic` for that scheme's guarantees — it is an M-matrix
+        only when D is diagonally dominant on the grid, reported as ``m_matrix`` in results).
+    floor : eigenvalue floor for a tensor D that is singular somewhere (e.g. a low-rank gradient
+        covariance): eigenvalues below it are raised to it. Without it that is an error.
     boundary : "reflecting" or "periodic", or one per axis
         Reflecting walls have zero flux. A periodic axis must be periodic in the grid too.
     convention : "ito" (default, SGD), "stratonovich" or "isothermal"; see
@@ -57,7 +63,7 @@ class FokkerPlanck:
     """
 
     def __init__(self, grid: Grid, potential=None, drift=None, diffusion=1.0,
-                 boundary="reflecting", convention="ito", schedule=None):
+                 boundary="reflecting", convention="ito", schedule=None, floor=None):
         if not isinstance(grid, Grid):
             raise InputError(f"FokkerPlanck: grid must be an fpsolve.Grid; got {type(grid).__name__}.")
         if potential is not None and drift is not None:
@@ -69,12 +75,23 @@ class FokkerPlanck:
         self.diffusion = diffusion
         self.potential = potential
         self.drift = drift
+        self.floor = floor
         # Evaluate and check everything now, before any solve.
-        self.D = coefficients.scalar_diffusion(diffusion, grid)
+        self.tensor = grid.ndim > 1 and anisotropic.is_tensor_diffusion(diffusion, grid)
+        if grid.ndim == 1 and anisotropic.is_tensor_diffusion(diffusion, grid):
+            diffusion = _scalar_from_1x1(diffusion)  # a 1×1 "tensor" is a scalar
+            self.diffusion = diffusion
         self.U = coefficients.potential_on_cells(potential, grid) if potential is not None else None
-        self.b_faces = coefficients.drift_on_faces(drift, grid) if drift is not None else None
         self.schedule = schedules.as_schedule(schedule)
         self._rates_cache = {}
+        if self.tensor:
+            self.D = None
+            self.D_tensor = anisotropic._diffusion_field(diffusion, grid)
+            self.b_faces = None
+            self.rates_at(0.0)  # tensor checks (symmetry, definiteness) happen here
+        else:
+            self.D = coefficients.scalar_diffusion(diffusion, grid)
+            self.b_faces = coefficients.drift_on_faces(drift, grid) if drift is not None else None
 
     def _check_boundary(self, boundary):
         g = self.grid
@@ -107,8 +124,14 @@ class FokkerPlanck:
         if s not in self._rates_cache:
             if len(self._rates_cache) > 64:  # smooth schedules: keep memory bounded
                 self._rates_cache.clear()
-            self._rates_cache[s] = scharfetter_gummel(self.grid, s * self.D, self.alpha,
-                                                      potential=self.U, drift_faces=self.b_faces)
+            if self.tensor:
+                rates = anisotropic.build_tensor_rates(
+                    self.grid, s * self.D_tensor, self.convention, potential=self.U,
+                    drift=self.drift, floor=self.floor)
+            else:
+                rates = scharfetter_gummel(self.grid, s * self.D, self.alpha, potential=self.U,
+                                           drift_faces=self.b_faces)
+            self._rates_cache[s] = rates
         return self._rates_cache[s]
 
     def generator(self, t=0.0):
@@ -130,6 +153,10 @@ class FokkerPlanck:
         double precision is fine.
         """
         log_p, info = stationary.stationary_log_density(self.rates, method, solver)
+        info["m_matrix"] = bool(getattr(self.rates, "is_m_matrix", True))
+        if not info["m_matrix"]:
+            # no positivity guarantee: the solve may return tiny negative values; say so
+            info["min_density"] = float(np.min(np.exp(log_p - log_p.max())))
         return Density.from_log(self.grid, log_p.reshape(self.grid.shape), info)
 
     def eigenvalues(self, k=6) -> np.ndarray:
@@ -223,18 +250,54 @@ class FokkerPlanck:
                          axis=-1)
         else:
             b = np.zeros_like(X)
+        if self.tensor:
+            if self.convention == "isothermal":  # Itô drift b + ∇·D (row divergence)
+                b = b + self.schedule(t) * self._tensor_divergence(cols)
+            return b
         if self.alpha != 0.0:
             b = b + self.alpha * self.schedule(t) * _gradient(
                 lambda *c: self._diffusion_values(c), cols)
         return b
 
     def diffusion_at(self, X, t=0.0) -> np.ndarray:
-        """Scalar diffusion s(t)·D(x) at points X (shape (n, ndim)) → (n,)."""
+        """Diffusion s(t)·D(x) at points X (shape (n, ndim)): (n,) for a scalar D, (n, d, d)
+        for a tensor (a tensor given on the cells is interpolated multilinearly)."""
         X = np.atleast_2d(np.asarray(X, dtype=float))
-        return self.schedule(t) * self._diffusion_values([X[:, a] for a in range(self.grid.ndim)])
+        cols = [X[:, a] for a in range(self.grid.ndim)]
+        if self.tensor:
+            return self.schedule(t) * np.moveaxis(self._tensor_values(cols), -1, 0)
+        return self.schedule(t) * self._diffusion_values(cols)
 
     def _diffusion_values(self, cols):
         return coefficients.evaluate(self.diffusion, cols, cols[0].shape, "diffusion")
+
+    def _tensor_values(self, cols):
+        """Tensor D at points given as coordinate columns → (d, d, n)."""
+        d, n = self.grid.ndim, cols[0].size
+        Dv = self.diffusion
+        if callable(Dv):
+            return np.asarray(np.broadcast_arrays(*[np.asarray(v, float) for row in
+                                                    _rows(Dv(*cols), d) for v in row]),
+                              dtype=float).reshape(d, d, n)
+        Dv = np.asarray(Dv, dtype=float)
+        if Dv.shape == (d, d):
+            return np.broadcast_to(Dv[:, :, None], (d, d, n)).copy()
+        pts = np.stack(cols, axis=-1)
+        return np.array([[Field(self.grid, Dv[i, j]).at(pts) for j in range(d)]
+                         for i in range(d)])
+
+    def _tensor_divergence(self, cols):
+        """(∇·D)_i = Σ_j ∂_j D_ij at points, by central differences → (n, d)."""
+        d = self.grid.ndim
+        out = np.zeros((cols[0].size, d))
+        for j in range(d):
+            step = np.cbrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(cols[j]))
+            up, dn = list(cols), list(cols)
+            up[j] = cols[j] + step
+            dn[j] = cols[j] - step
+            dD = (self._tensor_values(up) - self._tensor_values(dn)) / (2 * step)
+            out += dD[:, j, :].T
+        return out
 
     def face_flux(self, p):
         """Probability flux through the faces along each axis (list of grid-shaped arrays).
@@ -285,6 +348,18 @@ class Evolution:
 
     def __len__(self):
         return len(self.times)
+
+
+def _rows(val, d):
+    """A callable tensor's value as nested rows (accepts an array (d, d, …) or nested lists)."""
+    return [[val[i][j] for j in range(d)] for i in range(d)]
+
+
+def _scalar_from_1x1(diffusion):
+    """A 1×1 matrix, a (1, 1, n) field or a callable returning one, as a scalar diffusion."""
+    if callable(diffusion):
+        return lambda x: np.asarray(diffusion(x), dtype=float).reshape(-1, *np.shape(x))[0]
+    return np.asarray(diffusion, dtype=float)[0, 0]
 
 
 def _gradient(f, cols):

@@ -51,18 +51,26 @@ def stationary_log_density(rates: FaceRates, method="auto", solver="auto"):
     else:
         if not reversible:
             psi = least_squares_log_density(rates)
-        M = rates.generator(psi=psi)
-        j = int(np.argmax(psi))
-        r, used = null_vector(M, j, solver=solver, ndim=rates.grid.ndim)
-        if not np.all(np.isfinite(r)):
-            raise SolverError("stationary: the linear solve returned non-finite values.")
-        if np.any(r <= 0):
-            bad = int(np.sum(r <= 0))
-            raise SolverError(
-                f"stationary: {bad} cells came out non-positive (min {r.min():.3g} relative to the "
-                f"pinned cell), which the exact solution never is: the linear solve lost accuracy. "
-                f"Refine the grid or use solver='direct'.")
-        log_p = psi + np.log(r)
+        # Solve in the scaled unknowns r = p e^(−ψ). Where ψ is only a guess (no detailed
+        # balance) r can still span many decades; a second pass rescaled by the first answer
+        # (r ≈ 1 then) recovers the accuracy, measured: residual 1.6e-9 → round-off on a
+        # strongly rotational double well at D = 0.05.
+        for _ in range(2):
+            M = rates.generator(psi=psi)
+            j = int(np.argmax(psi))
+            r, used = null_vector(M, j, solver=solver, ndim=rates.grid.ndim)
+            if not np.all(np.isfinite(r)):
+                raise SolverError("stationary: the linear solve returned non-finite values.")
+            if np.any(r <= 0):
+                bad = int(np.sum(r <= 0))
+                raise SolverError(
+                    f"stationary: {bad} cells came out non-positive (min {r.min():.3g} relative to "
+                    f"the pinned cell), which the exact solution never is: the linear solve lost "
+                    f"accuracy. Refine the grid or use solver='direct'.")
+            psi = psi + np.log(r)
+            if np.ptp(np.log(r)) < 1.0:  # already well scaled: a second pass gains nothing
+                break
+        log_p = psi
         info.update(method="solve", linear_solver=used)
     # residual of the normalised density against the unscaled generator, in log-safe form
     p = np.exp(log_p - log_p.max())
