@@ -144,15 +144,27 @@ class FokkerPlanck:
     def stationary(self, method="auto", solver="auto") -> Density:
         """The stationary density (zero-flux state with reflecting walls).
 
-        method : "auto" (closed form when detailed balance holds, else a solve), "detailed-balance",
-            or "solve"; see :mod:`fpsolve.numerics.stationary`.
+        method : "auto" (closed form when detailed balance holds; otherwise the renewal formula
+            over deep wells (:func:`fpsolve.escape.log_stationary`), which reduces to a
+            rescaled null-vector solve for a single well), "detailed-balance", or "solve"; see
+            :mod:`fpsolve.numerics.stationary`.
         solver : linear solver for method "solve": "auto", "direct", "amg", "gmres".
 
         The result's ``info`` holds the method, the relative residual ‖Lp‖/(max rate ‖p‖) and the
         detailed-balance defect. Computed in log space: a Boltzmann weight that underflows in
         double precision is fine.
         """
-        log_p, info = stationary.stationary_log_density(self.rates, method, solver)
+        if method == "auto":
+            # Without detailed balance and with several deep wells, the pinned null-vector solve
+            # loses the wells' relative weights; the renewal formula over the wells does not
+            # (it falls back to the pinned solve for one well). See fpsolve.escape.green.
+            from ..escape.green import log_stationary
+
+            log_p, info = log_stationary(self)
+            if info.get("method") == "detailed-balance":
+                log_p, info = stationary.stationary_log_density(self.rates, "detailed-balance")
+        else:
+            log_p, info = stationary.stationary_log_density(self.rates, method, solver)
         info["m_matrix"] = bool(getattr(self.rates, "is_m_matrix", True))
         if not info["m_matrix"]:
             # no positivity guarantee: the solve may return tiny negative values; say so
@@ -171,6 +183,49 @@ class FokkerPlanck:
     def spectral_gap(self) -> float:
         """λ₁, the slowest relaxation rate (1/time); χ² decays like e^(−2λ₁ t)."""
         return float(np.real(self.eigenvalues(2)[1]))
+
+    # -- first passage and escape (fpsolve.escape; accurate behind barriers ΔU/D ≳ 40) -----------
+    def mean_first_passage_time(self, target, **kw):
+        """E_x τ to hit ``target`` (mask callable, box [(lo, hi), …] or bool array) → Field
+        (time units of t; for SGD t = k·η). See :func:`fpsolve.escape.mean_first_passage_time`."""
+        from ..escape import mean_first_passage_time
+        return mean_first_passage_time(self, target, **kw)
+
+    def first_passage_moments(self, target, **kw):
+        """Mean, second moment and variance of τ. See :func:`fpsolve.escape.first_passage_moments`."""
+        from ..escape import first_passage_moments
+        return first_passage_moments(self, target, **kw)
+
+    def committor(self, A, B, **kw):
+        """P_x(reach B before A) → Field. See :func:`fpsolve.escape.committor`."""
+        from ..escape import committor
+        return committor(self, A, B, **kw)
+
+    def exit_distribution(self, target, start, **kw):
+        """Where the target is first entered, from a point or a density → Field."""
+        from ..escape import exit_distribution
+        return exit_distribution(self, target, start, **kw)
+
+    def quasi_stationary(self, target, **kw):
+        """λ₁ of the process killed on ``target`` and its quasi-stationary density."""
+        from ..escape import quasi_stationary
+        return quasi_stationary(self, target, **kw)
+
+    def escape_rate(self, source, target, **kw):
+        """Flux-over-population escape rate from ``source`` to ``target`` (1/time). See
+        :func:`fpsolve.escape.flux_over_population` for the two definitions offered."""
+        from ..escape import flux_over_population
+        return flux_over_population(self, source, target, **kw)
+
+    def survival(self, target, p0, times, **kw):
+        """Survival probability S(t) and first-passage-time density from a forward solve."""
+        from ..escape import survival
+        return survival(self, target, p0, times, **kw)
+
+    def basins(self, **kw):
+        """Basins of attraction, their stationary probabilities and the rates between them."""
+        from ..escape import basins
+        return basins(self, **kw)
 
     def evolve(self, p0, times, method="implicit", scheme="tr-bdf2", dt=None) -> "Evolution":
         """Evolve an initial density to the output ``times`` (t ≥ 0; start at t = 0).

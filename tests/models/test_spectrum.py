@@ -69,3 +69,18 @@ def test_non_reversible_spectrum_against_dense_eigensolver():
     assert np.iscomplexobj(vals)
     np.testing.assert_allclose(np.sort(vals.real), np.sort(dense.real), atol=1e-9)
     np.testing.assert_allclose(np.sort(np.abs(vals.imag)), np.sort(np.abs(dense.imag)), atol=1e-9)
+
+
+def test_unresolvable_metastable_gap_warns_and_mfpt_still_works():
+    """ΔU/D = 40: λ₁ ≈ 1e-18 × max rate is below the eigensolver's ε-level floor, so it must
+    warn; the MFPT (fpsolve.escape) still matches the log-space quadrature."""
+    g = fp.Grid([(-2.0, 2.0)], 400)
+    D = 1 / 160
+    m = fp.FokkerPlanck(g, potential=lambda x: (x ** 2 - 1) ** 2 / 4, diffusion=D)
+    with pytest.warns(RuntimeWarning, match="cannot resolve"):
+        m.spectral_gap()
+    x0 = g.axes[0][np.argmin(np.abs(g.axes[0] + 1))]
+    c = g.axes[0][np.argmin(np.abs(g.axes[0] - 1))]
+    tau = m.mean_first_passage_time(lambda x: x >= c).at(x0)
+    ref = fp.theory.mfpt_1d(x0, c, -2.0, potential_derivative=lambda x: x ** 3 - x, diffusion=D)
+    assert tau == pytest.approx(ref.mean, rel=2e-3)  # O(h²) at h = 0.01

@@ -1,0 +1,38 @@
+"""Escape and first passage: absorbing targets, mean first-passage times and their second
+moments, committors, exit locations, quasi-stationary states, flux-over-population rates,
+survival curves, and basins with the rates between them.
+
+Every function takes the model first (``mean_first_passage_time(model, target)``), so that it can
+also be bound as a method of :class:`~fpsolve.models.FokkerPlanck`. Targets are callable masks
+over the cell centres, boxes ``[(lo, hi), …]`` or boolean arrays (:mod:`.targets`). The linear
+solves stay accurate behind barriers of ΔU/D ≈ 40 and beyond (:mod:`.green`), and report their
+diagnostics in ``info``.
+"""
+from .basins import Basins, basins
+from .first_passage import (FirstPassageMoments, committor, exit_distribution,
+                            first_passage_moments, killed_process, mean_first_passage_time)
+from .green import KilledProcess, gth_solve, log_stationary
+from .quasi_stationary import EscapeRate, QuasiStationary, flux_over_population, quasi_stationary
+from .survival import Survival, survival
+from .targets import as_mask
+
+#: Functions that take the model first, by the method name they are meant to have on
+#: :class:`~fpsolve.models.FokkerPlanck` (``setattr(FokkerPlanck, name, fn)`` for each).
+MODEL_METHODS = {
+    "mean_first_passage_time": mean_first_passage_time,
+    "first_passage_moments": first_passage_moments,
+    "committor": committor,
+    "exit_distribution": exit_distribution,
+    "quasi_stationary": quasi_stationary,
+    "flux_over_population": flux_over_population,
+    "survival": survival,
+    "basins": basins,
+}
+
+__all__ = [
+    "MODEL_METHODS",
+    "mean_first_passage_time", "first_passage_moments", "FirstPassageMoments", "committor",
+    "exit_distribution", "quasi_stationary", "QuasiStationary", "flux_over_population",
+    "EscapeRate", "survival", "Survival", "basins", "Basins", "KilledProcess", "killed_process",
+    "gth_solve", "log_stationary", "as_mask",
+]
