@@ -84,7 +84,11 @@ class Function(Schedule):
 
 
 class Annealing(Function):
-    """Hu et al. §5 annealing, s(t) = γ / log(2 + t) (a temperature decreasing like 1/log t)."""
+    """Hu et al. §5 annealing, s(t) = γ / log(2 + t) (a temperature decreasing like 1/log t).
+
+    s multiplies the model's base diffusion: Proposition 2's D(s) = γ / (2 log(2 + s)) (see
+    :func:`fpsolve.theory.hu_li.annealing_diffusion`) needs base diffusion ½, not 1.
+    """
 
     def __init__(self, gamma=1.0):
         if not gamma > 0:
