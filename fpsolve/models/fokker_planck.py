@@ -324,7 +324,10 @@ class FokkerPlanck:
         return self.schedule(t) * self._diffusion_values(cols)
 
     def _diffusion_values(self, cols):
-        return coefficients.evaluate(self.diffusion, cols, cols[0].shape, "diffusion")
+        Dv = self.diffusion
+        if not callable(Dv) and np.ndim(Dv) > 0:  # values on the cells: interpolate them
+            return Field(self.grid, Dv).at(np.stack(cols, axis=-1))
+        return coefficients.evaluate(Dv, cols, cols[0].shape, "diffusion")
 
     def _tensor_values(self, cols):
         """Tensor D at points given as coordinate columns → (d, d, n)."""
