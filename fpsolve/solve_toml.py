@@ -491,6 +491,44 @@ def _spectrum(problem: Problem, model: FokkerPlanck, out: Path) -> dict:
     return res
 
 
+def _mfpt(problem: Problem, model: FokkerPlanck, out: Path) -> dict:
+    """E τ to the target ``target = "x >= 1"`` (an expression that is non-zero on the target);
+    ``start = [x, ...]`` optionally reports E τ from that point."""
+    q, where = problem.question, "[question]"
+    expr = _require(q, "target", where)
+    if not isinstance(expr, str):
+        raise ProblemError(f"{where} target must be an expression string such as \"x >= 1\".")
+    target = evaluate_on(coefficient(expr, "[question] target", problem.grid.ndim,
+                                     problem.parameters), problem.grid, "[question] target") != 0
+    if not target.any() or target.all():
+        raise ProblemError(f"{where} target {expr!r} selects {int(target.sum())} of "
+                           f"{target.size} cells; it must select some cells but not all.")
+    try:
+        tau = model.mean_first_passage_time(target)
+    except InputError as exc:
+        raise ProblemError(f"[question] {exc}") from None
+    tau.save(out / "mfpt.npz")
+    _plot_density_like(tau, out / "mfpt.png", f"{problem.title}: mean first-passage time")
+    res = {"max": float(tau.values.max()), "info": tau.info, "files": ["mfpt.npz", "mfpt.png"]}
+    if "start" in q:
+        start = np.atleast_1d(np.asarray(q["start"], dtype=float))
+        if start.size != problem.grid.ndim:
+            raise ProblemError(f"{where} start must have {problem.grid.ndim} coordinate(s).")
+        res["start"] = start
+        res["mfpt_from_start"] = float(np.ravel(tau.at(start[None, :]))[0])
+    return res
+
+
+def _plot_density_like(field, path: Path, title: str):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.subplots()
+    field.plot(ax=ax)
+    ax.set_title(title)
+    fig.savefig(path, dpi=110)
+
+
 def _jsonable(obj):
     """Plain JSON types (numpy arrays and scalars, complex as {"re", "im"}, inf/NaN as strings)."""
     if isinstance(obj, dict):
@@ -516,6 +554,7 @@ QUESTIONS: dict[str, Question] = {
     "evolve": Question(("p0", "times", "method", "scheme", "dt"), _evolve,
                        "evolve p0 to the output times"),
     "spectrum": Question(("k",), _spectrum, "the k slowest relaxation rates"),
+    "mfpt": Question(("target", "start"), _mfpt, "the mean first-passage time to a target"),
 }
 
 

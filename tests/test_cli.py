@@ -162,3 +162,20 @@ def test_validate_subprocess(tmp_path):
     assert [c["name"] for c in data["cases"]] == ["ou_eigenvalues"]
     assert data["cases"][0]["verdict"] == "holds"
     assert (out / "report.md").is_file() and (out / "report.html").is_file()
+
+
+def test_solve_mfpt_question_against_quadrature(tmp_path):
+    """The "mfpt" question: E τ(−1 → x ≥ 1) against fpsolve.theory's log-space quadrature
+    (target edge at a face; O(h²) at h = 0.01)."""
+    import json
+
+    import fpsolve as fp
+    from fpsolve.cli import main
+
+    src = Path(__file__).resolve().parents[1] / "examples" / "problems" / "double_well_mfpt.toml"
+    assert main(["solve", str(src), "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "summary.json").read_text())["result"]
+    # the absorbing boundary sits at the first target cell's centre, x = 1.005
+    ref = fp.theory.mfpt_1d(-1.0, 1.005, -2.0, potential_derivative=lambda x: x ** 3 - x,
+                            diffusion=0.05).mean
+    assert res["mfpt_from_start"] == pytest.approx(ref, rel=2e-3)
