@@ -275,13 +275,14 @@ class FokkerPlanck:
         """Entropy production rate of a density (≥ 0; 0 iff detailed balance)."""
         return thermodynamics.entropy_production(self, p, t)
 
-    def free_energy(self, p, temperature=None) -> float:
-        """F = T·KL(p ‖ p∞) (T = D for constant scalar D)."""
-        return thermodynamics.free_energy(self, p, temperature=temperature)
+    def free_energy(self, p, temperature=None, p_inf=None) -> float:
+        """F = T·KL(p ‖ p∞) (T = D for constant scalar D). Pass ``p_inf`` (the stationary
+        density) when calling repeatedly, or it is recomputed each time."""
+        return thermodynamics.free_energy(self, p, p_inf=p_inf, temperature=temperature)
 
-    def dissipation(self, p, temperature=None) -> float:
-        """−dF/dt ≥ 0 of a density under the semi-discrete flow."""
-        return thermodynamics.dissipation(self, p, temperature=temperature)
+    def dissipation(self, p, temperature=None, p_inf=None) -> float:
+        """−dF/dt ≥ 0 of a density under the semi-discrete flow (``p_inf`` as above)."""
+        return thermodynamics.dissipation(self, p, p_inf=p_inf, temperature=temperature)
 
     # -- pointwise coefficients (for particle simulation of the same SDE) --------------------------
     def drift_at(self, X, t=0.0) -> np.ndarray:
