@@ -88,6 +88,12 @@ def _validate(args) -> int:
     except KeyError as exc:
         print(f"fpsolve validate: error: {exc.args[0]}", file=sys.stderr)
         return EXIT_USAGE
+    unavailable = [s for s in specs if s.missing()]
+    if unavailable:
+        specs = [s for s in specs if not s.missing()]
+        for s in unavailable:
+            print(f"fpsolve validate: not running {s.key}: needs {', '.join(s.missing())} "
+                  f"(pip install torch==2.13.0 for the CPU build)", file=sys.stderr)
     if args.list:
         for s in specs:
             print(f"{s.key:45s} {'quick' if s.quick else 'full '}  {s.title}")

@@ -151,7 +151,7 @@ def _gauss_nodes(lo, hi, panels=20, order=100):
 # ---------------------------------------------------------------------------------------------
 # Definition 1, Figs. 1–2: rank of the gradient covariance
 # ---------------------------------------------------------------------------------------------
-@case(paper=PAPER, name="noise_rank")
+@case(paper=PAPER, name="noise_rank", requires=("torch", "sklearn"))
 def noise_rank(ctx):
     """Definition 1: rank D̃ ≤ min(d, N − 1); rank at thresholds vs the printed ≈ 1 % of d."""
     try:

@@ -927,7 +927,8 @@ def state_dependent_beta(ctx):
 # ---------------------------------------------------------------------------------------------
 # Section 3: network experiment in small (torch)
 # ---------------------------------------------------------------------------------------------
-@case(paper=PAPER, name="section3_sharpness_mlp", quick=False)
+@case(paper=PAPER, name="section3_sharpness_mlp", quick=False,
+      requires=("torch", "sklearn"))
 def section3_sharpness_mlp(ctx):
     """Section 3 in small: equal γ/M curves overlap in SDE time; larger γ/M ends flatter."""
     try:

@@ -810,7 +810,8 @@ def outlier_anisotropy_n_over_2(ctx):
 # ---------------------------------------------------------------------------------------------
 # §5.2: the noise strength 𝒩 ∝ L late in training (a small network; torch)
 # ---------------------------------------------------------------------------------------------
-@case(paper=PAPER, name="noise_strength_network", quick=False)
+@case(paper=PAPER, name="noise_strength_network", quick=False,
+      requires=("torch", "sklearn"))
 def noise_strength_network(ctx):
     """§5.2, Fig. 2: 𝒩 = (1/N)Σ|∇ℓ_μ|² − |∇L|² ∝ L late in training (MLP, mean-square loss)."""
     from scipy import stats

@@ -70,7 +70,7 @@ def _per_sample_gradients(torch, theta, widths, X, loss_of_outputs):
 # ---------------------------------------------------------------------------------------------
 # Dai & Zhu Fig. 3
 # ---------------------------------------------------------------------------------------------
-@case(paper=PAPER, name="dai_zhu_fig3_equal_ratio", quick=False)
+@case(paper=PAPER, name="dai_zhu_fig3_equal_ratio", quick=False, requires=("torch", "sklearn"))
 def dai_zhu_fig3_equal_ratio(ctx):
     """Dai–Zhu Fig. 3: equal γ/M runs overlap in SDE time; larger γ/M ends flatter."""
     _torch()
@@ -154,7 +154,7 @@ def dai_zhu_fig3_equal_ratio(ctx):
 # ---------------------------------------------------------------------------------------------
 # Xie et al. Fig. 1
 # ---------------------------------------------------------------------------------------------
-@case(paper=PAPER, name="xie_fig1_alignment", quick=False)
+@case(paper=PAPER, name="xie_fig1_alignment", quick=False, requires=("torch", "sklearn"))
 def xie_fig1_alignment(ctx):
     """Xie Fig. 1: C = Σ₁/B vs H/B in H's eigenbasis (printed C = H/B, corr. up to 0.99)."""
     torch = _torch()
@@ -236,7 +236,7 @@ def xie_fig1_alignment(ctx):
 # ---------------------------------------------------------------------------------------------
 # Mori et al. §5.2
 # ---------------------------------------------------------------------------------------------
-@case(paper=PAPER, name="mori_noise_vs_loss", quick=False)
+@case(paper=PAPER, name="mori_noise_vs_loss", quick=False, requires=("torch", "sklearn"))
 def mori_noise_vs_loss(ctx):
     """Mori §5.2: 𝒩 = tr Σ₁ ∝ L late in training (log-log slope 1) with its uncertainty."""
     torch = _torch()
@@ -304,7 +304,7 @@ def mori_noise_vs_loss(ctx):
 # ---------------------------------------------------------------------------------------------
 # Chaudhari & Soatto Figs. 1–2
 # ---------------------------------------------------------------------------------------------
-@case(paper=PAPER, name="chaudhari_fig12_spectrum", quick=False)
+@case(paper=PAPER, name="chaudhari_fig12_spectrum", quick=False, requires=("torch", "sklearn"))
 def chaudhari_fig12_spectrum(ctx):
     """Chaudhari–Soatto Figs. 1–2: rank and spectrum of D̃ at 20/40/100 % of training."""
     torch = _torch()

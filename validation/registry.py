@@ -27,10 +27,23 @@ class CaseSpec:
     func: Callable
     quick: bool = True
     title: str = ""
+    requires: tuple = ()
 
     @property
     def key(self) -> str:
         return f"{self.paper}/{self.name}"
+
+    def missing(self) -> list:
+        """Optional packages this case needs that are not installed (e.g. ["torch"])."""
+        import importlib.util
+        import sys
+
+        def absent(m):
+            if m in sys.modules:
+                return sys.modules[m] is None  # None: blocked on purpose (tests)
+            return importlib.util.find_spec(m) is None
+
+        return [m for m in self.requires if absent(m)]
 
 
 class Registry:
@@ -43,7 +56,8 @@ class Registry:
     def __init__(self):
         self._cases: dict[str, CaseSpec] = {}
 
-    def case(self, paper: str, name: str | None = None, quick: bool = True, title: str = ""):
+    def case(self, paper: str, name: str | None = None, quick: bool = True, title: str = "",
+             requires=()):
         """Decorator registering ``func(ctx) -> Case`` as case ``paper/name``.
 
         paper : the paper key (the module name: "core", "dai_zhu", "hu_li", "mori", "xie",
@@ -51,6 +65,9 @@ class Registry:
         name : the case name (default: the function name); lower-case letters, digits, "_".
         quick : whether ``fpsolve validate --quick`` runs it (``--full`` runs every case).
         title : one line for listings (default: the first line of the docstring).
+        requires : optional packages the case needs (e.g. ("torch",)); without them the case is
+            not run, and the CLI says which were left out and why (not a FAIL: the core install
+            has no torch).
 
         The function is returned unchanged (so that it stays picklable for ``--jobs``).
         """
@@ -61,7 +78,8 @@ class Registry:
                     raise ValueError(f"case {value!r}: the {what} must be lower-case letters, "
                                      f"digits and underscores, starting with a letter.")
             doc = (func.__doc__ or "").strip().splitlines()
-            spec = CaseSpec(paper, case_name, func, bool(quick), title or (doc[0] if doc else ""))
+            spec = CaseSpec(paper, case_name, func, bool(quick), title or (doc[0] if doc else ""),
+                            tuple(requires))
             old = self._cases.get(spec.key)
             if old is not None and (old.func.__module__, old.func.__qualname__) != \
                     (func.__module__, func.__qualname__):

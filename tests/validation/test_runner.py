@@ -195,3 +195,12 @@ def test_documented_example_runs(tmp_path):
     exec(compile(code, "validation-docstring", "exec"), ns)
     (rec,) = V.run(ns["R"].select("quick"), "quick", tmp_path).records
     assert rec["verdict"] == HOLDS and rec["paper"] == "dai_zhu", rec["error"]
+
+
+def test_cases_needing_a_missing_package_are_left_out_not_failed(capsys):
+    """A core install has no torch: such cases are listed as not run, and the exit status is 0."""
+    from fpsolve.validation.registry import CaseSpec
+
+    spec = CaseSpec("core", "x", lambda ctx: None, True, "", ("no_such_package_fpsolve",))
+    assert spec.missing() == ["no_such_package_fpsolve"]
+    assert CaseSpec("core", "y", lambda ctx: None, True, "", ("numpy",)).missing() == []
