@@ -24,8 +24,9 @@ MemoryError instead of taking the machine down). Usage::
 Times are CPU seconds of the solve (user + system; all solvers here are single-threaded) with
 the wall time beside them: the CPU time is the number to compare on a shared machine.
 
-Results: a JSON list (``--json``, default ``benchmarks/results/bench_large.json``) and a
-Markdown table on stdout (``--md`` to also write it to a file).
+Results: a Markdown table on stdout (``--md FILE`` to also write it, ``--json FILE`` for
+every number). The measured table and the recommendation for ``solver="auto"`` are at the
+end of this docstring.
 """
 from __future__ import annotations
 
@@ -335,7 +336,7 @@ def main(argv=None):
                     help="largest n of a 3D direct LU to try (fill grows like n⁴)")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per case")
     ap.add_argument("--mem-gb", type=float, default=14.0, help="address-space cap per case")
-    ap.add_argument("--json", default=str(HERE / "results" / "bench_large.json"))
+    ap.add_argument("--json", help="also write the results (and machine notes) as JSON here")
     ap.add_argument("--md", help="also write the Markdown table here")
     args = ap.parse_args(argv)
     if args.child:
@@ -367,11 +368,12 @@ def main(argv=None):
     for f in tmp.glob("*.npy"):
         f.unlink()
     tmp.rmdir()
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    meta = {"cpu_count": os.cpu_count(), "python": sys.version.split()[0],
-            "date": time.strftime("%Y-%m-%d %H:%M")}
-    with open(args.json, "w") as f:
-        json.dump({"meta": meta, "results": results}, f, indent=1)
+    if args.json:
+        meta = {"cpu_count": os.cpu_count(), "python": sys.version.split()[0],
+                "date": time.strftime("%Y-%m-%d %H:%M")}
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "results": results}, f, indent=1)
     table = markdown(results)
     print(table)
     if args.md:
