@@ -378,7 +378,7 @@ def evolve(model: FokkerPlanck, p0, times, dt=None, scheme: str = "bdf2",
     step = (_FiPyStepper(fipy, fm, default_solver() if solver is None else solver)
             if engine == "fipy" else _MatrixStepper(fm))
 
-    out, states = [], {}
+    out = []
     p = fm.to_fipy(p_start.values)
     prev, dt_prev, steps = None, None, 0
     out_iter = iter(t)
