@@ -267,7 +267,7 @@ def run_case(kind, dim, n, solver, save=None):
                     elif be:
                         x = solve_backward_error(A, rhs, base, out)
                     else:
-                        x = linalg._iterative(A, rhs, solver, 1e-10)
+                        x = linalg.LinearSolver(A, solver, ndim=dim, rtol=1e-10).solve(rhs)
                 finally:
                     out.update(linear_solve_s=time.perf_counter() - c.w,
                                linear_solve_cpu_s=time.process_time() - c.c)

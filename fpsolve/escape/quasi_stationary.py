@@ -43,7 +43,8 @@ class QuasiStationary:
     info: dict = field(default_factory=dict)
 
 
-def quasi_stationary(model, target, *, tol=1e-12, maxiter=60, trap_depth=TRAP_DEPTH):
+def quasi_stationary(model, target, *, tol=1e-12, maxiter=60, trap_depth=TRAP_DEPTH,
+                     solver="auto"):
     """λ₁ and the quasi-stationary density of the process killed on ``target``.
 
     Method: power iteration with the forward Green's operator G = (−L_S)⁻¹ (a positive operator
@@ -54,7 +55,8 @@ def quasi_stationary(model, target, *, tol=1e-12, maxiter=60, trap_depth=TRAP_DE
     ``maxiter`` steps do not reach ``tol`` (shallow wells, λ₁ ≈ λ₂),
     ARPACK finishes the job on the same operator.
     """
-    kp = KilledProcess(model, as_mask(model.grid, target, "target"), trap_depth=trap_depth)
+    kp = KilledProcess(model, as_mask(model.grid, target, "target"), trap_depth=trap_depth,
+                       solver=solver)
     pi = np.exp(kp.log_pi[kp.kept])
     v = pi / pi.sum()
     phi = np.ones_like(v)  # backward (left) eigenvector iterate
@@ -142,7 +144,7 @@ def _source_mask(model, source):
 
 
 def flux_over_population(model, source, target, *, method="source-sink", population=None,
-                         trap_depth=TRAP_DEPTH) -> EscapeRate:
+                         trap_depth=TRAP_DEPTH, solver="auto") -> EscapeRate:
     r"""Escape rate from ``source`` into ``target`` as a flux divided by a population.
 
     source : the well (or its core): a point (its cell), callable mask, box or bool array.
@@ -175,7 +177,7 @@ def flux_over_population(model, source, target, *, method="source-sink", populat
     if np.any(A & B):
         raise InputError("flux_over_population: source and target overlap.")
     if method == "source-sink":
-        kp = KilledProcess(model, B, trap_depth=trap_depth)
+        kp = KilledProcess(model, B, trap_depth=trap_depth, solver=solver)
         lp = kp.log_pi
         s = np.where(A, np.exp(lp - lp[A].max()), 0.0)
         s /= s.sum()
@@ -191,7 +193,7 @@ def flux_over_population(model, source, target, *, method="source-sink", populat
         info = dict(info, absorbed_flux=absorbed, flux_defect=abs(absorbed - 1.0))
         return EscapeRate(rate=1.0 / pop, flux=1.0, population=pop, method=method, info=info)
     if method == "reactive-flux":
-        kp = KilledProcess(model, A | B, trap_depth=trap_depth)
+        kp = KilledProcess(model, A | B, trap_depth=trap_depth, solver=solver)
         Bi, Ai = np.flatnonzero(B), np.flatnonzero(A)
         R = kp.R
         c = np.logaddexp.reduce(kp.log_pi)
