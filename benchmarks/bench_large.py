@@ -61,6 +61,11 @@ up to ~2.5·10⁵ unknowns (512²: direct and AMG within 1.7×), Ruge–Stüben 
 faster; 32³ 30–40×; 64³ 160–490× and 12–20× less memory). Never ILU-GMRES automatically. And
 an attainable stopping rule for the iterative solvers, e.g. ‖Ax − b‖ ≤ tol·(‖A‖_∞‖x‖ + ‖b‖),
 without which ``auto`` raises SolverError on 3D stationary problems from 32³ on.
+
+Both are now in the core (:class:`fpsolve.numerics.linalg.LinearSolver`: ``auto`` = direct up
+to 2.5·10⁵ cells in 2D and 5·10³ in 3D, AMG beyond; the "-be" stopping rule for "amg" and
+"gmres"), and the first-passage solvers use it too; the rows above were measured before, with
+the solvers named as they were then. ``benchmarks/bench_3d.py`` measures the result at 128³.
 """
 from __future__ import annotations
 
