@@ -236,7 +236,9 @@ class FokkerPlanck:
             "explicit" (Numba forward Euler, Δt ≤ 1/max|L_kk| enforced), or "expm" (exact).
         dt : step size; default T/200 (implicit) or 0.9 × the explicit limit. Each output
             interval is split into equal steps so that every output time, and every breakpoint
-            of the schedule, is hit exactly; factorisations are reused while s(t) is unchanged.
+            of the schedule, is hit exactly; factorisations are reused while s(t) is unchanged,
+            and by later calls with the same step size (``info["factorisations"]`` counts the
+            new ones).
         """
         p = self.density(p0)
         t = timestepping.check_times(times)
@@ -246,10 +248,13 @@ class FokkerPlanck:
             s = self.schedule(time)
             return s, self.rates_at(time).generator()
 
+        # implicit solvers (with their factorisations) live on the model, keyed by (s, scheme):
+        # a second evolve() with the same Δt reuses them (bounded; see timestepping._Implicit)
         states, stats = timestepping.evolve(
             generator_at, p.values.ravel(), t, method, scheme, dt,
             breakpoints=self.schedule.breakpoints,
-            piecewise_constant=self.schedule.piecewise_constant)
+            piecewise_constant=self.schedule.piecewise_constant,
+            steppers=self.__dict__.setdefault("_steppers", {}))
         return Evolution.from_states(self.grid, t, states, method=method,
                                      scheme=scheme if method == "implicit" else None, **stats)
 

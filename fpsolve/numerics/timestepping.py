@@ -61,10 +61,16 @@ class _Implicit:
         self.cache = {}
         self.factorisations = 0
 
+    #: factorisations kept per generator (oldest dropped first): a run with many distinct step
+    #: sizes must not hold an LU for each (at 512², one is ≈ 60 MB)
+    KEEP = 8
+
     def solver(self, dt):
         key = round(dt, 15)
         if key not in self.cache:
             c = GAMMA / 2.0 if self.scheme == "tr-bdf2" else 1.0
+            if len(self.cache) >= self.KEEP:
+                self.cache.pop(next(iter(self.cache)))
             self.cache[key] = factorize(self.eye - (c * dt) * self.L)
             self.factorisations += 1
         return self.cache[key]
@@ -85,7 +91,7 @@ def explicit_limit(L) -> float:
 
 
 def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None,
-           breakpoints=(), piecewise_constant=True):
+           breakpoints=(), piecewise_constant=True, steppers=None):
     """Integrate dp/dt = L(t) p from p(0) = p0 and return the states at ``times``.
 
     generator_at(t) → (key, L): the generator at time t and a hashable key identifying it, so
@@ -93,7 +99,12 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
     axis is cut at every output time and every breakpoint; with ``piecewise_constant`` the
     generator is taken once per piece, otherwise at each step's midpoint.
 
-    Returns (list of arrays, stats dict with steps, factorisations, assemblies, dt used).
+    ``steppers``: a dict that keeps the implicit solvers (and their factorisations) between
+    calls, keyed by (generator key, scheme); the caller owns it (FokkerPlanck keeps one per
+    model, so a second ``evolve`` with the same Δt does not refactorise).
+
+    Returns (list of arrays, stats dict with steps, factorisations (new in this call),
+    assemblies, dt used).
     """
     if method not in METHODS:
         raise InputError(f"evolve: method {method!r} is unknown; choose one of {METHODS}.")
@@ -109,7 +120,7 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
     cuts = np.unique(np.concatenate([[0.0], t, bp]))
     if dt is None and method == "implicit":
         dt = max(t[-1], 1e-300) / 200.0
-    steppers = {}
+    steppers = {} if steppers is None else steppers
     stats = {"steps": 0, "factorisations": 0, "assemblies": 0}
     cache = {}
 
@@ -134,10 +145,15 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
             Lc = sp.csr_matrix(L)
             stats["steps"] += m
             return explicit_euler(Lc.data, Lc.indices, Lc.indptr, p, h * n / m, m)
-        if key not in steppers:
-            steppers[key] = _Implicit(L, scheme)
+        if (key, scheme) not in steppers:
+            if len(steppers) >= _Implicit.KEEP:  # a long schedule: drop the oldest generator
+                steppers.pop(next(iter(steppers)))
+            steppers[key, scheme] = _Implicit(L, scheme)
+        stepper = steppers[key, scheme]
+        f0 = stepper.factorisations
         for _ in range(n):
-            p = steppers[key].step(p, h)
+            p = stepper.step(p, h)
+        stats["factorisations"] += stepper.factorisations - f0
         stats["steps"] += n
         return p
 
@@ -169,6 +185,5 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
         while t_next_out is not None and t_next_out <= t_now:
             out.append(p.copy())
             t_next_out = next(out_iter, None)
-    stats["factorisations"] = sum(s.factorisations for s in steppers.values())
     stats["dt"] = dt
     return out, stats

@@ -66,3 +66,19 @@ def test_output_times_hit_exactly_and_explicit_limit_enforced():
     np.testing.assert_allclose(res.densities[0].values, m.density(gaussian(0, 1)).values)
     with pytest.raises(fp.InputError, match="stability"):
         m.evolve(gaussian(0, 1), [1.0], method="explicit", dt=1.0)
+
+
+def test_second_evolve_reuses_the_factorisation():
+    """Implicit solvers live on the model: the same Δt does not refactorise, and the answer is
+    the same as from a fresh model (same arithmetic, so equal to round-off)."""
+    g = fp.Grid([(-2.0, 2.0)], 80)
+    U = lambda x: x ** 2 / 2  # noqa: E731
+    m = fp.FokkerPlanck(g, potential=U, diffusion=0.3)
+    p0 = lambda x: np.exp(-(x - 1) ** 2 / 0.05)  # noqa: E731
+    first = m.evolve(p0, [0.5, 1.0], dt=0.05)
+    again = m.evolve(p0, [0.5, 1.0], dt=0.05)
+    other = m.evolve(p0, [0.5, 1.0], dt=0.05, scheme="backward-euler")
+    fresh = fp.FokkerPlanck(g, potential=U, diffusion=0.3).evolve(p0, [0.5, 1.0], dt=0.05)
+    assert first.factorisations == 1 and again.factorisations == 0
+    assert other.factorisations == 1  # another scheme is another matrix
+    assert np.array_equal(again.densities[-1].values, fresh.densities[-1].values)
