@@ -207,8 +207,12 @@ class _NumbaRun:
 
 
 def _initial(model, x0, n, seed, domain):
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0]) if seed is not None \
-        else np.random.default_rng()
+    if seed is None:
+        rng = np.random.default_rng()
+    else:  # child (0,) of the seed's sequence, derived without spawning from (mutating) it
+        ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        rng = np.random.default_rng(np.random.SeedSequence(
+            ss.entropy, spawn_key=tuple(ss.spawn_key) + (0,), pool_size=ss.pool_size))
     X = initial_positions(x0, n, model, rng)
     return domain.check_inside(X)
 
@@ -289,6 +293,7 @@ def first_passage(model, x0, target, n=None, dt=1e-3, t_max=np.inf, backend="num
     target : a box [(lo, hi), …] (closed; ±inf for half-spaces) or a callable mask
         target(x₁, …, x_d) → bool array (a Numba-jitted mask is compiled into the kernel).
     t_max : give up at this time (finite); particles still out are ``censored``.
+
     Other arguments as in :func:`simulate`. A particle is counted at the first step end that
     lies in the target (τ = k·dt, starting points inside give τ = 0); discrete monitoring
     overestimates τ by O(sqrt(dt)) — :func:`fpsolve.compare.monitoring_shift`.

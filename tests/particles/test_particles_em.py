@@ -188,3 +188,16 @@ def test_inputs_are_checked(dw_model):
 def test_import_without_torch():
     code = "import sys; sys.modules['torch'] = None; import fpsolve.particles, fpsolve.compare"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_seed_sequence_is_accepted_and_equals_its_integer():
+    """The docstring promises int or SeedSequence: SeedSequence(s) gives the run of seed s,
+    and is not mutated by the call."""
+    g = fp.Grid([(-2.0, 2.0)], 20)
+    m = fp.FokkerPlanck(g, potential=lambda x: x ** 2 / 2, diffusion=0.5)
+    x0 = fp.FokkerPlanck(g, potential=lambda x: x ** 2 / 2, diffusion=0.5).stationary()
+    ss = np.random.SeedSequence(7)
+    a = simulate(m, x0, n=256, dt=0.01, t_end=0.1, seed=7)
+    b = simulate(m, x0, n=256, dt=0.01, t_end=0.1, seed=ss)
+    assert np.array_equal(a.positions[-1], b.positions[-1])
+    assert ss.n_children_spawned == 0
