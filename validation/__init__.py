@@ -6,14 +6,14 @@ answer, each against an **independent reference** (closed form, quadrature, or a
 ``core`` holds fpsolve's own exactness checks. Verdicts are computed from the numbers, never
 chosen by hand:
 
-=============================  ===============================================================
+============================== ===============================================================
 ``holds``                      fpsolve agrees with the reference (and the printed claim holds)
 ``holds after correction``     agrees with the corrected form; printed form not checkable as
                                printed, or off by a typographical erratum (``erratum=True``)
 ``printed claim contradicted`` disagrees with the printed claim, agrees with the corrected form
 ``FAIL``                       fpsolve disagrees with an exact reference (a bug), agrees with
                                neither form, or the case raised
-=============================  ===============================================================
+============================== ===============================================================
 
 Adding a case
 -------------

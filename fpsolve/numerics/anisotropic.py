@@ -218,6 +218,7 @@ def build_tensor_rates(grid: Grid, diffusion, convention="ito", *, potential=Non
     ----------
     grid : Grid (1–3 axes; periodic axes wrap, the others have reflecting walls).
     diffusion : the symmetric positive-definite tensor D (units length²/time), one of
+
         - a constant d×d matrix;
         - an array of shape (d, d, *grid.shape) on the cell centres;
         - a callable D(x₁, …, x_d) → (d, d, …) array or nested d×d lists of arrays/numbers,

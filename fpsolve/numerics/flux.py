@@ -19,6 +19,7 @@ i.e. the discrete stationary state p ∝ D^(α−1) exp(Σ P) is kept to round-o
 Péclet numbers P sum to zero around every cycle (a discrete potential exists).
 
 Face Péclet numbers:
+
 - from a potential U (drift −∇U): P = −(U_{k+1} − U_k) / D_f with D_f the *logarithmic* mean of
   D_k and D_{k+1}. This is second-order accurate, and exact for any D affine in U (constant D;
   Mori et al.'s D ∝ L; Dai–Zhu's β₀(1 + L)), whose integral ∫ U′/D is then a log.

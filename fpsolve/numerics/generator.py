@@ -5,6 +5,7 @@ neighbouring cells (from :mod:`fpsolve.numerics.flux`), the diagonal is minus th
 a cell, so every column sums to zero (mass conservation) and L is an M-matrix (positivity).
 
 Two extensions are built in rather than bolted on:
+
 - a reference log-density ψ: the kernel assembles E⁻¹ L E with E = diag(e^ψ) directly from log
   rates, so that densities spanning e^(±700) never overflow (stationary solves in log space, and
   the symmetrised generator when detailed balance holds);

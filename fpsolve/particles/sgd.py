@@ -202,6 +202,7 @@ def minibatch_sgd(grad_i, theta0, lr, n_samples, batch_size, n_steps, n_chains=N
     n_samples : N, the dataset size; batch_size : B.
     replacement : True — B indices drawn uniformly with replacement each step (batch-gradient
         covariance Σ₁/B); False — B distinct indices each step (Σ₁/B·(N − B)/(N − 1)).
+
     Other arguments as :func:`gaussian_sgd`. The SDE limit has D = (η/2)·Σ₁/B (times the
     without-replacement factor) and t = k·η: :func:`sde_diffusion`.
     """

@@ -15,8 +15,11 @@ Quantities (time unit t = k·η for SGD models, rates per unit t):
 ``escape_rate``    λ₁/2: the escape rate κ out of either well of a *symmetric* double well
                    (λ₁ = κ₁ + κ₂ in general; THEORY §2, Mori et al.); see ``mfpt`` for
                    barriers too high for the eigensolver.
+
 ``eigenvalues``    λ₁, λ₂, λ₃ (columns ``lambda_1`` …).
+
 ``mean``, ``var``, ``cov``, ``mode``   stationary moments (columns ``mean`` or ``mean_0`` …).
+
 ``mori_rate``      Mori et al. eq. (15), κ ≈ sqrt(h_e|h_s|)/(2π)·(L_s/L*)^−(B/(η h*) + 1 − n/2)
                    with L including the noise's ``loss_offset`` (L* = L(θ*) + offset); h* is the
                    noise's ``h_star`` (the paper's H* = ∇²L(θ*), so h* = h_e there). Columns

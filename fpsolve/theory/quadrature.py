@@ -12,7 +12,9 @@ needed: the α D′/D in the effective Itô drift integrates to α log D exactly
 * zero-flux stationary density:  p ∝ m = D^(α−1) exp(∫ b/D)
 * generator A f = (b + αD′) f′ + D f″ = (1/m) (f′/s)′
 * mean first-passage time (reflecting at ℓ, absorbing at c, ℓ < x₀ < c), THEORY §1:
+
       E τ(x₀) = ∫_{x₀}^{c} dy s(y) ∫_ℓ^y dz m(z)
+
   (for Itô, s = e^Φ and m = e^(−Φ)/D with Φ = ∫ U′/D, exactly the printed formula);
   second moment from A τ₂ = −2 τ₁ with the same boundary conditions.
 * two absorbing ends l < x₀ < u: Green's function G(x, z) = S_l(min) S_r(max) / S_tot with

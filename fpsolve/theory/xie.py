@@ -50,7 +50,9 @@ def escape_prefactor(H_ae, H_be, D_a, D_b, convention="ito"):
     """Prefactor P of the 1D escape time τ ≈ P · exp(I), I = ∫_a^b L′/D, in convention α.
 
     Laplace on the exact MFPT ∫ s ∫ m with s = D^(−α) e^(ψ), m = D^(α−1) e^(−ψ) (ψ = ∫L′/D):
+
         P = 2π / sqrt(H_ae |H_be|) · (D_a / D_b)^(α − 1/2).
+
     With D ∝ |H| (D_a/D_b = H_ae/|H_be|): Itô (α = 0) 2π/H_ae, Stratonovich 2π/sqrt(H_ae|H_be|),
     isothermal (α = 1) 2π/|H_be| — the printed Theorem 3.2 prefactor (its proof uses the
     isothermal flux J = D e^(−L/T)∇(e^(L/T)P), eq. (56)).
