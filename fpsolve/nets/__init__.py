@@ -12,9 +12,11 @@ in ``flat_parameters`` order (:mod:`.objective`).
 
 Layout: ``data`` (offline data sets) → ``models`` (MLP builder, losses) → ``train`` (+
 ``callbacks``) → ``objective`` (L over a flat θ) → ``curvature``, ``noise`` → ``reduced``
-(k-dimensional landscapes for the PDE solver) → ``experiments`` (the papers' figures, small).
+(k-dimensional landscapes for the PDE solver) → ``cross_check`` (PDE vs particles vs real SGD)
+→ ``experiments`` (the papers' figures, small).
 """
 from .callbacks import track_hessian_norm, track_noise, track_sharpness
+from .cross_check import CrossCheck, crosscheck
 from .curvature import (Eigenpairs, HutchinsonEstimate, gauss_newton, hessian, hessian_operator,
                         hutchinson, lanczos, top_eigenpairs)
 from .data import Dataset, gaussian_mixture, load_digits, teacher_student
@@ -35,4 +37,5 @@ __all__ = [
     "gradient_noise", "GradientNoise", "per_sample_gradients", "projected_covariance",
     "minibatch_factor", "alignment", "Alignment",
     "reduced_model", "ReducedLandscape",
+    "crosscheck", "CrossCheck",
 ]
