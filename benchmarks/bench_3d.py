@@ -16,7 +16,7 @@ Two problems on [−2.5, 2.5] × [−2, 2] × [−2, 2], reflecting walls, n³ c
   convergence of ⟨x⟩ and τ under refinement.
 
 Everything runs with the defaults a user gets (``solver="auto"``: AMG-preconditioned GMRES in 3D
-beyond 5·10³ cells). One subprocess per case, so that ``ru_maxrss`` is the case's own peak.
+beyond 2.5·10³ cells). One subprocess per case, so that ``ru_maxrss`` is the case's own peak.
 Usage::
 
     python benchmarks/bench_3d.py                     # n = 32, 64, 96, 128 (≈ 15 min on 2 cores)

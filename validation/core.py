@@ -183,7 +183,7 @@ def discrete_gibbs_2d(ctx):
 def discrete_gibbs_3d(ctx):
     """3D, constant D: exp(−U/D) at the cell centres is the exact discrete null vector."""
     n = ctx.pick(quick=32, full=96)
-    # the linear-solve route: "auto" takes AMG-preconditioned GMRES beyond 5·10³ cells in 3D
+    # the linear-solve route: "auto" takes AMG-preconditioned GMRES beyond 2.5·10³ cells in 3D
     n_solve = ctx.pick(quick=20, full=64)
     D = 0.3
 

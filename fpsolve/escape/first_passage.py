@@ -54,7 +54,7 @@ def mean_first_passage_time(model, target, *, trap_depth=TRAP_DEPTH, solver="aut
     trap_depth : wells deeper than this (in ΔU/D) are reduced exactly through the renewal
         system (see :mod:`fpsolve.escape.green`); ``np.inf`` gives the plain sparse LU.
     solver : "auto", "direct", "amg" or "gmres": how the reduced system is solved (sparse LU up
-        to 2.5·10⁵ cells in 2D and 5·10³ in 3D under "auto", AMG-preconditioned GMRES beyond;
+        to 2.5·10⁵ cells in 2D and 2.5·10³ in 3D under "auto", AMG-preconditioned GMRES beyond;
         see :class:`fpsolve.escape.green.KilledProcess`). The same keyword is taken by every
         first-passage function here.
 

@@ -6,7 +6,9 @@ Choosing the solver (``solver="auto"``; measured in ``benchmarks/bench_large.py`
 one solve on 2 shared cores): a sparse LU is fastest in 1D at every size and in 2D up to about
 2.5·10⁵ unknowns (512²: LU and AMG within 1.7×); beyond that Ruge–Stüben AMG + GMRES wins
 (1000²: 2.5× faster, 58% of the memory). In 3D the LU's fill grows like N^(4/3) and its time
-like N²: AMG is already 4× faster at 16³ and 160–490× at 64³, and 128³ (2·10⁶ unknowns) is out
+like N²: AMG is faster from about 2.5·10³ cells (14³: 0.13 against 0.22 s for a whole
+non-reversible stationary solve, 16³: 0.12 against 0.14 s for an MFPT; at 12³ the LU is still
+faster), and 160–490× at 64³, and 128³ (2·10⁶ unknowns) is out
 of reach of the LU on 24 GB (≈ 100 GB), while AMG solves it in about a minute with 2 GB.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ LINEAR_SOLVERS = ("auto", "direct", "amg", "gmres")
 # each direction across every face), where it beats COLAMD (3.4 s vs 5.1 s at 512², measured).
 ORDERING = "MMD_AT_PLUS_A"
 #: largest number of unknowns solved by sparse LU under ``solver="auto"``, by dimension
-DIRECT_LIMIT = {1: np.inf, 2: 250_000, 3: 5_000}
+DIRECT_LIMIT = {1: np.inf, 2: 250_000, 3: 2_500}
 #: Krylov vectors kept by GMRES between restarts: AMG needs 17–33 iterations on our generators
 #: (measured up to 10⁶ unknowns in 2D and 2·10⁶ in 3D), so 40 rarely restarts, and memory stays
 #: at 40 vectors (pyamg's own GMRES reserved one per allowed iteration: 2.7 GB at 1000²).
