@@ -254,7 +254,7 @@ class FokkerPlanck:
             generator_at, p.values.ravel(), t, method, scheme, dt,
             breakpoints=self.schedule.breakpoints,
             piecewise_constant=self.schedule.piecewise_constant,
-            steppers=self.__dict__.setdefault("_steppers", {}))
+            steppers=self.__dict__.setdefault("_steppers", {}), ndim=self.grid.ndim)
         return Evolution.from_states(self.grid, t, states, method=method,
                                      scheme=scheme if method == "implicit" else None, **stats)
 

@@ -3,7 +3,9 @@
 Schemes and what they guarantee (L an M-matrix with zero column sums):
 
 - ``backward-euler``: first order, L-stable; (I − Δt L)⁻¹ is non-negative with unit column sums,
-  so positivity and mass are preserved for every Δt.
+  so positivity and mass are preserved for every Δt (to round-off with the sparse LU; to the
+  iterative solver's tolerance where AMG is used, see below: mass drifts by ~1e-12 over 16
+  TR-BDF2 steps at 16³, measured).
 - ``tr-bdf2`` (default): second order, L-stable (Bank et al. 1985, γ = 2 − √2). Both stages use the
   same matrix I − (γΔt/2) L, so one factorisation serves the whole run. Mass is conserved; the
   trapezoidal stage can produce small negative values when Δt ≫ 1/rate (reported as
@@ -14,6 +16,10 @@ Schemes and what they guarantee (L an M-matrix with zero column sums):
 
 Output times are hit exactly: each interval is divided into an integer number of equal steps,
 and factorisations are cached by step size, so equal intervals never refactorise.
+
+Linear solves: :class:`~fpsolve.numerics.linalg.LinearSolver` with ``solver="auto"`` — a sparse
+LU in 1D and 2D up to 2.5·10⁵ cells, AMG-preconditioned GMRES beyond and in 3D from 2.5·10³
+cells, where the LU fills (32³: 8.6 s for one TR-BDF2 factorisation, measured).
 """
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ import scipy.sparse.linalg as spla
 
 from ..errors import InputError
 from .generator import explicit_euler
-from .linalg import factorize
+from .linalg import LinearSolver
 
 SCHEMES = ("tr-bdf2", "backward-euler")
 METHODS = ("implicit", "explicit", "expm")
@@ -54,10 +60,11 @@ def _steps(interval, dt):
 class _Implicit:
     """Cached factorisations of I − c Δt L, keyed by the step size."""
 
-    def __init__(self, L, scheme):
-        self.L = sp.csc_matrix(L)
+    def __init__(self, L, scheme, ndim=None):
+        self.L = sp.csr_matrix(L)
+        self.ndim = ndim
         self.scheme = scheme
-        self.eye = sp.identity(L.shape[0], format="csc")
+        self.eye = sp.identity(L.shape[0], format="csr")
         self.cache = {}
         self.factorisations = 0
 
@@ -71,7 +78,8 @@ class _Implicit:
             c = GAMMA / 2.0 if self.scheme == "tr-bdf2" else 1.0
             if len(self.cache) >= self.KEEP:
                 self.cache.pop(next(iter(self.cache)))
-            self.cache[key] = factorize(self.eye - (c * dt) * self.L)
+            self.cache[key] = LinearSolver(self.eye - (c * dt) * self.L, "auto",
+                                           ndim=self.ndim).solve
             self.factorisations += 1
         return self.cache[key]
 
@@ -91,7 +99,7 @@ def explicit_limit(L) -> float:
 
 
 def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None,
-           breakpoints=(), piecewise_constant=True, steppers=None):
+           breakpoints=(), piecewise_constant=True, steppers=None, ndim=None):
     """Integrate dp/dt = L(t) p from p(0) = p0 and return the states at ``times``.
 
     generator_at(t) → (key, L): the generator at time t and a hashable key identifying it, so
@@ -99,7 +107,7 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
     axis is cut at every output time and every breakpoint; with ``piecewise_constant`` the
     generator is taken once per piece, otherwise at each step's midpoint.
 
-    ``steppers``: a dict that keeps the implicit solvers (and their factorisations) between
+    ``ndim``: the grid's dimension (chooses the linear solver). ``steppers``: a dict that keeps the implicit solvers (and their factorisations) between
     calls, keyed by (generator key, scheme); the caller owns it (FokkerPlanck keeps one per
     model, so a second ``evolve`` with the same Δt does not refactorise).
 
@@ -148,7 +156,7 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
         if (key, scheme) not in steppers:
             if len(steppers) >= _Implicit.KEEP:  # a long schedule: drop the oldest generator
                 steppers.pop(next(iter(steppers)))
-            steppers[key, scheme] = _Implicit(L, scheme)
+            steppers[key, scheme] = _Implicit(L, scheme, ndim)
         stepper = steppers[key, scheme]
         f0 = stepper.factorisations
         for _ in range(n):
