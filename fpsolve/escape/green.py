@@ -229,8 +229,10 @@ def log_stationary(model, max_traps=MAX_TRAPS, solver="auto"):
     """(log π, info): log stationary density of the full chain (up to a constant), accurate
     behind deep wells also without detailed balance.
 
-    Detailed balance: the comb integral (exact, O(N)). Otherwise, if the least-squares
-    potential of the rates has two or more wells deeper than ``TRAP_DEPTH``, the regenerative
+    Detailed balance: the comb integral (exact, O(N)). Otherwise, if the scaling potential of
+    the rates (:func:`~fpsolve.numerics.stationary.scaling_log_density`: the comb integral when
+    nearly reversible, else the least-squares potential) has two or more wells deeper than
+    ``TRAP_DEPTH``, the regenerative
     (Markov-renewal) formula over those minima m:
 
         π(y) ∝ Σ_m ν_m G_m(y),   ν = ν Q (GTH),
@@ -241,7 +243,7 @@ def log_stationary(model, max_traps=MAX_TRAPS, solver="auto"):
     conditioned; with several deep wells it loses their relative weights (it fails outright on a
     tilted 2D double well at ΔU/D ≈ 20).
     """
-    from ..numerics.stationary import least_squares_log_density
+    from ..numerics.stationary import scaling_log_density
 
     rates = model.rates
     reference = rates.reference_log_density()
@@ -249,7 +251,7 @@ def log_stationary(model, max_traps=MAX_TRAPS, solver="auto"):
     if defect <= reversibility_tolerance(psi):
         return stationary_log_density(rates, "detailed-balance", reference=reference)
     return renewal_log_stationary(model, max_traps=max_traps, solver=solver,
-                                  psi=least_squares_log_density(rates), reference=reference)
+                                  psi=scaling_log_density(rates, reference), reference=reference)
 
 
 def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", reference=None):

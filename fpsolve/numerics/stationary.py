@@ -57,7 +57,8 @@ def stationary_log_density(rates: FaceRates, method="auto", solver="auto", refer
         info.update(method="detailed-balance")
     else:
         if not reversible:
-            psi = least_squares_log_density(rates) if guess is None else np.ravel(guess)
+            psi = (scaling_log_density(rates, (psi, defect)) if guess is None
+                   else np.ravel(guess))
         # Solve in the scaled unknowns r = p e^(−ψ). Where ψ is only a guess (no detailed
         # balance) r can still span many decades; a second pass rescaled by the first answer
         # (r ≈ 1 then) recovers the accuracy, measured: residual 1.6e-9 → round-off on a
@@ -95,6 +96,22 @@ def stationary_residual(rates: FaceRates, log_p) -> float:
         num, scale = np.sum(np.abs(L @ p)), np.max(np.abs(L.diagonal()))
     scale *= np.sum(p)
     return float(num / scale) if scale > 0 else 0.0
+
+
+def scaling_log_density(rates: FaceRates, reference=None) -> np.ndarray:
+    """A log-density close enough to the stationary one to scale the null-vector solve by.
+
+    The comb integral ψ when its detailed-balance defect, accumulated over a grid line
+    (defect × the longest axis), stays below one log unit: then r = p e^(−ψ) varies by at most
+    about e, and the solve is well scaled (the usual case when detailed balance fails only at
+    the discretisation level, e.g. a gradient drift over a D that is not a function of U).
+    Otherwise (a circulating drift) the least-squares potential, which costs a graph-Laplacian
+    solve: 0.73 of 1.5 s of a non-reversible stationary solve at 362², measured.
+    """
+    psi, defect = rates.reference_log_density() if reference is None else reference
+    if defect * max(rates.grid.shape) < 1.0:
+        return np.asarray(psi, dtype=float)
+    return least_squares_log_density(rates)
 
 
 def least_squares_log_density(rates: FaceRates, rtol: float = 1e-8) -> np.ndarray:

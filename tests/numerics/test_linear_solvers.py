@@ -88,3 +88,21 @@ def test_mfpt_with_amg_matches_lu_behind_a_trap():
     assert tau.info["linear_solver"] == "AMG-GMRES" and tau.info["accurate"]
     keep = ref.values > 0
     assert np.max(np.abs(tau.values[keep] / ref.values[keep] - 1)) < 1e-8
+
+
+def test_iterative_solver_reaches_the_floor_for_each_right_hand_side():
+    """Later solves reuse ‖x‖/‖b‖ of the first; a right-hand side with a much smaller gain must
+    still be solved to its own floor (not to the looser one of the first)."""
+    from fpsolve.numerics.linalg import LinearSolver
+
+    m = _generator_2d(40)
+    L = m.generator()
+    A = -L + 1e-6 * np.abs(L.diagonal()).max() * _eye(m.grid.size)  # nearly singular
+    ref = LinearSolver(A, "direct")
+    ls = LinearSolver(A, "amg")
+    rng = np.random.default_rng(2)
+    b1 = np.ones(m.grid.size)                 # along the slow mode: ‖x‖/‖b‖ ≈ 1e6/‖A‖
+    b2 = L @ rng.random(m.grid.size)          # orthogonal to it: ‖x‖/‖b‖ small
+    for b in (b1, b2):
+        x, y = ls.solve(b), ref.solve(b)
+        assert np.linalg.norm(x - y) / np.linalg.norm(y) < 1e-8
