@@ -7,11 +7,12 @@ Two routes, chosen by ``method``:
   p_k ∝ exp ψ_k with ψ integrated along a spanning comb of the grid. It is exact to round-off and
   costs O(N).
 - ``"solve"``: a linear solve for the null vector of E⁻¹ L E (E = diag e^ψ), with the most
-  probable cell pinned. ψ is the comb integral when detailed balance holds, and otherwise the
-  least-squares potential of the face log-rate ratios (the gradient part of their Helmholtz
-  decomposition, from one AMG-preconditioned CG solve), which a comb would not be: around a
-  circulating current its errors accumulate along the path. In the scaled unknowns r = p e^(−ψ) the system is well balanced
-  even when p spans hundreds of orders of magnitude, so barriers of several hundred D are fine.
+  probable cell pinned. ψ is the comb integral when detailed balance holds or nearly does
+  (:func:`scaling_log_density`), and otherwise the least-squares potential of the face log-rate
+  ratios (the gradient part of their Helmholtz decomposition, from one graph-Laplacian solve),
+  which a comb would not be: around a circulating current its errors accumulate along the path.
+  In the scaled unknowns r = p e^(−ψ) the system is well balanced even when p spans hundreds of
+  orders of magnitude, so barriers of several hundred D are fine.
 
 ``"auto"`` takes the closed form when detailed balance holds to round-off, and solves otherwise.
 """
@@ -38,7 +39,7 @@ def stationary_log_density(rates: FaceRates, method="auto", solver="auto", refer
 
     ``reference``: (ψ, defect) of :meth:`FaceRates.reference_log_density` when already known;
     ``guess``: a log-density to scale the solve by when the rates are not reversible (default:
-    the least-squares potential); both only save recomputation.
+    :func:`scaling_log_density`); both only save recomputation.
     """
     if method not in METHODS:
         raise InputError(f"stationary: method {method!r} is unknown; choose one of {METHODS}.")

@@ -107,9 +107,10 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
     axis is cut at every output time and every breakpoint; with ``piecewise_constant`` the
     generator is taken once per piece, otherwise at each step's midpoint.
 
-    ``ndim``: the grid's dimension (chooses the linear solver). ``steppers``: a dict that keeps the implicit solvers (and their factorisations) between
-    calls, keyed by (generator key, scheme); the caller owns it (FokkerPlanck keeps one per
-    model, so a second ``evolve`` with the same Δt does not refactorise).
+    ``ndim``: the grid's dimension (chooses the linear solver). ``steppers``: a dict that keeps
+    the implicit solvers (and their factorisations) between calls, keyed by (generator key,
+    scheme); the caller owns it (FokkerPlanck keeps one per model, so a second ``evolve`` with
+    the same Δt does not refactorise).
 
     Returns (list of arrays, stats dict with steps, factorisations (new in this call),
     assemblies, dt used).
