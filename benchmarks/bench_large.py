@@ -11,7 +11,7 @@ on two kinds of solve:
   least-squares log-density ψ from one AMG-CG solve, then the pinned null-vector solve);
 - ``mfpt``: the backward equation Lᵀτ = −1 on the cells outside a target ball around the right
   minimum (the sub-generator of the killed process, ``rates.generator(index=...)``), solved with
-  the same three solvers (``linalg.factorize`` / ``linalg._iterative``), as an MFPT solver would.
+  the same three solvers (``linalg.factorize`` / ``linalg.LinearSolver``), as an MFPT solver would.
 
 Every case runs in its own subprocess, so that its peak resident memory (``ru_maxrss``) is its
 own, under a wall-clock limit and an address-space cap (a direct LU that does not fit fails with

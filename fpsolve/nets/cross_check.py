@@ -556,13 +556,16 @@ def crosscheck(model, data=None, *, lr: float, batch_size: int, loss=None, k: in
 
     t0 = time.perf_counter()
     grid = Grid(bounds, grid_cells)
-    fp = FokkerPlanck(grid, potential=red.potential, diffusion=D if k > 1 else float(D[0, 0]))
-    fp.grad = net.gradient  # exact gradient for the particles (numpy and torch inputs)
-    p = fp.stationary()
+    def reduced_fp(g):
+        """The reduced model on grid g (scalar D in 1D)."""
+        return FokkerPlanck(g, potential=red.potential, diffusion=D if k > 1 else float(D[0, 0]))
+
+    pde_model = reduced_fp(grid)
+    pde_model.grad = net.gradient  # exact gradient for the particles (numpy and torch inputs)
+    p = pde_model.stationary()
     pde_mean, pde_cov = p.mean(), p.cov()
     coarse_cells = (grid_cells // 2) | 1
-    pc = FokkerPlanck(Grid(bounds, coarse_cells), potential=red.potential,
-                      diffusion=D if k > 1 else float(D[0, 0])).stationary()
+    pc = reduced_fp(Grid(bounds, coarse_cells)).stationary()
     grid_err = np.abs(pde_cov - pc.cov()) / 3.0
     pde_info = {"method": p.info.get("method"), "m_matrix": p.info.get("m_matrix"),
                 "residual": p.info.get("residual"), "coarse_cells": coarse_cells,
@@ -592,7 +595,7 @@ def crosscheck(model, data=None, *, lr: float, batch_size: int, loss=None, k: in
     sim_kw = dict(backend=backend, seed=seed_part)
     if backend == "torch":
         sim_kw.update(device=device, fuse=1)
-    sim = simulate(fp, np.zeros(k), n=n_particles, dt=dt_p, times=times, **sim_kw)
+    sim = simulate(pde_model, np.zeros(k), n=n_particles, dt=dt_p, times=times, **sim_kw)
     Zp = np.stack(sim.positions, axis=1)  # (n, m, k)
     p_mean, p_mean_se, p_cov, p_cov_se = _stats(Zp)
     timings["particles"] = time.perf_counter() - t0
@@ -611,8 +614,7 @@ def crosscheck(model, data=None, *, lr: float, batch_size: int, loss=None, k: in
                 m = max(20, (grid_cells - 5) // 2)
                 hh = widths / m
                 g = Grid([(-(m + 2.5) * x, (m + 2.5) * x) for x in hh], 2 * m + 5)
-                model_b = FokkerPlanck(g, potential=red.potential,
-                                       diffusion=D if k > 1 else float(D[0, 0]))
+                model_b = reduced_fp(g)
                 tol = widths * (1 - 1e-9)
                 tau = model_b.mean_first_passage_time(
                     lambda *z: np.any([np.abs(zi) >= ti for zi, ti in zip(z, tol)], axis=0))
@@ -639,8 +641,8 @@ def crosscheck(model, data=None, *, lr: float, batch_size: int, loss=None, k: in
         else:
             dL = 2.0 * float(np.trace(D)) if level is None else level
             thr = float(red.loss_star) + dL
-            mask = fp.grid.coords
-            U = fp.U if fp.U is not None else red.potential(*mask)
+            mask = pde_model.grid.coords
+            U = pde_model.U if pde_model.U is not None else red.potential(*mask)
             edge = np.zeros(grid.shape, bool)
             for a in range(k):
                 sl = [slice(None)] * k
@@ -653,7 +655,7 @@ def crosscheck(model, data=None, *, lr: float, batch_size: int, loss=None, k: in
                                  f"the whole boundary of the PDE box; raise n_std or lower ΔL.")
             if float(red.potential(*([0.0] * k))) >= thr:
                 raise InputError("crosscheck: the loss threshold is already reached at θ*.")
-            tau = fp.mean_first_passage_time(lambda *z: U >= thr)
+            tau = pde_model.mean_first_passage_time(lambda *z: U >= thr)
             pde_mfpt = _at_origin(tau, k)
             pde_mfpt_dt = pde_mfpt_eta = None
 
@@ -666,8 +668,8 @@ def crosscheck(model, data=None, *, lr: float, batch_size: int, loss=None, k: in
                    "pde_mfpt_dt": pde_mfpt_dt, "pde_mfpt_eta": pde_mfpt_eta, "t_max": t_max}
         timings["PDE escape"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        fpr = first_passage(fp, np.zeros(k), target_z, n=n_particles, dt=dt_p, t_max=t_max,
-                            backend=backend, seed=seed_esc,
+        fpr = first_passage(pde_model, np.zeros(k), target_z, n=n_particles, dt=dt_p,
+                            t_max=t_max, backend=backend, seed=seed_esc,
                             **({"device": device, "fuse": 1} if backend == "torch" else {}))
         ref_p = pde_mfpt_dt if pde_mfpt_dt is not None else pde_mfpt
         esc_out.update(particle_mfpt=fpr.mean, particle_mfpt_se=fpr.stderr,
