@@ -126,6 +126,7 @@ def _clear_old_report(out: Path):
 
 # ---------------------------------------------------------------------------------------------
 def _info(args) -> int:
+    from fpsolve.jit import cache_dir
     from fpsolve.validation.environment import versions
 
     v = versions(optional=True, threading=True, torch=True)
@@ -140,6 +141,7 @@ def _info(args) -> int:
     tor = v["torch"]
     rows.append(("torch", f"{tor['version']} (device {tor['device']})" if tor else
                  "not installed"))
+    rows.append(("kernel cache", str(cache_dir() or "off (compiled anew in every process)")))
     width = max(len(r[0]) for r in rows)
     for k, val in rows:
         print(f"{k:<{width}}  {val}")

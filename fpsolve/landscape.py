@@ -34,7 +34,7 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from .errors import InputError
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
+from ..jit import njit
 
 from ..errors import InputError
 from ..models import coefficients

@@ -63,7 +63,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from numba import njit
+from ..jit import njit
 
 from ..errors import InputError, SolverError
 from ..numerics.linalg import LinearSolver, check_solver

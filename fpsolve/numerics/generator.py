@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
+from ..jit import njit
 
 
 @njit(cache=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from ..jit import njit
 from numba.core.registry import CPUDispatcher
 
 from ..errors import InputError

@@ -16,16 +16,17 @@ One random stream (:mod:`.rng`) per chunk of ``chunk`` particles: results depend
 the chunk size, not on the thread count. The stream state is loaded into four registers per chunk
 and stored back at the end (see :func:`.rng.normal4`).
 
-Numba's on-disk cache keys a function on its own source file only: after editing ``rng.py`` or
-``domain.py``, delete ``fpsolve/particles/__pycache__`` so that the cached kernels recompile.
+The cached kernels inline :mod:`.rng` and :mod:`.domain`; :mod:`fpsolve.jit` keeps one cache
+folder per state of the package's source, so an edit there recompiles them.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from ..jit import njit
 from .domain import ALIVE, HIT_TARGET, HIT_WALL, apply_wall
 from .rng import load, normal4, store
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from ..jit import njit
 
 # -- ziggurat tables (Marsaglia & Tsang 2000, "The ziggurat method", 128 layers) ----------------
 _R = 3.442619855899          # start of the tail

@@ -21,8 +21,9 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from ..jit import njit
 from ..errors import InputError
 from ..fields.field import Density
 from .coefficients import matrix_sqrt
