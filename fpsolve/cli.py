@@ -107,6 +107,8 @@ def _validate(args) -> int:
           file=sys.stderr)
     result = V.run(specs, args.mode, out, jobs=args.jobs, progress=V.Progress(len(specs)))
     result.metadata["versions"] = versions(optional=True)
+    result.metadata["left_out"] = [{"case": s.key, "title": s.title, "needs": s.missing()}
+                                   for s in unavailable]
     result.metadata["command"] = "fpsolve validate " + " ".join(
         [f"--{args.mode}"] + [f"--only {o}" for o in only] + [f"--jobs {args.jobs}"])
     paths = V.write_report(result, out)
@@ -151,7 +153,7 @@ def _info(args) -> int:
 # ---------------------------------------------------------------------------------------------
 def _solve(args) -> int:
     from fpsolve.errors import InputError, SolverError
-    from fpsolve.solve_toml import load_problem, solve
+    from fpsolve.solve_toml import QUESTIONS, load_problem, solve
 
     path = Path(args.problem)
     try:
@@ -166,7 +168,7 @@ def _solve(args) -> int:
         return EXIT_FAIL
     res = summary["result"]
     print(f"{summary['title'] or path.stem}: {summary['question']}")
-    for key in ("mean", "var", "spectral_gap", "eigenvalues", "mean_flux", "times", "mass"):
+    for key in QUESTIONS[summary["question"]].answers:
         if key in res:
             print(f"  {key} = {_brief(res[key])}")
     print(f"  wrote {', '.join(res['files'])} to {out}/")

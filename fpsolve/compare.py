@@ -311,16 +311,14 @@ def moments(particles, mean=None, cov=None, t_index=-1, k=4.0, bias_mean=0.0,
         ref = np.broadcast_to(np.asarray(mean, dtype=float), (d,))
         z_mu = (mu - ref) / se_mu
         ok &= bool(np.all(np.abs(mu - ref) <= k * se_mu + np.abs(bias_mean)))
-        parts.append(f"mean {np.array2string(mu, precision=5)} ± "
-                     f"{np.array2string(se_mu, precision=2)} vs {np.array2string(ref, precision=5)}"
-                     f" (z = {np.array2string(z_mu, precision=2)})")
+        parts.append(f"mean {_sig(mu, 6)} ± {_sig(se_mu, 2)} vs {_sig(ref, 6)} "
+                     f"(z = {np.array2string(z_mu, precision=2)})")
     if cov is not None:
         ref = np.broadcast_to(np.asarray(cov, dtype=float), (d, d))
         z_C = (C - ref) / se_C
         ok &= bool(np.all(np.abs(C - ref) <= k * se_C + np.abs(bias_cov)))
-        parts.append(f"cov {np.array2string(C, precision=5)} ± "
-                     f"{np.array2string(se_C, precision=2)} vs {np.array2string(ref, precision=5)}"
-                     f" (z = {np.array2string(z_C, precision=2)})")
+        parts.append(f"cov {_sig(C, 6)} ± {_sig(se_C, 2)} vs {_sig(ref, 6)} "
+                     f"(z = {np.array2string(z_C, precision=2)})")
     if not parts:
         raise InputError("moments: give a reference mean and/or cov.")
     text = ("; ".join(parts) + f"; tolerance {k:g}·SE"
@@ -329,6 +327,13 @@ def moments(particles, mean=None, cov=None, t_index=-1, k=4.0, bias_mean=0.0,
     return MomentComparison(passed=ok, verdict=text, tolerance=float(k), mean=mu,
                             mean_stderr=se_mu, cov=C, cov_stderr=se_C, z_mean=z_mu, z_cov=z_C,
                             n=len(X), k=k)
+
+
+def _sig(values, digits: int) -> str:
+    """An array with ``digits`` significant digits per entry (standard errors of 0.0035 print
+    as 0.0035, not 0.)."""
+    return np.array2string(np.asarray(values, dtype=float), separator=", ",
+                           formatter={"float_kind": lambda v: f"{v:.{digits}g}"})
 
 
 __all__ = [

@@ -12,3 +12,13 @@ class InputError(ValueError):
 
 class SolverError(RuntimeError):
     """A numerical solve failed or lost accuracy beyond what the caller asked for."""
+
+
+class InputWarning(UserWarning):
+    """Input that can be used but probably does not mean what was intended (e.g. a potential
+    that jumps across the seam of a periodic axis)."""
+
+
+class AccuracyWarning(RuntimeWarning):
+    """An answer was computed but may be less accurate than the caller expects; the message says
+    by how much and what to change."""

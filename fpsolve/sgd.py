@@ -36,9 +36,13 @@ def model(grid, loss, lr, batch_size, noise, grad=None, dataset_size=None, repla
 
     The returned model carries ``lr``, ``batch_size``, ``noise`` and ``time_unit = "t = k·lr"``.
     """
-    for name, v in (("lr", lr), ("batch_size", batch_size)):
-        if not (np.isscalar(v) and np.isfinite(v) and v > 0):
-            raise InputError(f"sgd.model: {name} must be a positive number; got {v!r}.")
+    if not (np.isscalar(lr) and np.isreal(lr) and np.isfinite(lr) and lr > 0):
+        raise InputError(f"sgd.model: lr must be a positive number; got {lr!r}.")
+    for name, v in (("batch_size", batch_size), ("dataset_size", dataset_size)):
+        if v is not None and not _is_count(v):
+            raise InputError(f"sgd.model: {name} must be a whole number of samples (≥ 1); got "
+                             f"{v!r}. For a continuous noise scale use a schedule "
+                             f"(lr_batch_schedule) or give the diffusion directly.")
     if not isinstance(noise, NoiseModel):
         raise InputError(f"sgd.model: noise must be a model from fpsolve.noise (Isotropic, Hessian, "
                          f"LossScaled, Covariance, WhiteNoise); got {type(noise).__name__}.")
@@ -57,6 +61,13 @@ def model(grid, loss, lr, batch_size, noise, grad=None, dataset_size=None, repla
     m.loss, m.grad = loss, grad
     m.time_unit = "t = k·lr"
     return m
+
+
+def _is_count(v) -> bool:
+    """A whole number ≥ 1: an int, or a float with an integral value (4.0), not a bool."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, float, np.floating)):
+        return False
+    return bool(np.isfinite(v) and float(v).is_integer() and v >= 1)
 
 
 def minibatch_factor(batch_size, dataset_size=None, replacement=True) -> float:

@@ -14,8 +14,19 @@ A problem is a grid, a model and a question::
     diffusion = "eta/2 * (1 + x**2)"           # number, expression or "module:function"
     boundary = "reflecting"                    # or "periodic"
     convention = "ito"                         # "ito" | "stratonovich" | "isothermal"
+    floor = 1e-6                               # optional: eigenvalue floor of a tensor D
     [question]
-    kind = "stationary"                        # "stationary" | "evolve" | "spectrum"
+    kind = "stationary"                        # "stationary" | "evolve" | "spectrum" | "mfpt"
+
+In 2D and 3D ``diffusion`` may be a tensor: a d×d matrix of numbers or expressions
+(``[[0.1, 0.02], ["0.02", "0.05*(1 + x**2)"]]``) or a ``"module:function"`` returning d×d values
+(nested lists or an array of shape (d, d, *grid shape)). The questions and their keys:
+
+- ``stationary``: ``method`` (``"auto"``, ``"detailed-balance"``, ``"solve"``);
+- ``evolve``: ``p0`` (an expression), ``times``, ``method``, ``scheme``, ``dt``;
+- ``spectrum``: ``k`` (number of eigenvalues);
+- ``mfpt``: ``target`` (an expression, non-zero on the target, e.g. ``"x >= 1"``) and optionally
+  ``start`` (a point: E τ from there is printed).
 
 Expressions are Python expressions in the coordinates (x, y, z, or x1, x2, x3) and the
 ``[parameters]``, evaluated with numpy arrays in a restricted namespace: ``np`` and the numpy
@@ -26,12 +37,13 @@ file, like a script, is code that you trust.
 
 Every problem is checked before any solve; a bad one raises :class:`ProblemError` (an
 :class:`~fpsolve.errors.InputError`) whose message names the table and key, and says what is
-allowed. New questions (mean first-passage time, escape rate) are one entry in :data:`QUESTIONS`.
+allowed. A new question is one entry in :data:`QUESTIONS`.
 """
 from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import json
 import numbers
 import re
@@ -46,6 +58,7 @@ import numpy as np
 from .errors import InputError, SolverError
 from .fields.field import Density
 from .geometry.grid import Grid
+from .models.coefficients import describe
 from .models.fokker_planck import FokkerPlanck
 
 
@@ -65,7 +78,7 @@ FUNCTIONS = {
 AXIS_NAMES = ("x", "y", "z")
 TOP_KEYS = ("title", "description", "parameters", "grid", "model", "question")
 GRID_KEYS = ("bounds", "shape", "periodic")
-MODEL_KEYS = ("potential", "drift", "diffusion", "boundary", "convention")
+MODEL_KEYS = ("potential", "drift", "diffusion", "floor", "boundary", "convention")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,20 +137,28 @@ class Expression:
 
 
 def _import_function(spec: str, where: str, base: Path | None) -> Callable:
+    """``"module:function"``: a module file next to the problem file (loaded from there, so
+    two problems in different folders may each have their own ``mymodel.py``), else an
+    importable module."""
     module_name, _, func_name = spec.partition(":")
-    added = False
-    if base is not None and str(base) not in sys.path:
-        sys.path.insert(0, str(base))
-        added = True
+    module_name, func_name = module_name.strip(), func_name.strip()
+    local = base / (module_name.replace(".", "/") + ".py") if base is not None else None
     try:
-        module = importlib.import_module(module_name.strip())
+        if local is not None and local.is_file():
+            unique = f"fpsolve_problem_{abs(hash(str(local)))}_{module_name.replace('.', '_')}"
+            spec_ = importlib.util.spec_from_file_location(unique, local)
+            module = importlib.util.module_from_spec(spec_)
+            sys.path.insert(0, str(base))  # its own imports of sibling files
+            try:
+                spec_.loader.exec_module(module)
+            finally:
+                sys.path.remove(str(base))
+        else:
+            module = importlib.import_module(module_name)
     except Exception as exc:
         raise ProblemError(f"{where} = {spec!r}: cannot import module {module_name!r} "
                            f"({type(exc).__name__}: {exc}).") from None
-    finally:
-        if added:
-            sys.path.remove(str(base))
-    func = getattr(module, func_name.strip(), None)
+    func = getattr(module, func_name, None)
     if not callable(func):
         raise ProblemError(f"{where} = {spec!r}: module {module_name!r} has no function "
                            f"{func_name!r}.")
@@ -161,20 +182,27 @@ def coefficient(value, where: str, ndim: int, parameters: dict, base: Path | Non
                        f"{type(value).__name__} {value!r}.")
 
 
-def evaluate_on(func, grid: Grid, where: str) -> np.ndarray:
-    """Evaluate a coefficient on the cell centres, turning any failure into a ProblemError."""
+def evaluate_on(func, grid: Grid, where: str, tensor_hint: str | None = None) -> np.ndarray:
+    """Evaluate a scalar coefficient on the cell centres, turning any failure into a
+    ProblemError that says what the function returned."""
     if not callable(func):
         return np.full(grid.shape, float(func))
     try:
         with np.errstate(all="ignore"):
             val = func(*grid.coords)
-        arr = np.broadcast_to(np.asarray(val, dtype=float), grid.shape)
     except ProblemError:
         raise
     except Exception as exc:
         raise ProblemError(f"{where} does not evaluate on the grid: {type(exc).__name__}: "
                            f"{exc}.") from None
-    return arr
+    try:
+        return np.broadcast_to(np.asarray(val, dtype=float), grid.shape)
+    except (TypeError, ValueError):
+        tensor = (f", or a {grid.ndim}×{grid.ndim} tensor (nested lists or an array of shape "
+                  f"({grid.ndim}, {grid.ndim}, *grid shape); as a constant: {tensor_hint})"
+                  if tensor_hint else "")
+        raise ProblemError(f"{where} must give one value per cell (arrays of the grid shape "
+                           f"{grid.shape}){tensor}; it returned {describe(val)}.") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,11 +228,15 @@ def _require(table: dict, key: str, where: str):
 class Question:
     """A question kind: its allowed keys (besides ``kind``) and the function answering it.
 
-    ``run(problem, model, out_dir) -> dict`` writes its files and returns the JSON summary."""
+    ``run(problem, model, out_dir) -> dict`` writes its files and returns the JSON summary;
+    ``answers`` are the keys of that summary that ``fpsolve solve`` prints; ``check(question,
+    grid, parameters)`` checks the question's keys before any solve (raises ProblemError)."""
 
     keys: tuple
     run: Callable
     doc: str = ""
+    answers: tuple = ()
+    check: Callable | None = None
 
 
 @dataclass
@@ -301,21 +333,13 @@ def _model_kwargs(table: dict, grid: Grid, parameters: dict, base: Path | None) 
                              for c in comps)
 
             kw["drift"] = drift_fn
-    D = coefficient(table.get("diffusion", 1.0), "[model] diffusion", nd, parameters, base)
-    if not callable(D):
-        if not (np.isfinite(D) and D > 0):
-            raise ProblemError(f"[model] diffusion must be positive (it is D in "
-                               f"dX = b dt + sqrt(2D) dW); got {D:g}.")
-    else:
-        vals = evaluate_on(D, grid, "[model] diffusion")
-        bad = ~(np.isfinite(vals) & (vals > 0))
-        if np.any(bad):
-            i = tuple(np.argwhere(bad)[0])
-            at = ", ".join(f"{c[i]:.4g}" for c in grid.coords)
-            raise ProblemError(f"[model] diffusion must be positive and finite on the whole "
-                               f"grid; it is {vals[i]:.4g} at ({at}). Shrink the grid or add a "
-                               f"floor.")
-    kw["diffusion"] = D
+    kw["diffusion"] = _diffusion(table.get("diffusion", 1.0), grid, parameters, base)
+    if "floor" in table:
+        floor = table["floor"]
+        if isinstance(floor, bool) or not isinstance(floor, numbers.Real) or not floor > 0:
+            raise ProblemError(f"[model] floor must be a positive number (the smallest eigenvalue "
+                               f"a tensor diffusion is raised to); got {floor!r}.")
+        kw["floor"] = float(floor)
     for key in ("boundary", "convention"):
         if key in table:
             val = table[key]
@@ -323,6 +347,73 @@ def _model_kwargs(table: dict, grid: Grid, parameters: dict, base: Path | None) 
                 raise ProblemError(f"[model] {key} must be a string; got {val!r}.")
             kw[key] = val
     return kw
+
+
+def _diffusion(value, grid: Grid, parameters: dict, base: Path | None):
+    """D from [model] diffusion: a number, an expression or a function (scalar D(x)), or a
+    tensor — a d×d matrix of numbers/expressions, or a function returning d×d values.
+    Positivity (scalar) is checked here; symmetry and definiteness (tensor) by the model."""
+    where, nd = "[model] diffusion", grid.ndim
+    example = "[" + ", ".join("[" + ", ".join("0.1" if i == j else "0.02" for j in range(nd))
+                              + "]" for i in range(nd)) + "]"
+    if isinstance(value, list):
+        if len(value) != nd or not all(isinstance(r, list) and len(r) == nd for r in value):
+            raise ProblemError(f"{where}: a tensor diffusion is a {nd}×{nd} matrix, a list of "
+                               f"{nd} rows of {nd} numbers or expressions, e.g. {example}; got "
+                               f"{value!r}.")
+        entries = [[coefficient(v, f"{where}[{i}][{j}]", nd, parameters, base)
+                    for j, v in enumerate(row)] for i, row in enumerate(value)]
+        if not any(callable(e) for row in entries for e in row):
+            return np.array(entries, dtype=float)  # a constant matrix
+        return _tensor_function(lambda *c: entries, nd, where)
+    D = coefficient(value, where, nd, parameters, base)
+    if not callable(D):
+        if not (np.isfinite(D) and D > 0):
+            raise ProblemError(f"{where} must be positive (it is D in dX = b dt + sqrt(2D) dW); "
+                               f"got {D:g}.")
+        return D
+    try:
+        with np.errstate(all="ignore"):
+            sample = D(*grid.coords)
+    except ProblemError:
+        raise
+    except Exception as exc:
+        raise ProblemError(f"{where} does not evaluate on the grid: {type(exc).__name__}: "
+                           f"{exc}.") from None
+    if _is_tensor_value(sample, nd):
+        return _tensor_function(D, nd, where)
+    vals = evaluate_on(D, grid, where, tensor_hint=example)
+    bad = ~(np.isfinite(vals) & (vals > 0))
+    if np.any(bad):
+        i = tuple(np.argwhere(bad)[0])
+        at = ", ".join(f"{c[i]:.4g}" for c in grid.coords)
+        raise ProblemError(f"{where} must be positive and finite on the whole grid; it is "
+                           f"{vals[i]:.4g} at ({at}). Shrink the grid or add a floor.")
+    return D
+
+
+def _is_tensor_value(value, nd: int) -> bool:
+    """A d×d value: nested lists/tuples d × d, or an array whose first two axes are (d, d)."""
+    if isinstance(value, (list, tuple)):
+        return len(value) == nd and all(isinstance(r, (list, tuple, np.ndarray)) and len(r) == nd
+                                        for r in value)
+    arr = np.asarray(value)
+    return nd > 1 and arr.ndim >= 2 and arr.shape[:2] == (nd, nd) and arr.ndim in (2, 2 + nd)
+
+
+def _tensor_function(func, nd: int, where: str):
+    """Wrap a function returning d×d entries (numbers, arrays or callables of the coordinates,
+    nested or stacked) as one returning an array (d, d, *shape)."""
+    def tensor(*coords):
+        val = func(*coords)
+        rows = [[val[i][j] for j in range(nd)] for i in range(nd)]
+        flat = [e(*coords) if callable(e) else e for row in rows for e in row]
+        with np.errstate(all="ignore"):
+            arrays = np.broadcast_arrays(*[np.asarray(e, dtype=float) for e in flat],
+                                         np.zeros(np.shape(coords[0])))[:-1]
+        return np.stack(arrays).reshape((nd, nd) + np.shape(coords[0]))
+    tensor.__name__ = f"tensor {where}"
+    return tensor
 
 
 def load_problem(path) -> Problem:
@@ -361,6 +452,8 @@ def parse_problem(raw: dict, source: Path | None = None) -> Problem:
         raise ProblemError(f"[question] kind {kind!r} is unknown; known kinds: "
                            f"{', '.join(QUESTIONS)}.")
     _check_keys(q, ("kind",) + QUESTIONS[kind].keys, f"[question] (kind = {kind!r})")
+    if QUESTIONS[kind].check is not None:
+        QUESTIONS[kind].check(q, grid, parameters)
     problem = Problem(grid, kw, dict(q), raw.get("title", source.stem if source else ""),
                       parameters, source, raw)
     problem.model()  # boundary/convention checks now, before any output is written
@@ -491,18 +584,48 @@ def _spectrum(problem: Problem, model: FokkerPlanck, out: Path) -> dict:
     return res
 
 
-def _mfpt(problem: Problem, model: FokkerPlanck, out: Path) -> dict:
-    """E τ to the target ``target = "x >= 1"`` (an expression that is non-zero on the target);
-    ``start = [x, ...]`` optionally reports E τ from that point."""
-    q, where = problem.question, "[question]"
+def _mfpt_target(q, grid: Grid, parameters: dict) -> np.ndarray:
+    where = "[question]"
     expr = _require(q, "target", where)
     if not isinstance(expr, str):
         raise ProblemError(f"{where} target must be an expression string such as \"x >= 1\".")
-    target = evaluate_on(coefficient(expr, "[question] target", problem.grid.ndim,
-                                     problem.parameters), problem.grid, "[question] target") != 0
+    target = evaluate_on(coefficient(expr, "[question] target", grid.ndim, parameters), grid,
+                         "[question] target") != 0
     if not target.any() or target.all():
         raise ProblemError(f"{where} target {expr!r} selects {int(target.sum())} of "
                            f"{target.size} cells; it must select some cells but not all.")
+    return target
+
+
+def _mfpt_start(q, grid: Grid) -> np.ndarray | None:
+    """``start`` as a point inside the grid (checked before the solve), or None."""
+    if "start" not in q:
+        return None
+    raw = q["start"]
+    items = raw if isinstance(raw, list) else [raw]
+    if len(items) != grid.ndim or not all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                                          for v in items):
+        raise ProblemError(f"[question] start must be a point with {grid.ndim} coordinate(s), "
+                           f"e.g. start = {[0.0] * grid.ndim}; got {raw!r}.")
+    start = np.asarray(items, dtype=float)
+    for a, (x, (lo, hi), per) in enumerate(zip(start, grid.bounds, grid.periodic)):
+        if not per and not lo <= x <= hi:
+            raise ProblemError(f"[question] start = {raw!r} lies outside the grid: coordinate "
+                               f"{a} is {x:g}, the [grid] bounds are [{lo:g}, {hi:g}].")
+    return start
+
+
+def _check_mfpt(q, grid: Grid, parameters: dict):
+    _mfpt_target(q, grid, parameters)
+    _mfpt_start(q, grid)
+
+
+def _mfpt(problem: Problem, model: FokkerPlanck, out: Path) -> dict:
+    """E τ to the target ``target = "x >= 1"`` (an expression that is non-zero on the target);
+    ``start = [x, ...]`` optionally reports E τ from that point."""
+    q = problem.question
+    target = _mfpt_target(q, problem.grid, problem.parameters)
+    start = _mfpt_start(q, problem.grid)
     try:
         tau = model.mean_first_passage_time(target)
     except InputError as exc:
@@ -510,10 +633,7 @@ def _mfpt(problem: Problem, model: FokkerPlanck, out: Path) -> dict:
     tau.save(out / "mfpt.npz")
     _plot_density_like(tau, out / "mfpt.png", f"{problem.title}: mean first-passage time")
     res = {"max": float(tau.values.max()), "info": tau.info, "files": ["mfpt.npz", "mfpt.png"]}
-    if "start" in q:
-        start = np.atleast_1d(np.asarray(q["start"], dtype=float))
-        if start.size != problem.grid.ndim:
-            raise ProblemError(f"{where} start must have {problem.grid.ndim} coordinate(s).")
+    if start is not None:
         res["start"] = start
         res["mfpt_from_start"] = float(np.ravel(tau.at(start[None, :]))[0])
     return res
@@ -550,11 +670,14 @@ def _jsonable(obj):
 
 #: Question kinds. Adding one (e.g. "mfpt", "escape_rate") is one entry here.
 QUESTIONS: dict[str, Question] = {
-    "stationary": Question(("method",), _stationary, "the stationary density"),
+    "stationary": Question(("method",), _stationary, "the stationary density",
+                           answers=("mean", "var", "cov", "mean_flux")),
     "evolve": Question(("p0", "times", "method", "scheme", "dt"), _evolve,
-                       "evolve p0 to the output times"),
-    "spectrum": Question(("k",), _spectrum, "the k slowest relaxation rates"),
-    "mfpt": Question(("target", "start"), _mfpt, "the mean first-passage time to a target"),
+                       "evolve p0 to the output times", answers=("times", "mass", "mean")),
+    "spectrum": Question(("k",), _spectrum, "the k slowest relaxation rates",
+                         answers=("eigenvalues", "spectral_gap")),
+    "mfpt": Question(("target", "start"), _mfpt, "the mean first-passage time to a target",
+                     answers=("mfpt_from_start", "start", "max"), check=_check_mfpt),
 }
 
 

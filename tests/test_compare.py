@@ -77,3 +77,10 @@ def test_stationary_factors():
     with pytest.raises(fp.InputError):
         compare.em_variance_factor(1.0, 2.5)
     assert compare.monitoring_shift(0.5, 0.01) == pytest.approx(0.5826 * 0.1, rel=1e-4)
+
+
+def test_moments_report_standard_errors_with_significant_digits(rng):
+    x = rng.normal(0.0, 0.35, size=(10_000, 1))  # se of the mean ≈ 0.0035
+    text = compare.moments(x, mean=0.0, cov=0.35 ** 2).verdict
+    se = text.split("± ")[1].split(" vs")[0]
+    assert se.startswith("[0.003") and "[0.]" not in text, text

@@ -145,7 +145,7 @@ def test_a_failing_point_is_recorded_and_not_fatal(client, tmp_path):
     assert res.complete and len(res.rows) == 2 and len(res.failed) == 1
     bad = next(r for r in res.rows if r["status"] == "error")
     good = next(r for r in res.rows if r["status"] == "ok")
-    assert "batch_size must be a positive number" in bad["error"] and bad["traceback"]
+    assert "batch_size must be a whole number" in bad["error"] and bad["traceback"]
     assert good["spectral_gap"] > 0
     table = res.read_table()
     assert res.table.suffix == ".csv" and len(table) == 2

@@ -197,7 +197,14 @@ class Check:
         return ", ".join(parts) or "exact"
 
     def key_number(self) -> str:
-        """Short text for the summary table: the error against the tolerance."""
+        """Short text for the summary table: for a contradicted or corrected claim, the printed
+        claim against what holds (fpsolve's number, and the corrected form if there is one);
+        otherwise the error against the tolerance."""
+        if self.verdict in (CONTRADICTED, HOLDS_AFTER_CORRECTION) and self.printed is not None:
+            holds = f"{_short(self.numerical)}"
+            if self.corrected is not None:
+                holds += f" = corrected {_short(self.corrected)}"
+            return f"{self.quantity}: printed {_short(self.printed)}, holds {holds}"
         if self.rtol or (self.claim_rtol and not self.atol):
             tol = self.rtol or self.claim_rtol
             return f"{self.quantity}: rel.err {self.rel_error:.2g} (tol {tol:.2g})"
@@ -309,10 +316,13 @@ def _ratio(check: Check) -> float:
 
 
 def _short(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, (list, tuple)) and len(value) > 4:
-        return "[" + ", ".join(_short(v) for v in value[:4]) + ", …]"
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    if isinstance(value, (list, tuple)):
+        items = [_short(v) for v in value[:4]]
+        return "[" + ", ".join(items) + (", …]" if len(value) > 4 else "]")
     return str(value)
 
 

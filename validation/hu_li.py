@@ -632,8 +632,10 @@ def sec5_annealing_schedule(ctx):
     def m_of(s):
         return float(hl.batch_size_schedule(s, lr1, g0).corrected)
 
-    sched = sgd.lr_batch_schedule(lr1, m_of, lr1, m_of(0.0))
-    sgd_model = sgd.model(grid, lambda x: hc * x ** 2 / 2, lr1, m_of(0.0), Isotropic(sig0 ** 2),
+    # the schedule factor is (η/m(s))/(η/m₀), so D(s) = (η/2)σ₀²/m(s) exactly for any whole m₀
+    m0 = max(1, round(m_of(0.0)))
+    sched = sgd.lr_batch_schedule(lr1, m_of, lr1, m0)
+    sgd_model = sgd.model(grid, lambda x: hc * x ** 2 / 2, lr1, m0, Isotropic(sig0 ** 2),
                           schedule=sched)
     run_b = sgd_model.evolve(p0, times, dt=T / steps)
     var_b = np.array([d.var() for d in run_b.densities])

@@ -102,6 +102,13 @@ def markdown(records, meta) -> str:
     for row in _rows(records):
         lines.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
     lines.append("")
+    left_out = meta.get("left_out") or []
+    if left_out:
+        lines += ["## Left out", "", "Not run on this install, for a missing optional package "
+                  "(not a FAIL):", ""]
+        lines += [f"- `{c['case']}` ({c['title']}): needs {', '.join(c['needs'])}"
+                  for c in left_out]
+        lines.append("")
     for r in records:
         lines += [f"## {r['paper']}/{r['name']}: {r['verdict']}", "", f"**{r['title']}**", ""]
         for label, key in (("Equation", "equation"), ("Claim as printed", "claim"),
@@ -186,6 +193,13 @@ def to_html(records, meta, out: Path) -> str:
                      f"<td>{_verdict_html(row[2])}</td><td>{e(row[3])}</td>"
                      f"<td class='num'>{e(row[4])}</td></tr>")
     parts.append("</table>")
+    left_out = meta.get("left_out") or []
+    if left_out:
+        parts.append("<h2>Left out</h2><p>Not run on this install, for a missing optional "
+                     "package (not a FAIL):</p><ul>")
+        parts += [f"<li><code>{e(c['case'])}</code> ({e(c['title'])}): needs "
+                  f"{e(', '.join(c['needs']))}</li>" for c in left_out]
+        parts.append("</ul>")
     for r in records:
         anchor = e(f"{r['paper']}-{r['name']}")
         parts += [f"<section id='{anchor}'><h2>{e(r['paper'])}/{e(r['name'])}: "

@@ -3,6 +3,7 @@ density, normalised so that ``values.sum() * grid.cell_volume == 1``)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -67,7 +68,13 @@ class Field:
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, path):
-        """Write values and grid to a ``.npz`` file (read back with :meth:`load`)."""
+        """Write values and grid to a ``.npz`` file (read back with :meth:`load`); the folder
+        must exist."""
+        folder = Path(path).expanduser().parent
+        if not folder.is_dir():
+            raise InputError(f"{type(self).__name__}.save: the folder {str(folder)!r} does not "
+                             f"exist; create it first (e.g. Path({str(folder)!r}).mkdir("
+                             f"parents=True)).")
         g = self.grid
         meta = {"kind": type(self).__name__, "info": _jsonable(self.info)}
         np.savez_compressed(path, values=self.values, bounds=g.bounds, shape=np.asarray(g.shape),
@@ -129,13 +136,12 @@ class Density(Field):
         super().__init__(grid, values, info)
         v = self.values
         if not np.all(np.isfinite(v)):
-            bad = np.argwhere(~np.isfinite(v))[0]
-            raise InputError(f"Density: non-finite value at cell {tuple(bad)}; a density must "
+            bad = ~np.isfinite(v)
+            raise InputError(f"Density: non-finite value {_first(grid, v, bad)}; a density must "
                              f"be finite everywhere.")
         if np.any(v < 0):
-            bad = np.argwhere(v < 0)[0]
-            raise InputError(f"Density: negative value {v[tuple(bad)]:.3g} at cell {tuple(bad)}; "
-                             f"a density must be non-negative.")
+            raise InputError(f"Density: negative value {_first(grid, v, v < 0)}; a density must "
+                             f"be non-negative (nothing is clipped).")
         mass = v.sum() * grid.cell_volume
         if not mass > 0 or not np.isfinite(mass):
             raise InputError(f"Density: total mass is {mass}; it must be positive and finite.")
@@ -241,3 +247,11 @@ def _jsonable(obj):
     if isinstance(obj, np.generic):
         return obj.item()
     return obj
+
+
+def _first(grid: Grid, values, mask) -> str:
+    """'v at cell (i, j), x = (…)' for the first True entry of mask, and how many there are."""
+    idx = tuple(int(i) for i in np.argwhere(mask)[0])
+    x = ", ".join(f"{float(ax[i]):.6g}" for ax, i in zip(grid.axes, idx))
+    return (f"{float(values[idx]):.3g} at cell {idx}, x = ({x}) ({int(np.sum(mask))} cell(s) in "
+            f"all)")

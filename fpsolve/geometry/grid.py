@@ -13,6 +13,21 @@ from ..errors import InputError
 MIN_CELLS = 3
 
 
+def _cell_counts(shape, ndim) -> tuple:
+    """``shape`` as a tuple of Python ints. Whole numbers only (ints, or floats such as 100.0):
+    100.5 must not silently become 100 cells."""
+    counts = [shape] * ndim if np.ndim(shape) == 0 else list(np.asarray(shape, dtype=object).ravel())
+    for ax, n in enumerate(counts):
+        whole = (isinstance(n, (int, np.integer, float, np.floating))
+                 and not isinstance(n, (bool, np.bool_)) and np.isfinite(n)
+                 and float(n).is_integer())
+        if not whole:
+            raise InputError(
+                f"Grid: the number of cells must be a whole number per axis; got {n!r} for "
+                f"axis {ax}.")
+    return tuple(int(n) for n in counts)
+
+
 class Grid:
     """Uniform cell-centred grid on a box.
 
@@ -46,7 +61,7 @@ class Grid:
             if not hi > lo:
                 raise InputError(
                     f"Grid: axis {ax} has low={lo} >= high={hi}; give (low, high) with low < high.")
-        shape = (int(shape),) * ndim if np.isscalar(shape) else tuple(int(n) for n in shape)
+        shape = _cell_counts(shape, ndim)
         if len(shape) != ndim:
             raise InputError(
                 f"Grid: shape {shape} has {len(shape)} entries but bounds describe {ndim} axes.")

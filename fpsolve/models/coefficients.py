@@ -7,10 +7,11 @@ never per cell). Every check runs here, before any solve, and names the first of
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, InputWarning
 from ..geometry.grid import Grid
 
 
@@ -76,7 +77,35 @@ def scalar_diffusion(diffusion, grid: Grid, coords=None, what="diffusion") -> np
 def potential_on_cells(potential, grid: Grid) -> np.ndarray:
     U = evaluate(potential, grid.coords, grid.shape, "potential")
     check_finite(U, grid.coords, "potential")
+    for axis in range(grid.ndim):
+        if grid.periodic[axis]:
+            warn_if_not_periodic(U, grid, axis)
     return U
+
+
+def warn_if_not_periodic(U, grid: Grid, axis: int, factor=3.0):
+    """Warn when U jumps across the seam of a periodic axis (e.g. U = x, or a tilt F·x).
+
+    The flux would read such a U as a sawtooth: a cliff at the seam instead of a constant
+    force. For a continuous periodic U the step across the seam is close to the mean of its
+    neighbouring steps (a kink changes it by less than their size); a jump makes it larger
+    than ``factor`` times their size."""
+    V = np.moveaxis(U, axis, 0)
+    if V.shape[0] < 4:
+        return
+    seam, left, right = V[0] - V[-1], V[-1] - V[-2], V[1] - V[0]
+    excess = np.abs(seam - 0.5 * (left + right))
+    allowed = factor * 0.5 * (np.abs(left) + np.abs(right)) + 1e-9 * (np.max(np.abs(V)) + 1.0)
+    if np.any(excess > allowed):
+        k = np.unravel_index(np.argmax(excess - allowed), excess.shape)
+        lo, hi = grid.bounds[axis]
+        warnings.warn(
+            f"potential: axis {axis} is periodic but the potential is not: it jumps by "
+            f"{float(seam[k]):.3g} across the seam {lo:g} ≡ {hi:g}, where neighbouring cells "
+            f"differ by {float(left[k]):.3g} and {float(right[k]):.3g}. fpsolve reads it as a "
+            f"sawtooth with a cliff at the seam. For a tilted periodic landscape U₀(x) − F·x, "
+            f"pass the force instead: drift=lambda x: -dU0(x) + F (and no potential=).",
+            InputWarning, stacklevel=4)
 
 
 def drift_on_faces(drift, grid: Grid) -> list:
@@ -120,6 +149,25 @@ def _drift_tuple(drift, coords, ndim):
         val = drift
     if ndim == 1 and not isinstance(val, (list, tuple)):
         val = [val]
-    if len(val) != ndim:
-        raise InputError(f"drift must return one array per axis ({ndim}); got {len(val)}.")
+    if np.ndim(val) == 0 or len(val) != ndim:
+        names = ("x", "y", "z")[:ndim]
+        raise InputError(f"drift must return one array per axis, {ndim} in all (e.g. lambda "
+                         f"{', '.join(names)}: ({', '.join('-' + a for a in names)})); it "
+                         f"returned {describe(val)}.")
     return val
+
+
+def describe(value) -> str:
+    """What a user's function returned, in words: 'a tuple of 3 arrays of shape (4,)', ..."""
+    if isinstance(value, (list, tuple)):
+        kinds = {_kind(v, plural=len(value) != 1) for v in value}
+        inner = kinds.pop() if len(kinds) == 1 else "items of mixed kinds"
+        return f"a {type(value).__name__} of {len(value)} {inner}"
+    return ("a " if np.ndim(value) == 0 else "an ") + _kind(value)
+
+
+def _kind(value, plural=False) -> str:
+    s = "s" if plural else ""
+    if np.ndim(value) == 0:
+        return f"number{s}" if plural else f"number ({value!r})"
+    return f"array{s} of shape {np.shape(value)}"

@@ -66,3 +66,17 @@ def test_kl_and_chi_squared_of_gaussians():
     p, q = gaussian_density(g, 0, 1), gaussian_density(g, 1, 1)
     assert kl_divergence(p, q) == pytest.approx(0.5, rel=1e-5)
     assert chi_squared(p, q) == pytest.approx(np.e - 1, rel=1e-5)
+
+
+def test_save_to_a_missing_folder_is_a_clear_error(tmp_path):
+    d = fp.Density(fp.Grid([(-1, 1)], 10), np.ones(10))
+    with pytest.raises(fp.InputError, match="does not exist; create it first"):
+        d.save(tmp_path / "missing" / "p.npz")
+
+
+def test_bad_density_messages_name_the_cell_and_its_coordinates():
+    v = np.ones(100)
+    v[48] = -1.0
+    with pytest.raises(fp.InputError) as err:
+        fp.Density(fp.Grid([(-2, 2)], 100), v)
+    assert "cell (48,), x = (-0.06)" in str(err.value) and "np.int64" not in str(err.value)

@@ -166,6 +166,18 @@ def test_run_and_report(tmp_path, jobs):
     assert "data:image/png;base64," in html  # figures embedded: self-contained
     table = V.summary_table(result.records)
     assert "printed claim contradicted" in table and "FAIL" in table
+    # a contradicted claim shows the printed value against what holds, not fpsolve's own error
+    assert recs["demo/printed_factor_two"]["key_number"] == (
+        "noise: printed 0.0625, holds 0.125 = corrected 0.125")
+
+
+def test_report_lists_the_cases_left_out(tmp_path):
+    result = V.run(REG.select("quick", ["demo/trapezoid_exact"]), "quick", tmp_path)
+    result.metadata["left_out"] = [{"case": "chaudhari_soatto/noise_rank",
+                                    "title": "noise rank", "needs": ["torch"]}]
+    paths = V.write_report(result, tmp_path)
+    for text in (paths["md"].read_text(), paths["html"].read_text()):
+        assert "Left out" in text and "chaudhari_soatto/noise_rank" in text and "torch" in text
 
 
 def test_cli_exit_status_follows_fail(tmp_path, monkeypatch, capsys):
