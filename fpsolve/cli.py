@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="solve a problem described in a TOML file",
                        description="Solve a Fokker–Planck problem from a TOML file ([grid], "
-                                   "[model], [question]); see fpsolve.solve_toml.")
+                                   "[model], [question]); see fpsolve.problems.")
     s.add_argument("problem", metavar="PROBLEM.toml")
     s.add_argument("--out", default=None, metavar="DIR",
                    help="output directory (default: PROBLEM-results next to the working dir)")
@@ -153,7 +153,7 @@ def _info(args) -> int:
 # ---------------------------------------------------------------------------------------------
 def _solve(args) -> int:
     from fpsolve.errors import InputError, SolverError
-    from fpsolve.solve_toml import QUESTIONS, load_problem, solve
+    from fpsolve.problems import QUESTIONS, load_problem, solve
 
     path = Path(args.problem)
     try:

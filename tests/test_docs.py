@@ -166,6 +166,7 @@ NOT_IN_API = {
     "fpsolve.numerics.anisotropic_kernels", "fpsolve.particles.coefficients",
     "fpsolve.particles.domain", "fpsolve.particles.initial", "fpsolve.particles.kernels",
     "fpsolve.particles.progress", "fpsolve.particles.rng",
+    "fpsolve.solve_toml",  # deprecated alias of fpsolve.problems
 }
 
 

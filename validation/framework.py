@@ -25,13 +25,14 @@ Verdicts (ordered from best to worst):
 """
 from __future__ import annotations
 
-import math
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from fpsolve.jsonable import jsonable
 
 HOLDS = "holds"
 HOLDS_AFTER_CORRECTION = "holds after correction"
@@ -324,35 +325,6 @@ def _short(value) -> str:
         items = [_short(v) for v in value[:4]]
         return "[" + ", ".join(items) + (", …]" if len(value) > 4 else "]")
     return str(value)
-
-
-def jsonable(obj):
-    """Plain JSON types from numpy scalars and arrays, tuples, Paths and complex numbers.
-
-    Non-finite floats become the strings "NaN", "Infinity", "-Infinity" (valid JSON); complex
-    numbers become {"re": …, "im": …}.
-    """
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return jsonable(obj.item())
-    if isinstance(obj, bool) or obj is None or isinstance(obj, (int, str)):
-        return obj
-    if isinstance(obj, float):
-        if math.isnan(obj):
-            return "NaN"
-        if math.isinf(obj):
-            return "Infinity" if obj > 0 else "-Infinity"
-        return obj
-    if isinstance(obj, complex):
-        return {"re": jsonable(obj.real), "im": jsonable(obj.imag)}
-    if isinstance(obj, Path):
-        return str(obj)
-    return str(obj)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ import html
 import json
 from pathlib import Path
 
-from .framework import CONTRADICTED, FAIL, HOLDS, HOLDS_AFTER_CORRECTION, VERDICTS, jsonable
+from fpsolve.jsonable import jsonable
+
+from .framework import CONTRADICTED, FAIL, HOLDS, HOLDS_AFTER_CORRECTION, VERDICTS
 
 SCHEMA = 1
 COLUMNS = ("paper", "case", "verdict", "key number", "time")

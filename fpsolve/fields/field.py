@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..geometry.grid import Grid
+from ..jsonable import jsonable
 
 
 class Field:
@@ -76,7 +77,7 @@ class Field:
                              f"exist; create it first (e.g. Path({str(folder)!r}).mkdir("
                              f"parents=True)).")
         g = self.grid
-        meta = {"kind": type(self).__name__, "info": _jsonable(self.info)}
+        meta = {"kind": type(self).__name__, "info": jsonable(self.info)}
         np.savez_compressed(path, values=self.values, bounds=g.bounds, shape=np.asarray(g.shape),
                             periodic=np.asarray(g.periodic), meta=json.dumps(meta))
 
@@ -234,19 +235,6 @@ class Density(Field):
     def var(self) -> float:
         """Variance of a 1D density."""
         return float(self.cov()[0, 0])
-
-
-def _jsonable(obj):
-    """Convert numpy scalars/arrays inside dicts and lists to plain JSON types."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj
 
 
 def _first(grid: Grid, values, mask) -> str:

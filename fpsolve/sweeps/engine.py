@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..jsonable import jsonable
 from .quantities import evaluate_point
 from .spec import Sweep, flatten, load
 from .store import PointStore, read_table, write_table
@@ -203,4 +204,4 @@ def _write_manifest(result: SweepResult):
         "plots": [str(p.relative_to(result.out)) for p in result.plots],
     }
     with open(result.out / "sweep.json", "w") as f:
-        json.dump(manifest, f, indent=2, default=str)
+        json.dump(jsonable(manifest), f, indent=2)

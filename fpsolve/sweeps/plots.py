@@ -17,41 +17,23 @@ the first axis. Rows with errors, and spectral gaps below the round-off floor
 """
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
 import numpy as np
 
+from .. import expressions
 from ..errors import InputError
-from .spec import FUNCTIONS
-
-_ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Load,
-            ast.Constant, ast.operator, ast.unaryop)
-
+from ..expressions import FUNCTIONS, names_in
 
 def evaluate(expr: str, row: dict) -> float:
-    """Value of an arithmetic expression over a row's columns (NaN if a column is missing)."""
-    tree = ast.parse(expr, mode="eval")
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED):
-            raise InputError(f"sweep plot: {expr!r} uses {type(node).__name__}; only arithmetic "
-                             f"over columns and numpy functions are allowed.")
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
-                                               and node.func.id in FUNCTIONS):
-            raise InputError(f"sweep plot: {expr!r} calls an unknown function.")
-    ns = dict(FUNCTIONS)
-    for name in names_in(expr):
-        if name in FUNCTIONS:
-            continue
+    """Value of a formula over a row's columns (NaN where a column is missing or not a number),
+    in the expression language of :mod:`fpsolve.expressions`."""
+    values = {}
+    for name in names_in(expr) - set(FUNCTIONS):
         v = row.get(name)
-        ns[name] = float("nan") if v is None or isinstance(v, str) else float(v)
-    with np.errstate(all="ignore"):
-        return float(eval(compile(tree, "<plot>", "eval"), {"__builtins__": {}}, ns))  # noqa: S307
-
-
-def names_in(expr: str) -> set:
-    return {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+        values[name] = float("nan") if v is None or isinstance(v, str) else float(v)
+    return float(expressions.evaluate(expr, values, where=f"sweep plot {expr!r}"))
 
 
 def default_plots(sweep) -> list:

@@ -42,7 +42,6 @@ reuses stale results.
 """
 from __future__ import annotations
 
-import ast
 import copy
 import hashlib
 import itertools
@@ -54,6 +53,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..expressions import Expression
+from ..jsonable import jsonable
 
 SECTIONS = ("grid", "model", "params", "potentials", "theory")
 #: Quantities a point can compute (see :mod:`fpsolve.sweeps.quantities`).
@@ -255,15 +256,9 @@ def resolve(cfg: dict) -> dict:
 
 def point_key(cfg: dict, quantities) -> str:
     """16 hex digits of the SHA-256 of the canonical JSON of a resolved problem."""
-    blob = json.dumps({"config": cfg, "quantities": sorted(quantities)}, sort_keys=True,
-                      separators=(",", ":"), default=_json_default)
+    blob = json.dumps(jsonable({"config": cfg, "quantities": sorted(quantities)}),
+                      sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    raise TypeError(f"not JSON-serialisable: {obj!r}")
 
 
 def flatten(cfg: dict) -> dict:
@@ -283,58 +278,10 @@ def flatten(cfg: dict) -> dict:
     return {k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in out.items()}
 
 
-# -- expressions ---------------------------------------------------------------------------------
-#: numpy functions and constants an expression may use.
-FUNCTIONS = {name: getattr(np, name) for name in (
-    "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh",
-    "arctan", "arcsin", "arccos", "arctanh", "abs", "where", "minimum", "maximum", "sign",
-    "clip", "cbrt", "hypot", "log10", "square")}
-FUNCTIONS.update(pi=np.pi, e=np.e)
-COORDINATES = (("x",), ("x", "y"), ("x", "y", "z"))
-_ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp,
-            ast.Call, ast.Name, ast.Load, ast.Constant, ast.Tuple, ast.operator, ast.unaryop,
-            ast.cmpop, ast.boolop)
-
-
-def compile_expression(expr: str, ndim: int, params: dict, what: str = "expression"):
-    """A vectorised callable f(x₁, …, x_d) from a formula such as ``"(x**2 - 1)**2 / 4"``.
-
-    Coordinates are ``x`` (1D), ``x, y`` (2D), ``x, y, z`` (3D), or ``x1, x2, x3``; the names in
-    ``params`` and the numpy functions in :data:`FUNCTIONS` are available. Only arithmetic,
-    comparisons and calls of those functions are allowed (no attributes, no subscripts), so a
-    sweep file cannot run arbitrary code on the workers.
-    """
+def compile_expression(expr, ndim: int, params: dict, what: str = "expression"):
+    """A vectorised callable f(x₁, …, x_d): a number, or a formula in the one expression language
+    of fpsolve's files (:mod:`fpsolve.expressions`)."""
     if not isinstance(expr, str):
         value = float(expr)
         return lambda *xs: np.full(np.shape(xs[0]), value)
-    try:
-        tree = ast.parse(expr, mode="eval")
-    except SyntaxError as exc:
-        raise InputError(f"sweep: {what} {expr!r} is not a valid formula: {exc.msg}.") from None
-    coords = COORDINATES[ndim - 1]
-    alt = tuple(f"x{i + 1}" for i in range(ndim))
-    allowed = set(FUNCTIONS) | set(params) | set(coords) | set(alt)
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED):
-            raise InputError(f"sweep: {what} {expr!r} uses {type(node).__name__}; only "
-                             f"arithmetic and numpy functions are allowed.")
-        if isinstance(node, ast.Name) and node.id not in allowed:
-            raise InputError(f"sweep: {what} {expr!r} uses the unknown name {node.id!r}; "
-                             f"coordinates are {', '.join(coords)} (or {', '.join(alt)}), "
-                             f"parameters {sorted(params)}, functions {sorted(FUNCTIONS)}.")
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
-                                               and node.func.id in FUNCTIONS):
-            raise InputError(f"sweep: {what} {expr!r} calls something other than a numpy "
-                             f"function from {sorted(FUNCTIONS)}.")
-    code = compile(tree, f"<{what}>", "eval")
-    consts = {k: float(v) if isinstance(v, (int, float)) else v for k, v in params.items()}
-
-    def f(*xs):
-        ns = dict(FUNCTIONS)
-        ns.update(consts)
-        ns.update(zip(coords, xs))
-        ns.update(zip(alt, xs))
-        return eval(code, {"__builtins__": {}}, ns)  # noqa: S307 - AST checked above
-
-    f.expression = expr
-    return f
+    return Expression(expr, ndim, params, where=f"sweep: {what}")

@@ -20,7 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .spec import _json_default
+from ..jsonable import jsonable
 
 
 class PointStore:
@@ -39,7 +39,7 @@ class PointStore:
         fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w") as f:
-                json.dump(_clean(row), f, default=_json_default)
+                json.dump(jsonable(_clean(row)), f)
             os.replace(tmp, self.path(row["key"]))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
