@@ -44,6 +44,7 @@ import scipy.sparse.linalg as spla
 
 import fpsolve as fp
 from fpsolve.analysis import thermodynamics
+from fpsolve.theory import chaudhari_soatto as cs_theory
 from fpsolve.theory import ornstein_uhlenbeck as ou
 from fpsolve.theory import quadrature as quad
 
@@ -159,7 +160,7 @@ def noise_rank(ctx):
     except ImportError as exc:
         raise RuntimeError("noise_rank needs torch (pip install torch).") from exc
     from fpsolve import nets
-    from fpsolve.nets.experiments import limit_threads
+    from .network_experiments import limit_threads
 
     N = ctx.pick(quick=256, full=1024)
     epochs = ctx.pick(quick=8, full=30)
@@ -862,85 +863,14 @@ def entropy_production_ou(ctx):
 # ---------------------------------------------------------------------------------------------
 # Theorem 10: the most likely point moves linearly in β⁻¹ = η/(2b)
 # ---------------------------------------------------------------------------------------------
-def _poly_add(*ps):
-    out = {}
-    for p in ps:
-        for k, v in p.items():
-            out[k] = out.get(k, 0.0) + v
-    return out
-
-
-def _poly_scale(p, s):
-    return {k: s * v for k, v in p.items()}
-
-
-def _poly_mul(p, q):
-    out = {}
-    for (a, b), u in p.items():
-        for (c, d), v in q.items():
-            out[(a + c, b + d)] = out.get((a + c, b + d), 0.0) + u * v
-    return out
-
-
-def _poly_diff(p, axis):
-    out = {}
-    for (a, b), v in p.items():
-        e = (a, b)[axis]
-        if e:
-            k = (a - 1, b) if axis == 0 else (a, b - 1)
-            out[k] = out.get(k, 0.0) + e * v
-    return out
-
-
-def mode_shift_slope(H, Dt, F3):
-    """First-order shift of the most likely point: x* = x₀ + β⁻¹·S∇c(0) + O(β⁻²).
-
-    Derivation (constant D̃, f = ½xᵀHx + ⅙f_ijk x_i x_j x_k + …, T = β⁻¹ → 0): in y = x/√T the
-    stationary equation is ∇·((Hy + √T g)ρ + D̃∇ρ) = 0, g_i = ½ f_ijk y_j y_k. With ρ = ρ₀(1 +
-    √T c), ρ₀ ∝ e^{−yᵀPy/2}, P = S⁻¹, HS + SH = 2D̃, Q̃ = (HS − SH)/2 (so H − D̃P = Q̃P):
-
-        A c := −((D̃ − Q̃)Py)·∇c + D̃:∇∇c = (Py)·g − ∇·g,
-
-    solved for an odd polynomial c (cubic + linear). The mode of log ρ₀ + √T c is y* = √T S∇c(0)
-    (the O(T) even correction does not move it at this order), so x* = T S ∇c(0). For D̃ ∝ I
-    the solution is c = −f₃/6 with ∇c(0) = 0: no shift (Gibbs).
-    """
-    S = _lyapunov_kron(H, Dt)
-    P = np.linalg.inv(S)
-    Q = 0.5 * (H @ S - S @ H)
-    Y = [{(1, 0): 1.0}, {(0, 1): 1.0}]
-
-    def lin(row):
-        return _poly_add(_poly_scale(Y[0], row[0]), _poly_scale(Y[1], row[1]))
-
-    g = [_poly_add(*[_poly_scale(_poly_mul(Y[j], Y[k]), 0.5 * F3[i, j, k])
-                     for j in range(2) for k in range(2)]) for i in range(2)]
-    Py = [lin(P[i]) for i in range(2)]
-    rhs = _poly_add(*[_poly_mul(Py[i], g[i]) for i in range(2)],
-                    *[_poly_scale(_poly_diff(g[i], i), -1.0) for i in range(2)])
-    My = [lin(((Dt - Q) @ P)[i]) for i in range(2)]
-
-    def A(c):
-        grad = [_poly_diff(c, 0), _poly_diff(c, 1)]
-        drift = _poly_add(*[_poly_scale(_poly_mul(My[i], grad[i]), -1.0) for i in range(2)])
-        diff = _poly_add(*[_poly_scale(_poly_diff(grad[i], j), Dt[i, j])
-                           for i in range(2) for j in range(2)])
-        return _poly_add(drift, diff)
-
-    basis = [(1, 0), (0, 1), (3, 0), (2, 1), (1, 2), (0, 3)]
-    Amat = np.array([[A({b: 1.0}).get(r, 0.0) for b in basis] for r in basis])
-    coef = np.linalg.solve(Amat, np.array([rhs.get(r, 0.0) for r in basis]))
-    return S @ coef[:2]
-
-
 @case(paper=PAPER, name="most_likely_shift")
 def most_likely_shift(ctx):
     """Theorem 10: anisotropic D̃ moves the mode of a non-quadratic f by β⁻¹·(first-order slope)."""
     n = ctx.pick(quick=80, full=160)
     Ts = ctx.pick(quick=[0.005, 0.01, 0.02], full=[0.0025, 0.005, 0.01, 0.015, 0.02])
     F3 = _nq_third_derivatives()
-    pred = mode_shift_slope(NQ_H, NQ_D, F3)
-    pred_iso = mode_shift_slope(NQ_H, np.eye(2), F3)
+    pred = cs_theory.most_likely_shift(NQ_H, NQ_D, F3)
+    pred_iso = cs_theory.most_likely_shift(NQ_H, np.eye(2), F3)
     S = _lyapunov_kron(NQ_H, NQ_D)
     modes, modes_iso, hs = [], [], []
     for T in Ts:

@@ -28,7 +28,7 @@ import scipy.linalg as sla
 import scipy.optimize as so
 
 import fpsolve as fp
-from fpsolve import sgd
+from fpsolve import analysis, sgd
 from fpsolve.analysis import chi_squared
 from fpsolve.noise import Isotropic
 from fpsolve.theory import dai_zhu as dz
@@ -44,18 +44,6 @@ ALPHAS = {"ito": 0.0, "stratonovich": 0.5, "isothermal": 1.0}
 # ---------------------------------------------------------------------------------------------
 # independent helpers (numpy/scipy only)
 # ---------------------------------------------------------------------------------------------
-def _centred_grid(lo, hi, h):
-    """1D grid of spacing h whose cell centres are the integer multiples of h, covering [lo, hi]
-    (so that minima, saddles and targets at multiples of h are cell centres)."""
-    i0, i1 = int(np.floor(lo / h)), int(np.ceil(hi / h))
-    return fp.Grid([((i0 - 0.5) * h, (i1 + 0.5) * h)], i1 - i0 + 1)
-
-
-def _slope(x, y):
-    """Least-squares slope of y against x."""
-    return float(np.polyfit(np.asarray(x, float), np.asarray(y, float), 1)[0])
-
-
 def _reversible_spectrum_1d(U, D, lo, hi, n, k=None):
     """Eigenpairs of the 1D generator A f = −U′f′ + D f″ (constant D, reflecting walls) by a
     vertex-centred finite-volume scheme written here, independent of fpsolve.numerics.
@@ -341,8 +329,8 @@ def thm24_chi2_ou(ctx):
         chi = np.array([chi_squared(p, pinf) for p in run.densities])
         ref = dz.ou_chi_square(times, [[hc]], D, [float(p0.mean()[0])], [[p0.var()]])
         lam_h = model.spectral_gap()
-        rate = -_slope(times[window], np.log(chi[window]))
-        rate_ref_fit = -_slope(times[window], np.log(ref[window]))
+        rate = -analysis.slope(times[window], np.log(chi[window]))
+        rate_ref_fit = -analysis.slope(times[window], np.log(ref[window]))
         rates = dz.chi2_decay_rate(hc, eta, hc)
         bound_p = dz.chi2_bound_printed(times[times >= T_bound], T_bound,
                                         np.interp(T_bound, times, chi), hc, eta)
@@ -436,7 +424,7 @@ def thm24_chi2_double_well(ctx):
         x, w, logpi, lam, psi = _reversible_spectrum_1d(_double_well, D, lo, hi, n_ref, k=150)
         ref = _chi2_expansion(times, x, w, logpi, lam, psi, start(x))
         sel = (times >= st["win"][0]) & (times <= st["win"][1])
-        rate = -_slope(times[sel], np.log(chi[sel]))
+        rate = -analysis.slope(times[sel], np.log(chi[sel]))
         rates = dz.chi2_decay_rate(cp, eta, lam[1])
         tb = times[times >= st["T"]]
         chiT, refT = np.interp(st["T"], times, chi), np.interp(st["T"], times, ref)
@@ -514,7 +502,7 @@ def thm22_transition_time_1d(ctx):
     etas = [10.0, 20.0, 40.0, 80.0]
     h = ctx.pick(quick=1 / 100, full=1 / 400)
     lo, hi = -2.5, 2.5
-    grid = _centred_grid(lo, hi, h)
+    grid = fp.Grid.aligned(lo, hi, h=h)
     h = float(grid.h[0])
     rows = []
     checks = []
@@ -590,7 +578,7 @@ def thm22_transition_time_2d(ctx):
     D = 1.0 / eta
     h = ctx.pick(quick=1 / 40, full=1 / 100)
     ny_half = int(round(0.8 / h))
-    xs = _centred_grid(-2.0, 1.5, h)
+    xs = fp.Grid.aligned(-2.0, 1.5, h=h)
     (x0, x1), = xs.bounds
     grid = fp.Grid([(x0, x1), (-(ny_half + 0.5) * h, (ny_half + 0.5) * h)],
                    (xs.shape[0], 2 * ny_half + 1))
@@ -670,7 +658,7 @@ def _asym_1d(w):
 def thm25_minima_ratio_1d(ctx):
     """Theorem 2.5/(2.7) in 1D: ε-ball ratio → 1, not sqrt(H₂/H₁); basin ratio → sqrt(H₂/H₁)."""
     h = ctx.pick(quick=1 / 200, full=1 / 800)
-    grid = _centred_grid(-1.0, 3.0, h)
+    grid = fp.Grid.aligned(-1.0, 3.0, h=h)
     x = grid.axes[0]
     h = float(grid.h[0])
     lo, hi = (float(b) for b in grid.bounds[0])
@@ -698,7 +686,7 @@ def thm25_minima_ratio_1d(ctx):
     ratio_pde, ratio_ref = np.array(ratio_pde), np.array(ratio_ref)
     mr = dz.minima_probability_ratio([[H1]], [[H2]], 0.0, 0.0, etas[-1])
     corr = np.abs(ratio_pde / mr.corrected - 1)
-    order = _slope(np.log(etas[1:]), np.log(corr[1:]))
+    order = analysis.slope(np.log(etas[1:]), np.log(corr[1:]))
     ell = np.sqrt(1.0 / (etas[-1] * H2))
     tol = (h / ell) ** 2 / 2
     # ε-ball ratios from the quadrature of the Gibbs law (figure only), printed expression too
@@ -770,7 +758,7 @@ def thm25_minima_ratio_2d(ctx):
     """Theorem 2.5/(2.7) in 2D: basin ratio → sqrt(det H₂/det H₁) = 2; ε-ball ratio → 1."""
     h = ctx.pick(quick=1 / 40, full=1 / 120)
     c = np.log(2.0)
-    xs = _centred_grid(-2.2, 2.2, h)
+    xs = fp.Grid.aligned(-2.2, 2.2, h=h)
     (x0, x1), = xs.bounds
     ylim = 3.0
     ny = int(round(ylim / h))
@@ -802,7 +790,7 @@ def thm25_minima_ratio_2d(ctx):
     mr = dz.minima_probability_ratio([[2, 0], [0, np.exp(-c)]], [[2, 0], [0, np.exp(c)]],
                                      0.0, 0.0, etas[-1])
     corr = np.abs(ratio_pde / mr.corrected - 1)
-    order = _slope(np.log(etas), np.log(corr))
+    order = analysis.slope(np.log(etas), np.log(corr))
     ell = np.sqrt(1.0 / (etas[-1] * np.exp(c)))
     tol = (h / ell) ** 2 / 2
     fig, (ax, ax2) = ctx.figure(1, 2)
@@ -876,8 +864,8 @@ def state_dependent_beta(ctx):
         Z = 2 * si.quad(lambda w: (1 + w * w / 2) ** (-q), 0, W, **kw)[0]
         var_box = 2 * si.quad(lambda w: w * w * (1 + w * w / 2) ** (-q), 0, W, **kw)[0] / Z
         var = p.var()
-        slope = _slope(np.log(x[tail]), np.log(p.values[tail]))
-        slope_ref = _slope(np.log(x[tail]), -q * np.log1p(x[tail] ** 2 / 2))
+        slope = analysis.slope(np.log(x[tail]), np.log(p.values[tail]))
+        slope_ref = analysis.slope(np.log(x[tail]), -q * np.log1p(x[tail] ** 2 / 2))
         tol = (h / 0.5) ** 2
         trunc = abs(law.variance - var_box) / law.variance
         checks += [
@@ -936,7 +924,7 @@ def section3_sharpness_mlp(ctx):
     except ImportError as exc:
         raise RuntimeError("section3_sharpness_mlp needs torch (pip install torch); the "
                            "network experiment cannot run without it.") from exc
-    from fpsolve.nets.experiments import dai_zhu_sharpness
+    from .network_experiments import dai_zhu_sharpness
 
     configs = ((0.05, 16), (0.1, 32), (0.4, 32))
     out, nfig = dai_zhu_sharpness(configs=configs, n_samples=256, widths=(64, 16, 10),

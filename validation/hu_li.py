@@ -30,7 +30,7 @@ import scipy.integrate as si
 from scipy.interpolate import CubicSpline
 
 import fpsolve as fp
-from fpsolve import sgd
+from fpsolve import analysis, sgd
 from fpsolve.models import schedules
 from fpsolve.noise import Isotropic
 from fpsolve.theory import hu_li as hl
@@ -40,17 +40,6 @@ from .framework import Case, Check
 from .registry import case
 
 PAPER = "hu_li"
-
-
-def _slope(x, y):
-    """Least-squares slope of y against x."""
-    return float(np.polyfit(np.asarray(x, float), np.asarray(y, float), 1)[0])
-
-
-def _grid_through(lo, hi, h, point=0.0):
-    """1D grid of spacing h with ``point`` (and point ± k·h) at cell centres, covering [lo, hi]."""
-    i0, i1 = int(np.floor((lo - point) / h)), int(np.ceil((hi - point) / h))
-    return fp.Grid([(point + (i0 - 0.5) * h, point + (i1 + 0.5) * h)], i1 - i0 + 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,7 +82,7 @@ def _sde_expectation(eta, n, order, steps):
     s, T, w0 = THM1["s"], THM1["T"], THM1["w0"]
     lo, hi = -1.0, 3.5
     h = (hi - lo) / n
-    grid = _grid_through(lo, hi, h, w0)
+    grid = fp.Grid.aligned(lo, hi, h=h, point=w0)
     x = grid.axes[0]
     i = int(np.argmin(np.abs(x - w0)))
     if order == 1:
@@ -128,8 +117,8 @@ def thm1_weak_order(ctx):
         e2.append(r2 - ex)
         pde_err.append(max(abs(o1[1] - o1[0]), abs(o2[1] - o2[0])) / 3)
     e1, e2 = np.array(e1), np.array(e2)
-    slope1 = _slope(np.log(etas), np.log(np.abs(e1)))
-    slope2 = _slope(np.log(etas), np.log(np.abs(e2)))
+    slope1 = analysis.slope(np.log(etas), np.log(np.abs(e1)))
+    slope2 = analysis.slope(np.log(etas), np.log(np.abs(e2)))
     # particles: mini-batch SGD on the two samples (fpsolve.particles.sgd) vs the exact recursion
     eta_p = etas[0]
     n_chains = ctx.pick(quick=200_000, full=1_000_000)
@@ -226,7 +215,7 @@ def thm2_escape_minimum(ctx):
     # PDE MFPT (fpsolve.escape) at two η against the quadrature
     h = ctx.pick(quick=1 / 400, full=1 / 1600)
     etas_p = [0.05, 0.02]
-    grid = _grid_through(lo, beyond, h, 0.0)
+    grid = fp.Grid.aligned(lo, beyond, h=h, point=0.0)
     pde, pde_b, ref, ref_b = [], [], [], []
     for e in etas_p:
         model = fp.FokkerPlanck(grid, potential=_thm2_F, diffusion=e * sigma ** 2 / 2)
@@ -376,7 +365,7 @@ def thm3_saddle_escape_1d(ctx):
     gamma, a, sigma, x0 = 1.0, 1.0, 1.0, 0.3
     etas = ctx.pick(quick=[1e-2, 1e-3], full=[1e-2, 1e-3, 1e-4])
     h = ctx.pick(quick=5e-4, full=1.25e-4)
-    grid = _grid_through(-a, a, h, 0.0)
+    grid = fp.Grid.aligned(-a, a, h=h, point=0.0)
     pde0, pdex, exact, quadx = [], [], [], []
     for e in etas:
         model = fp.FokkerPlanck(grid, potential=lambda x: -gamma * x ** 2 / 2,
@@ -389,7 +378,7 @@ def thm3_saddle_escape_1d(ctx):
                                                  diffusion=e * sigma ** 2 / 2).mean[()]))
     eta_fine = np.geomspace(1e-1, 1e-8, 15)
     dawson = [hl.maximum_escape_time_1d(gamma, a, e, sigma) for e in eta_fine]
-    slope = _slope(np.log(1 / np.array(etas)), pde0)
+    slope = analysis.slope(np.log(1 / np.array(etas)), pde0)
     theta = hl.deterministic_exit_time_1d(gamma, x0, a)
     # the noise correction off the manifold: E ln(1/|x₀ + ξ|) − ln(1/x₀) ≈ D/(2x₀²)
     e_small = 2e-5   # ∫|b|/D = γa²/D = 1e5: near the quadrature's limit
@@ -461,7 +450,7 @@ def thm3_saddle_escape_2d(ctx):
         # F separable and D constant: the discrete generator is a Kronecker sum, so the
         # x₁-chain is autonomous on any x₂ grid; 10 cells per side over 6σ keep it cheap
         ny = 10
-        xs = _grid_through(-a, a, hx, 0.0)
+        xs = fp.Grid.aligned(-a, a, h=hx, point=0.0)
         (x_lo, x_hi), = xs.bounds
         hy = 6 * sy / ny
         grid = fp.Grid([(x_lo, x_hi), (-(ny + 0.5) * hy, (ny + 0.5) * hy)],

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 import fpsolve as fp
-from fpsolve import theory
+from fpsolve import analysis, theory
 from fpsolve.theory import mori
 
 from .framework import Case, Check
@@ -29,31 +29,6 @@ PAPER = "mori"
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def _centred_grid(lo, hi, n):
-    """1D grid whose cell centres are lo, lo + h, …, hi (h = (hi − lo)/n): start points and
-    absorbing points of a first-passage problem then sit exactly on cell centres."""
-    h = (hi - lo) / n
-    return fp.Grid([(lo - h / 2, hi + h / 2)], n + 1)
-
-
-def _index(grid, x):
-    """Flat index of the cell whose centre is (closest to) x on a 1D grid."""
-    return int(np.argmin(np.abs(grid.axes[0] - x)))
-
-
-def _mfpt_pde(model, start, target):
-    """fpsolve.escape mean first-passage time from the cell at ``start`` (1D) into ``target``."""
-    from fpsolve.escape import mean_first_passage_time
-
-    tau = mean_first_passage_time(model, target)
-    return float(tau.values.ravel()[_index(model.grid, start)]), tau.info
-
-
-def _slope(x, y):
-    """Least-squares slope of y against x."""
-    return float(np.polyfit(np.asarray(x, float), np.asarray(y, float), 1)[0])
-
-
 # The symmetric double well of the escape cases: L = L* + ΔL (θ² − 1)², minima θ* = ±1 with
 # L(θ*) = L*, saddle θ^s = 0 with L_s = L* + ΔL; h_e = L″(±1) = 8ΔL, h_s = L″(0) = −4ΔL.
 DW = {"L_star": 0.25, "dL": 1.0}
@@ -81,13 +56,13 @@ def escape_rate_eq15(ctx):
     ratios = ctx.pick(quick=[2, 4, 8, 16], full=[2, 4, 8, 16, 32, 64])  # a = B/(η h_e)
     eta = 1.0 / 16
     he, hs, Ls, Lst = DW_HE, DW_HS, _dw_loss(0.0), DW["L_star"]
-    grid = _centred_grid(-2.0, 2.0, n)
+    grid = fp.Grid.aligned(-2.0, 2.0, n=n)
     h = float(grid.h[0])
     kap_mfpt, kap_quad, kap_gap, kap15, lam2, widths = [], [], [], [], [], []
     for a in ratios:
         B = a * eta * he
         model = fp.sgd.model(grid, _dw_loss, eta, B, fp.noise.LossScaled(he))
-        tau, _ = _mfpt_pde(model, -1.0, lambda x: x >= 1.0 - h / 4)
+        tau = model.mean_first_passage_time(lambda x: x >= 1.0 - h / 4).at(-1.0)
         kap_mfpt.append(1.0 / tau)
         c = mori.diffusion_scale(eta, B, he)
         q = theory.quadrature.mfpt_1d(-1.0, 1.0, -2.0, potential_derivative=_dw_grad,
@@ -110,11 +85,11 @@ def escape_rate_eq15(ctx):
     same = []
     for eta2, B2 in ((1 / 16, 4.0), (1 / 32, 2.0), (1 / 64, 1.0)):
         m2 = fp.sgd.model(grid, _dw_loss, eta2, B2, fp.noise.LossScaled(he))
-        same.append(1.0 / _mfpt_pde(m2, -1.0, lambda x: x >= 1.0 - h / 4)[0])
+        same.append(1.0 / m2.mean_first_passage_time(lambda x: x >= 1.0 - h / 4).at(-1.0))
     same = np.array(same)
     # the power law: d log κ / d(B/η) = −log(L_s/L*)/h_e
-    slope = _slope(ratios_arr * he, np.log(kap_mfpt))
-    slope_quad = _slope(ratios_arr * he, np.log(kap_quad))
+    slope = analysis.slope(ratios_arr * he, np.log(kap_mfpt))
+    slope_quad = analysis.slope(ratios_arr * he, np.log(kap_quad))
     slope_printed = -np.log(DW_RATIO) / he
     checks = [
         Check("κ = 1/E τ (PDE MFPT) vs quadrature", kap_mfpt, reference=kap_quad, rtol=tol_pde,
@@ -358,7 +333,7 @@ def power_law_stationary_eq17(ctx):
     exact = loss1(x) ** -phi
     exact /= exact.sum() * g1.cell_volume
     err_grid = float(np.max(np.abs(p1.values / exact - 1)))
-    fit1 = -_slope(np.log(loss1(x)), np.log(p1.values))
+    fit1 = -analysis.slope(np.log(loss1(x)), np.log(p1.values))
     q = theory.quadrature.stationary_density_1d(x, -6.0, 6.0, potential_derivative=lambda s: h * s,
                                                  diffusion=lambda s: (eta / B) * h * loss1(s))
     err_quad = float(np.max(np.abs(p1.values / q.density - 1)))
@@ -407,7 +382,7 @@ def power_law_stationary_eq17(ctx):
     ex2 = L2 ** -phi
     ex2 /= ex2.sum() * g2.cell_volume
     err2 = float(np.max(np.abs(p2.values / ex2 - 1)))
-    fit2 = -_slope(np.log(L2.ravel()), np.log(p2.values.ravel()))
+    fit2 = -analysis.slope(np.log(L2.ravel()), np.log(p2.values.ravel()))
     checks += [
         Check("2D: max |p/p_exact − 1| (L = 0.3 + |θ|²/2 + 0.1θ₁⁴)", err2, reference=0.0,
               atol=1e-10, why="discrete potential log L/c exists for scalar D = cL: round-off"),
@@ -488,10 +463,10 @@ def random_time_change(ctx):
     n = ctx.pick(quick=800, full=3200)
     ratios = ctx.pick(quick=[2, 4, 8, 16], full=[2, 4, 8, 16, 32])     # a = B/(η h*)
     eta, hstar = 1.0 / 16, DW_HE
-    grid = _centred_grid(-2.0, 2.0, n)
+    grid = fp.Grid.aligned(-2.0, 2.0, n=n)
     x = grid.axes[0]
     hgrid = float(grid.h[0])
-    i0, i1 = _index(grid, -1.0), _index(grid, 1.0)
+    i0, i1 = (int(grid.cell_index(v)[0, 0]) for v in (-1.0, 1.0))   # the minima's cells
     target = lambda s: s >= 1.0 - hgrid / 4                           # noqa: E731
     Lx = _dw_loss(x)
     stat_err, u_t, u_tau, u_quad, ratio_paper, Et = [], [], [], [], [], []
@@ -588,16 +563,16 @@ def threshold_mfpt_linear_regression(ctx):
         q = mori.mfpt_loss_threshold_1d(loss, dloss, 0.0, cval * Ls, eta, B, h, (-50.0, 50.0))
         tq.append(q.mean)
         lo, hi = (float(v) for v in q.crossings)
-        grid = _centred_grid(lo, hi, n)                   # ±θ_c and 0 are cell centres
+        grid = fp.Grid.aligned(lo, hi, n=n)                   # ±θ_c and 0 are cell centres
         hg = float(grid.h[0])
         hs.append(hg)
         model = fp.sgd.model(grid, loss, eta, B, fp.noise.LossScaled(h))
-        tau, _ = _mfpt_pde(model, 0.0, lambda s: np.abs(s) >= hi - hg / 4)
+        tau = model.mean_first_passage_time(lambda s: np.abs(s) >= hi - hg / 4).at(0.0)
         t_pde.append(tau)
     tq, t_pde = np.array(tq), np.array(t_pde)
     big = np.array(cs) >= 4.0
-    slope = _slope(np.log(np.array(cs)[big]), np.log(t_pde[big]))
-    slope_exact = _slope(np.log(np.array(cs)[big]), np.log(tq[big]))
+    slope = analysis.slope(np.log(np.array(cs)[big]), np.log(t_pde[big]))
+    slope_exact = analysis.slope(np.log(np.array(cs)[big]), np.log(tq[big]))
     slope_printed = B / (eta * h) + 1 - 0.5                     # n = d = 1
     w2 = c_D * Ls / h                                           # variance of the loss well
     tol_pde = 0.05 * max(hs) ** 2 / w2 + 1e-6
@@ -711,14 +686,14 @@ def outlier_anisotropy_n_over_2(ctx):
     r_list = ctx.pick(quick=[1.0, 0.25], full=[1.0, 0.5, 0.25, 2.0])   # r = h_⊥/h_e
     eta, he, Y = 1.0 / 16, DW_HE, 1.0
     hx = 4.0 / nx
-    gx = _centred_grid(-2.0, 2.0, nx)
-    i0 = _index(gx, -1.0)
+    gx = fp.Grid.aligned(-2.0, 2.0, n=nx)
+    i0 = int(gx.cell_index(-1.0)[0, 0])
     res = {}
     with limit:
         for a in a_list:
             B = a * eta * he
             m1 = fp.sgd.model(gx, _dw_loss, eta, B, fp.noise.LossScaled(he))
-            t1 = _mfpt_pde(m1, -1.0, lambda x: x >= 1.0 - hx / 4)[0]
+            t1 = m1.mean_first_passage_time(lambda x: x >= 1.0 - hx / 4).at(-1.0)
             c = mori.diffusion_scale(eta, B, he)
             q1 = theory.quadrature.mfpt_1d(-1.0, 1.0, -2.0 - hx / 2, potential_derivative=_dw_grad,
                                            diffusion=lambda x, c=c: c * _dw_loss(x))
@@ -816,7 +791,7 @@ def noise_strength_network(ctx):
     """§5.2, Fig. 2: 𝒩 = (1/N)Σ|∇ℓ_μ|² − |∇L|² ∝ L late in training (MLP, mean-square loss)."""
     from scipy import stats
 
-    from fpsolve.nets.experiments import mori_noise_vs_loss
+    from .network_experiments import mori_noise_vs_loss
 
     epochs = 300
     out, _ = mori_noise_vs_loss(epochs=epochs, plot=False)

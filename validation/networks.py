@@ -74,7 +74,7 @@ def _per_sample_gradients(torch, theta, widths, X, loss_of_outputs):
 def dai_zhu_fig3_equal_ratio(ctx):
     """Dai–Zhu Fig. 3: equal γ/M runs overlap in SDE time; larger γ/M ends flatter."""
     _torch()
-    from fpsolve.nets.experiments import dai_zhu_sharpness
+    from .network_experiments import dai_zhu_sharpness
 
     configs = ((0.025, 8), (0.1, 32), (0.4, 32))       # the first two share γ/M
     seeds = (0, 1)
@@ -159,7 +159,7 @@ def xie_fig1_alignment(ctx):
     """Xie Fig. 1: C = Σ₁/B vs H/B in H's eigenbasis (printed C = H/B, corr. up to 0.99)."""
     torch = _torch()
     from fpsolve import nets
-    from fpsolve.nets.experiments import limit_threads, xie_alignment
+    from .network_experiments import limit_threads, xie_alignment
 
     widths, N, lr, B, epochs, seed = (64, 16, 10), 512, 0.1, 32, 40, 0
     out, nfig = xie_alignment(n_samples=N, widths=widths, lr=lr, batch_size=B, epochs=epochs,
@@ -241,8 +241,8 @@ def mori_noise_vs_loss(ctx):
     """Mori §5.2: 𝒩 = tr Σ₁ ∝ L late in training (log-log slope 1) with its uncertainty."""
     torch = _torch()
     from fpsolve import nets
-    from fpsolve.nets.experiments import limit_threads
-    from fpsolve.nets.experiments import mori_noise_vs_loss as experiment
+    from .network_experiments import limit_threads
+    from .network_experiments import mori_noise_vs_loss as experiment
 
     widths, N, lr, B, epochs, seed, late = (64, 32, 10), 512, 0.05, 32, 200, 0, 0.3
     out, nfig = experiment(n_samples=N, widths=widths, lr=lr, batch_size=B, epochs=epochs,
@@ -309,7 +309,7 @@ def chaudhari_fig12_spectrum(ctx):
     """Chaudhari–Soatto Figs. 1–2: rank and spectrum of D̃ at 20/40/100 % of training."""
     torch = _torch()
     from fpsolve import nets
-    from fpsolve.nets.experiments import chaudhari_spectrum, limit_threads
+    from .network_experiments import chaudhari_spectrum, limit_threads
 
     widths, N, lr, B, epochs, seed = (64, 32, 10), 512, 0.1, 32, 30, 0
     rtols = (1e-2, 1e-4, 1e-8)
@@ -395,7 +395,7 @@ def network_crosscheck(ctx):
     the MFPT out of a 2σ box (THEORY §1: SGD ↔ Itô SDE with D = (η/2)Σ₁/B, t = k·η)."""
     torch = _torch()
     from fpsolve import nets
-    from fpsolve.nets.experiments import limit_threads
+    from .network_experiments import limit_threads
 
     seed, N, B = 0, 128, 16
     with limit_threads(1):

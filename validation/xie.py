@@ -17,7 +17,7 @@ from contextlib import nullcontext
 import numpy as np
 
 import fpsolve as fp
-from fpsolve import theory
+from fpsolve import analysis, theory
 from fpsolve.theory import xie
 
 from .framework import Case, Check
@@ -29,29 +29,6 @@ PAPER = "xie"
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def _centred_grid(lo, hi, n):
-    """1D grid whose cell centres are lo, lo + h, …, hi (h = (hi − lo)/n), so that start and
-    absorbing points of a first-passage problem sit exactly on cell centres."""
-    h = (hi - lo) / n
-    return fp.Grid([(lo - h / 2, hi + h / 2)], n + 1)
-
-
-def _index(grid, x):
-    return int(np.argmin(np.abs(grid.axes[0] - x)))
-
-
-def _mfpt_pde(model, start, target):
-    """fpsolve.escape mean first-passage time from the cell at ``start`` (1D) into ``target``."""
-    from fpsolve.escape import mean_first_passage_time
-
-    tau = mean_first_passage_time(model, target)
-    return float(tau.values.ravel()[_index(model.grid, start)])
-
-
-def _slope(x, y):
-    return float(np.polyfit(np.asarray(x, float), np.asarray(y, float), 1)[0])
-
-
 def _one_blas_thread():
     """OpenBLAS threads spinning on a loaded 2-core machine slow pyamg's setup (used for
     non-reversible stationary states) by ~40×; one thread is faster for these sizes."""
@@ -172,12 +149,12 @@ def sgld_escape_thm31(ctx):
     dL = c / 4
     Ds = ctx.pick(quick=[0.1, 0.07, 0.05], full=[0.1, 0.07, 0.05, 0.035, 0.025])
     n1 = ctx.pick(quick=800, full=3200)
-    g1 = _centred_grid(-2.0, 2.0, n1)
+    g1 = fp.Grid.aligned(-2.0, 2.0, n=n1)
     h1 = float(g1.h[0])
     t1, t1q, t1p, t1_44 = [], [], [], []
     for D in Ds:
         m = fp.FokkerPlanck(g1, potential=lambda x: c * _dw(x), diffusion=D)
-        t1.append(_mfpt_pde(m, -1.0, lambda x: x >= 1.0 - h1 / 4))
+        t1.append(m.mean_first_passage_time(lambda x: x >= 1.0 - h1 / 4).at(-1.0))
         t1q.append(float(theory.quadrature.mfpt_1d(-1.0, 1.0, -2.0 - h1 / 2,
                                                      potential_derivative=lambda x: c * _dw1(x),
                                                      diffusion=D).mean))
@@ -196,7 +173,7 @@ def sgld_escape_thm31(ctx):
             g2 = fp.Grid([(-2 - hx / 2, 2 + hx / 2), (-1.0, 1.0)], (nx, ny))
             m2 = fp.FokkerPlanck(g2, potential=loss2, diffusion=D2)
             tau2 = mean_first_passage_time(m2, lambda x, y: x >= 1.0 - hx / 4)
-            t2.append(float(tau2.values[_index(fp.Grid([g2.bounds[0]], nx), -1.0), ny // 2]))
+            t2.append(float(tau2.values[g2.cell_index([-1.0, 0.0])[0, 0], ny // 2]))
     Ha2 = np.diag([2 * c, _k2(1.0)])
     Hb2 = np.diag([-c, _k2(0.0)])
     s2 = xie.sgld_escape_time(Ha2, Hb2, dL, D2)
@@ -291,7 +268,7 @@ def sgd_escape_thm32(ctx):
     Ha, Hb, dL = 2.0, -1.0, 0.25
     ratios = ctx.pick(quick=[10, 20, 40, 80], full=[10, 20, 40, 80, 160])     # B/η
     n = ctx.pick(quick=4000, full=16000)
-    grid = _centred_grid(-2.5, 2.5, n)
+    grid = fp.Grid.aligned(-2.5, 2.5, n=n)
     hg = float(grid.h[0])
     I = np.array([_path_exponent(eta, r * eta, floor) for r in ratios])
     res = {}
@@ -300,7 +277,7 @@ def sgd_escape_thm32(ctx):
         for r in ratios:
             B = r * eta
             m = _sgd_dw_model(grid, eta, B, floor, conv)
-            t_pde.append(_mfpt_pde(m, -1.0, lambda x: x >= 1.0 - hg / 4))
+            t_pde.append(m.mean_first_passage_time(lambda x: x >= 1.0 - hg / 4).at(-1.0))
             t_q.append(float(_sgd_dw_quadrature(eta, B, floor, conv, reflect=-2.5 - hg / 2).mean))
         t_pde, t_q = np.array(t_pde), np.array(t_q)
         x = eta / (eta * np.array(ratios, float))                               # η/B
@@ -312,7 +289,7 @@ def sgd_escape_thm32(ctx):
         res[conv] = {"tau PDE": t_pde, "tau quadrature": t_q, "P PDE": extrapolate(R_pde),
                      "P quadrature": extrapolate(R_q), "tau e^-I PDE": R_pde,
                      "prefactor (convention)": xie.escape_prefactor(Ha, Hb, Ha, abs(Hb), conv),
-                     "slope": _slope(ratios, np.log(t_pde))}
+                     "slope": analysis.slope(ratios, np.log(t_pde))}
     # the discrete exponent Σ ΔL/D_f misses ∫L′/D by O(h²) per unit length (D has kinks where
     # the floor starts), so the relative error of τ grows like I·h² (observed ≈ 7 I h²)
     tol = 20 * float(I.max()) * hg ** 2 + 1e-6
@@ -724,10 +701,10 @@ def scaling_laws(ctx):
         xs, g_pde, g_q, Is = [], [], [], []
         for eta, B, k in pts:
             sk = np.sqrt(k)
-            grid = _centred_grid(-2.5 / sk, 2.5 / sk, n)
+            grid = fp.Grid.aligned(-2.5 / sk, 2.5 / sk, n=n)
             hg = float(grid.h[0])
             m = _sgd_dw_model(grid, eta, B, floor, scale=k)
-            tau = _mfpt_pde(m, -1 / sk, lambda z, sk=sk, hg=hg: z >= 1 / sk - hg / 4)
+            tau = m.mean_first_passage_time(lambda z, sk=sk, hg=hg: z >= 1 / sk - hg / 4).at(-1 / sk)
             q = _sgd_dw_quadrature(eta, B, floor, scale=k, reflect=-2.5 / sk - hg / 2)
             g_pde.append(-np.log(1.0 / tau))
             g_q.append(float(q.log_mean))
@@ -736,8 +713,8 @@ def scaling_laws(ctx):
         xs = np.array(xs)
         Is = np.array(Is)
         res[name] = {"x": xs, "-log gamma PDE": np.array(g_pde), "-log gamma quad": np.array(g_q),
-                     "I": Is, "slope PDE": _slope(xs, g_pde), "slope quad": _slope(xs, g_q),
-                     "slope I": _slope(xs, Is), "I/x": Is / xs,
+                     "I": Is, "slope PDE": analysis.slope(xs, g_pde), "slope quad": analysis.slope(xs, g_q),
+                     "slope I": analysis.slope(xs, Is), "I/x": Is / xs,
                      "max I": float(Is.max())}
     labels = {"B": "B", "1/eta": "1/η", "1/k": "1/k"}
     checks = []

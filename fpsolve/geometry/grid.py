@@ -86,6 +86,30 @@ class Grid:
                           for (lo, _), n, h in zip(bounds, shape, self.h))
         self.coords = tuple(np.meshgrid(*self.axes, indexing="ij"))
 
+    @classmethod
+    def aligned(cls, lo: float, hi: float, *, n: int | None = None, h: float | None = None,
+                point: float = 0.0) -> "Grid":
+        """A 1D grid whose cell centres sit on a lattice, so that chosen points (minima,
+        saddles, start points, an absorbing point) are cell centres.
+
+        Give ``n``: the centres are lo, lo + h, …, hi with h = (hi − lo)/n (n + 1 cells).
+        Give ``h``: the centres are point + k·h for every k with a centre in [lo, hi], widened
+        to the first lattice points at or beyond lo and hi.
+        """
+        if (n is None) == (h is None):
+            raise InputError("Grid.aligned: give exactly one of n (cells between lo and hi) and "
+                             "h (spacing).")
+        if not hi > lo:
+            raise InputError(f"Grid.aligned: need lo < hi; got lo={lo}, hi={hi}.")
+        if n is not None:
+            (n,) = _cell_counts(n, 1)
+            h = (hi - lo) / n
+            return cls([(lo - h / 2, hi + h / 2)], n + 1)
+        if not (np.isfinite(h) and h > 0):
+            raise InputError(f"Grid.aligned: the spacing h must be positive; got {h}.")
+        i0, i1 = int(np.floor((lo - point) / h)), int(np.ceil((hi - point) / h))
+        return cls([(point + (i0 - 0.5) * h, point + (i1 + 0.5) * h)], i1 - i0 + 1)
+
     # -- geometry helpers ---------------------------------------------------------------------
     @property
     def points(self) -> np.ndarray:

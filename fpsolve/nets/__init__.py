@@ -1,7 +1,7 @@
 """Networks: SGD on small torch MLPs, and the quantities the Fokker–Planck picture of SGD needs.
 
-Needs the optional dependency torch (scikit-learn for :func:`load_digits`, matplotlib for the
-figures of :mod:`fpsolve.nets.experiments`). ``import fpsolve`` never imports this subpackage.
+Needs the optional dependency torch (scikit-learn for :func:`load_digits`). ``import fpsolve``
+never imports this subpackage.
 
 Conventions (THEORY.md §1): SGD with learning rate η and batch size B ↔ the Itô SDE
 dθ = −∇L dt + sqrt(2D) dW, D = (η/2)·Σ₁/B, time t = k·η. Σ₁ is the per-sample gradient
@@ -12,8 +12,8 @@ in ``flat_parameters`` order (:mod:`.objective`).
 
 Layout: ``data`` (offline data sets) → ``models`` (MLP builder, losses) → ``train`` (+
 ``callbacks``) → ``objective`` (L over a flat θ) → ``curvature``, ``noise`` → ``reduced``
-(k-dimensional landscapes for the PDE solver) → ``cross_check`` (PDE vs particles vs real SGD)
-→ ``experiments`` (the papers' figures, small).
+(k-dimensional landscapes for the PDE solver) → ``cross_check`` (PDE vs particles vs real SGD).
+The papers' network figures, small, are validation cases (``fpsolve.validation.network_experiments``).
 """
 from .callbacks import track_hessian_norm, track_noise, track_sharpness
 from .cross_check import CrossCheck, crosscheck

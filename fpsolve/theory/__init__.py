@@ -24,8 +24,10 @@ One module per paper, each function one theorem with printed and corrected forms
   eq. (2) erratum, exact MFPT to a loss threshold.
 * :mod:`.xie` — Xie, Sato & Sugiyama (seed 003): Thms 3.1, 3.2 (prefactor per convention, path
   integral, implied s), Rules 1–2, Cor. 3.2.2.
+* :mod:`.chaudhari_soatto` — Chaudhari & Soatto (seed 004): Theorem 10's shift of the most
+  likely point (their OU case is in :mod:`.ornstein_uhlenbeck`).
 """
-from . import dai_zhu, hu_li, kramers, mori, ornstein_uhlenbeck, quadrature, xie
+from . import chaudhari_soatto, dai_zhu, hu_li, kramers, mori, ornstein_uhlenbeck, quadrature, xie
 from .kramers import KramersTime, eyring_kramers_time, kramers_time_1d
 from .ornstein_uhlenbeck import (
     OUStationaryState, chaudhari_soatto_ou, current_exists, ou_eigenvalues, ou_stationary_state,
@@ -39,6 +41,7 @@ from .quadrature import (
 
 __all__ = [
     "quadrature", "kramers", "ornstein_uhlenbeck", "dai_zhu", "hu_li", "mori", "xie",
+    "chaudhari_soatto",
     "stationary_density_1d", "mfpt_1d", "mfpt_interval_1d", "splitting_probability_1d",
     "basin_probabilities_1d", "effective_ito_drift", "StationaryDensity1D", "FirstPassage1D",
     "Splitting1D", "BasinProbabilities1D",

@@ -2,7 +2,6 @@
 computed from its numbers, is not FAIL. A printed claim may well be contradicted — that is a
 finding about the paper, not a failure of fpsolve. Full-only cases (networks, fine grids) run
 under ``-m slow``. Cases needing an optional package (torch, sklearn) skip without it."""
-import importlib
 
 import pytest
 
@@ -41,18 +40,3 @@ def test_quick_case_not_fail(spec, tmp_path):
 @pytest.mark.parametrize("spec", FULL_ONLY, ids=[s.key for s in FULL_ONLY])
 def test_full_only_case_not_fail(spec, tmp_path):
     _run(spec, "full", tmp_path)
-
-
-def test_mode_shift_theory_is_gibbs_for_isotropic_noise():
-    """The first-order mode shift vanishes for D̃ ∝ I (Gibbs) and is linear in the cubic terms."""
-    import numpy as np
-
-    cs = importlib.import_module("fpsolve.validation.chaudhari_soatto")
-    F3 = cs._nq_third_derivatives()
-    H = np.diag([1.0, 2.0])
-    assert np.allclose(cs.mode_shift_slope(H, 3.0 * np.eye(2), F3), 0.0, atol=1e-14)
-    D = np.array([[1.0, 0.4], [0.4, 0.7]])
-    s1 = cs.mode_shift_slope(H, D, F3)
-    s2 = cs.mode_shift_slope(H, D, 2 * F3)
-    assert np.linalg.norm(s1) > 1e-3
-    assert np.allclose(s2, 2 * s1, rtol=1e-12)

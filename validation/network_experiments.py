@@ -22,14 +22,14 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from ..errors import InputError
-from .callbacks import track_hessian_norm, track_noise, track_sharpness
-from .curvature import hessian
-from .data import load_digits
-from .models import count_parameters, mlp
-from .noise import alignment, gradient_noise
-from .objective import Objective
-from .train import train
+from fpsolve.errors import InputError
+from fpsolve.nets.callbacks import track_hessian_norm, track_noise, track_sharpness
+from fpsolve.nets.curvature import hessian
+from fpsolve.nets.data import load_digits
+from fpsolve.nets.models import count_parameters, mlp
+from fpsolve.nets.noise import alignment, gradient_noise
+from fpsolve.nets.objective import Objective
+from fpsolve.nets.train import train
 
 
 @contextmanager

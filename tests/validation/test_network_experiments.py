@@ -8,7 +8,7 @@ pytestmark = pytest.mark.torch
 pytest.importorskip("sklearn", reason="the experiments use load_digits (scikit-learn)")
 pytest.importorskip("matplotlib", reason="the experiments draw matplotlib figures")
 
-from fpsolve.nets import experiments as ex  # noqa: E402
+from fpsolve.validation import network_experiments as ex  # noqa: E402
 from fpsolve.nets import load_digits  # noqa: E402
 
 
