@@ -28,6 +28,7 @@ import scipy.linalg as sla
 import scipy.optimize as so
 
 import fpsolve as fp
+from fpsolve.conventions import ALPHA
 from fpsolve import analysis, sgd
 from fpsolve.analysis import chi_squared
 from fpsolve.noise import Isotropic
@@ -38,7 +39,7 @@ from .framework import Case, Check
 from .registry import case
 
 PAPER = "dai_zhu"
-ALPHAS = {"ito": 0.0, "stratonovich": 0.5, "isothermal": 1.0}
+ALPHAS = ALPHA  # the three conventions, in report order
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis import thermodynamics
+from ..conventions import alpha_of
 from ..errors import InputError
 from ..fields.field import Density, Field
 from ..geometry.grid import Grid
 from ..numerics import anisotropic, spectrum, stationary, timestepping
 from ..numerics.discretisation import scharfetter_gummel
 from . import coefficients, schedules
-from .conventions import alpha_of
 
 BOUNDARIES = ("reflecting", "periodic")
 
@@ -47,7 +47,7 @@ class FokkerPlanck:
     boundary : "reflecting" or "periodic", or one per axis
         Reflecting walls have zero flux. A periodic axis must be periodic in the grid too.
     convention : "ito" (default, SGD), "stratonovich" or "isothermal"; see
-        :mod:`fpsolve.models.conventions`.
+        :mod:`fpsolve.conventions`.
     schedule : None, a :mod:`fpsolve.models.schedules` schedule, or a callable s(t)
         Time-dependent diffusion D(x, t) = s(t)·D(x) (learning-rate / batch-size schedules).
         Questions without a time (stationary, eigenvalues) use the coefficients at t = 0.

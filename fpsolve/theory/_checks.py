@@ -6,18 +6,6 @@ import numpy as np
 
 from ..errors import InputError
 
-#: α of the flux J = b p − D^α ∇(D^(1−α) p) (THEORY §1); the Itô SDE with drift b + α D′.
-ALPHA = {"ito": 0.0, "stratonovich": 0.5, "isothermal": 1.0}
-
-
-def alpha_of(convention, where):
-    """α for a convention name ("ito" | "stratonovich" | "isothermal")."""
-    try:
-        return ALPHA[convention]
-    except (KeyError, TypeError):
-        raise InputError(f"{where}: convention {convention!r} is unknown; choose one of "
-                         f"{tuple(ALPHA)} (Itô is SGD's).") from None
-
 
 def positive(value, name, where):
     """A finite scalar > 0, as float."""

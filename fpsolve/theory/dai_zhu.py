@@ -11,8 +11,9 @@ With constant β, D = 1/η∞ and the stationary law is Gibbs, p∞ ∝ exp(−�
 from dataclasses import dataclass
 
 import numpy as np
+from ..conventions import alpha_of
 from ..errors import InputError
-from ._checks import alpha_of, positive, square_matrix
+from ._checks import positive, square_matrix
 from .kramers import eyring_kramers_time
 from .ornstein_uhlenbeck import ou_stationary_state, transient_moments
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from ..conventions import alpha_of
 from ..errors import InputError
-from ._checks import alpha_of, positive
+from ._checks import positive
 from .quadrature import mfpt_1d, mfpt_interval_1d
 
 __all__ = [

@@ -37,8 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..conventions import alpha_of
 from ..errors import InputError
-from ._checks import alpha_of, finite
+from ._checks import finite
 from ._panels import PanelGrid, evaluate
 
 __all__ = [

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate
 
+from ..conventions import alpha_of
 from ..errors import InputError
-from ._checks import alpha_of, positive
+from ._checks import positive
 from .kramers import eyring_kramers_time
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""Stochastic-calculus conventions for a scalar diffusion D(x).
+"""Stochastic-calculus conventions for a scalar diffusion D(x): the one table every part of
+fpsolve (models, theory, backends, validation) reads (see :doc:`/theory/conventions`).
 
 For the symbols b and D, the three conventions give the fluxes
 
@@ -15,14 +16,18 @@ i.e. the Itô SDE dX = (b + α ∇D) dt + sqrt(2D) dW. Concretely:
 
 With constant D all three coincide.
 """
-from ..errors import InputError
+from .errors import InputError
 
+#: α of the flux J = b p − D^α ∇(D^(1−α) p): the Itô SDE with drift b + α∇D.
 ALPHA = {"ito": 0.0, "stratonovich": 0.5, "isothermal": 1.0}
 
 
-def alpha_of(convention: str) -> float:
+def alpha_of(convention: str, where: str = "") -> float:
+    """α of a convention name ("ito" | "stratonovich" | "isothermal"); ``where`` prefixes the
+    error message."""
     try:
         return ALPHA[convention]
     except (KeyError, TypeError):
-        raise InputError(f"convention {convention!r} is unknown; choose one of "
+        prefix = f"{where}: " if where else ""
+        raise InputError(f"{prefix}convention {convention!r} is unknown; choose one of "
                          f"{tuple(ALPHA)} (Itô is SGD's).") from None
