@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-import os
 import sys
 import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from fpsolve.progress import Progress as BaseProgress
 
 from .framework import FAIL, VERDICTS, Case, Context
 
@@ -57,50 +58,30 @@ def run_case(spec, mode: str = "quick", out_dir="validation-report") -> dict:
 
 
 class Progress:
-    """A one-line progress bar on a terminal, one line per finished case otherwise."""
+    """The run's progress (:class:`fpsolve.progress.Progress`): a bar on a terminal with the
+    case running and the FAIL count; one line per finished case otherwise."""
 
-    def __init__(self, total: int, stream=None, width: int = 28):
+    def __init__(self, total: int, stream=None):
         self.total = total
-        self.done = 0
-        self.stream = sys.stderr if stream is None else stream
-        self.width = width
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.t0 = time.perf_counter()
         self.failed = 0
+        self.bar = BaseProgress(total, "fpsolve validate", unit="case", stream=stream)
 
     def start(self, label: str):
-        if self.tty:
-            self._draw(f"running {label}")
+        self.bar.note(f"running {label}")
 
     def finish(self, record: dict):
-        self.done += 1
         self.failed += record["verdict"] == FAIL
+        self.bar.advance()
         label = f"{record['paper']}/{record['name']}"
-        if self.tty:
-            self._draw(f"{label}: {record['verdict']}")
-        else:
+        fail = f", {self.failed} FAIL" if self.failed else ""
+        self.bar.note(f"{label}: {record['verdict']}{fail}")
+        if not self.bar.enabled:
             n = len(str(self.total))
-            print(f"[{self.done:>{n}}/{self.total}] {label}: {record['verdict']} "
-                  f"({record['duration_s']:.1f} s)", file=self.stream, flush=True)
+            self.bar.log(f"[{int(self.bar.done):>{n}}/{self.total}] {label}: "
+                         f"{record['verdict']} ({record['duration_s']:.1f} s)")
 
     def close(self):
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
-    def _draw(self, text: str):
-        filled = int(self.width * self.done / max(self.total, 1))
-        bar = "#" * filled + "-" * (self.width - filled)
-        elapsed = time.perf_counter() - self.t0
-        fail = f" {self.failed} FAIL" if self.failed else ""
-        line = f"\r[{bar}] {self.done}/{self.total} {elapsed:5.0f} s{fail}  {text}"
-        cols = 100
-        try:
-            cols = os.get_terminal_size(self.stream.fileno()).columns
-        except (OSError, ValueError, AttributeError):
-            pass
-        self.stream.write(line[:cols - 1].ljust(cols - 1))
-        self.stream.flush()
+        self.bar.close()
 
 
 @dataclass

@@ -9,13 +9,13 @@ an error like any other failure. ``max_points`` stops after that many points hav
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
 from ..jsonable import jsonable
+from ..progress import Progress
 from .quantities import evaluate_point
 from .spec import Sweep, flatten, load
 from .store import PointStore, read_table, write_table
@@ -171,6 +171,7 @@ def _submit_and_store(client, todo, store, progress, total) -> list:
 
     futures = {client.submit(evaluate_point, p.to_dict(), pure=False): p for p in todo}
     computed = []
+    bar = Progress(len(todo), "fpsolve sweep", unit="point", enabled=None if progress else False)
     try:
         for fut in as_completed(futures):
             p = futures[fut]
@@ -182,15 +183,17 @@ def _submit_and_store(client, todo, store, progress, total) -> list:
                        "duration_s": None, "worker": None, "finished": time.time()}
             store.write(row)
             computed.append(p.key)
+            bar.advance()
             if progress:
                 what = "ok" if row["status"] == "ok" else f"ERROR {row['error']}"
                 vals = ", ".join(f"{k}={v}" for k, v in p.values.items())
-                print(f"[{len(computed)}/{len(todo)} of {total}] {p.key} {vals}: {what}",
-                      file=sys.stderr, flush=True)
+                bar.log(f"[{len(computed)}/{len(todo)} of {total}] {p.key} {vals}: {what}")
     except BaseException:
         for f in futures:
             f.cancel()
         raise
+    finally:
+        bar.close()
     return computed
 
 
