@@ -27,20 +27,18 @@ class Progress:
         self.stream = sys.stderr if stream is None else stream
         self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
         self.enabled = self.interactive if enabled is None else bool(enabled)
+        self.done = 0  # counted here: a disabled tqdm bar counts nothing
         self._bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=self.stream,
                          disable=not self.enabled, delay=delay, dynamic_ncols=True, leave=False)
 
-    @property
-    def done(self) -> float:
-        return self._bar.n
-
     def advance(self, n=1):
         """Count ``n`` more units as done."""
+        self.done += n
         self._bar.update(n)
 
     def advance_to(self, done):
         """Set the number of units done (for callers that know the total so far)."""
-        self._bar.update(done - self._bar.n)
+        self.advance(done - self.done)
 
     def note(self, text: str):
         """Show ``text`` after the bar (e.g. the unit of work now running)."""
