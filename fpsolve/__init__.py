@@ -19,7 +19,8 @@ from .geometry import Grid
 from .models import Evolution, FokkerPlanck
 
 # Imported on first use: they pull in torch (nets) or are heavier than the core needs.
-_LAZY = ("nets", "particles", "escape", "landscape", "compare", "backends", "sweep", "analysis")
+_LAZY = ("nets", "particles", "escape", "landscape", "compare", "backends", "sweeps", "sweep",
+         "analysis", "problems")
 
 
 def __getattr__(name):

@@ -52,16 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default=None, metavar="DIR",
                    help="output directory (default: PROBLEM-results next to the working dir)")
     sub.add_parser("sweep", add_help=False, help="run a parameter sweep (Dask) from a TOML file",
-                   description="see fpsolve.sweep")
+                   description="see fpsolve.sweeps")
     return parser
 
 
 def main(argv=None) -> int:
     """Run the command line with ``argv`` (default: sys.argv[1:]); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["sweep"]:  # its own parser (fpsolve.sweep): options pass through untouched
-        from .sweep import cli_main
-        return cli_main(argv[1:])
+    if argv[:1] == ["sweep"]:  # its own parser (fpsolve.sweeps.cli): options pass through
+        from .sweeps.cli import main as sweep_main
+        return sweep_main(argv[1:])
     parser = _parser()
     try:
         args = parser.parse_args(argv)

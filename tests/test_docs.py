@@ -166,7 +166,7 @@ NOT_IN_API = {
     "fpsolve.numerics.anisotropic_kernels", "fpsolve.particles.coefficients",
     "fpsolve.particles.domain", "fpsolve.particles.initial", "fpsolve.particles.kernels",
     "fpsolve.particles.progress", "fpsolve.particles.rng",
-    "fpsolve.solve_toml",  # deprecated alias of fpsolve.problems
+    "fpsolve.solve_toml", "fpsolve.sweep",  # deprecated aliases of fpsolve.problems, .sweeps
 }
 
 

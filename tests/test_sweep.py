@@ -1,4 +1,4 @@
-"""Sweeps on Dask (fpsolve.sweep): resumable, failure-tolerant, one table; numbers checked
+"""Sweeps on Dask (fpsolve.sweeps): resumable, failure-tolerant, one table; numbers checked
 against independent references (quadrature of Mori et al.'s power law, a direct solve)."""
 import json
 import os
@@ -8,7 +8,8 @@ import pytest
 from scipy import integrate
 
 import fpsolve as fp
-import fpsolve.sweep as fs
+import fpsolve.sweeps as fs
+from fpsolve.sweeps import cli as sweep_cli
 from fpsolve.sweeps import spec as sweep_spec
 
 distributed = pytest.importorskip("dask.distributed")
@@ -175,8 +176,8 @@ noise_D = [0.08, 0.1]
 """)
     out = tmp_path / "out"
     args = [str(toml), "--scheduler", cluster.scheduler_address, "--out", str(out), "--quiet"]
-    assert fs.cli_main(args + ["--max-points", "1"]) == 1         # one point left: status 1
-    assert fs.cli_main(args) == 0
+    assert sweep_cli.main(args + ["--max-points", "1"]) == 1         # one point left: status 1
+    assert sweep_cli.main(args) == 0
     manifest = json.loads((out / "sweep.json").read_text())
     assert manifest["finished"] == 2 and manifest["failed"] == 0
     assert (out / "plots" / "kramers.png").is_file()
@@ -184,9 +185,9 @@ noise_D = [0.08, 0.1]
     for r in rows:  # Kramers' law at ΔL/D = 2.5…3: within ~15% of λ₁/2
         assert r["escape_rate"] == pytest.approx(r["kramers_rate"], rel=0.2)
     capsys.readouterr()
-    assert fs.cli_main([str(toml), "--out", str(out), "--dry-run"]) == 0
+    assert sweep_cli.main([str(toml), "--out", str(out), "--dry-run"]) == 0
     assert capsys.readouterr().out.count(" ok ") == 2
-    assert fs.cli_main([str(tmp_path / "missing.toml")]) == 2
+    assert sweep_cli.main([str(tmp_path / "missing.toml")]) == 2
 
 
 @pytest.mark.slow

@@ -11,14 +11,14 @@ sweep must run under ``if __name__ == "__main__"``.
 import argparse
 from pathlib import Path
 
-import fpsolve.sweep
+import fpsolve.sweeps
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scheduler", help="a running Dask scheduler (default: a LocalCluster)")
     args = ap.parse_args()
-    result = fpsolve.sweep.run(Path(__file__).parent / "mori_escape.toml",
+    result = fpsolve.sweeps.run(Path(__file__).parent / "mori_escape.toml",
                                scheduler=args.scheduler, progress=True)
     print(result.summary())
     rows = [r for r in result.rows if r["status"] == "ok"]

@@ -84,7 +84,7 @@ def run(sweep, out=None, scheduler=None, client=None, n_workers=2, processes=Tru
     """
     t0 = time.perf_counter()
     sweep = _as_sweep(sweep)
-    out = _out_dir(sweep, out)
+    out = output_folder(sweep, out)
     store = PointStore(out)
     points = sweep.points()
     keys = [p.key for p in points]
@@ -125,7 +125,9 @@ def _as_sweep(sweep) -> Sweep:
     raise InputError(f"sweep: expected a Sweep, a dict or a TOML path; got {type(sweep).__name__}.")
 
 
-def _out_dir(sweep: Sweep, out) -> Path:
+def output_folder(sweep: Sweep, out) -> Path:
+    """Where a sweep writes: ``out`` if given, else the file's ``out``, else
+    ``<name>_results`` next to the sweep file (or in the working directory)."""
     if out is not None:
         return Path(out)
     base = sweep.source.parent if sweep.source is not None else Path.cwd()
