@@ -27,7 +27,7 @@ from fpsolve.nets.callbacks import track_hessian_norm, track_noise, track_sharpn
 from fpsolve.nets.curvature import hessian
 from fpsolve.nets.data import load_digits
 from fpsolve.nets.models import count_parameters, mlp
-from fpsolve.nets.noise import alignment, gradient_noise
+from fpsolve.nets.minibatch_noise import alignment, gradient_noise
 from fpsolve.nets.objective import Objective
 from fpsolve.nets.train import train
 

@@ -21,7 +21,7 @@ from .curvature import (Eigenpairs, HutchinsonEstimate, gauss_newton, hessian, h
                         hutchinson, lanczos, top_eigenpairs)
 from .data import Dataset, gaussian_mixture, load_digits, teacher_student
 from .models import count_parameters, flat_parameters, mlp, set_flat_parameters
-from .noise import (Alignment, GradientNoise, alignment, gradient_noise, minibatch_factor,
+from .minibatch_noise import (Alignment, GradientNoise, alignment, gradient_noise, minibatch_factor,
                     per_sample_gradients, projected_covariance)
 from .objective import Objective
 from .reduced import ReducedLandscape, reduced_model

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .curvature import hessian, hutchinson, top_eigenpairs
-from .noise import RANK_RTOLS, gradient_noise
+from .minibatch_noise import RANK_RTOLS, gradient_noise
 from .objective import Objective
 
 

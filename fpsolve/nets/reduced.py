@@ -11,7 +11,7 @@ coordinates frozen at θ*, gives dz = −∇_z L_red dt + sqrt(2 D_red) dW with
 
     D_red = Vᵀ D V = (η/2) · Vᵀ Σ₁ V · c_B,   c_B = 1/B (with replacement) or (N − B)/((N − 1) B),
 
-Σ₁ the per-sample gradient covariance (1/N normalisation, :mod:`fpsolve.nets.noise`) measured at
+Σ₁ the per-sample gradient covariance (1/N normalisation, :mod:`fpsolve.nets.minibatch_noise`) measured at
 θ* (a constant matrix; :meth:`ReducedLandscape.noise_covariance_at` gives it elsewhere), and time
 t = k·η. Because V is orthonormal, −∇_z L_red = Vᵀ(−∇L) is exactly the projected drift. The
 freezing of the other coordinates is the approximation; it is good when they relax much faster
@@ -30,7 +30,7 @@ from torch.func import grad, vmap
 
 from ..errors import InputError
 from .curvature import top_eigenpairs
-from .noise import minibatch_factor, projected_covariance
+from .minibatch_noise import minibatch_factor, projected_covariance
 from .objective import Objective, as_objective
 
 

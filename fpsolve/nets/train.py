@@ -7,7 +7,7 @@ iterations k and as SDE time t = k·η.
 Mini-batches: ``replacement=False`` (default) shuffles each epoch and takes ⌊N/B⌋ disjoint
 batches (the last N mod B samples of the shuffle are skipped that epoch); ``replacement=True``
 draws each batch's B indices uniformly with replacement, ⌊N/B⌋ steps per epoch. The mini-batch
-noise covariance is Σ₁/B·(N − B)/(N − 1) and Σ₁/B respectively (:mod:`fpsolve.nets.noise`).
+noise covariance is Σ₁/B·(N − B)/(N − 1) and Σ₁/B respectively (:mod:`fpsolve.nets.minibatch_noise`).
 """
 from __future__ import annotations
 
