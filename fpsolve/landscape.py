@@ -34,9 +34,10 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
-from .jit import njit
 
 from .errors import InputError
+from .jit import njit
+from .theory.kramers import eyring_kramers_time
 
 DEFAULT_SHAPE = {1: 2001, 2: 201, 3: 51}
 
@@ -116,8 +117,6 @@ class Landscape:
         """Eyring–Kramers estimate of the mean time to go from minimum i over the lowest saddle
         towards j, for dX = −∇U dt + sqrt(2D) dW with constant scalar D
         (:func:`fpsolve.theory.kramers.eyring_kramers_time`)."""
-        from .theory.kramers import eyring_kramers_time
-
         s = self.saddle_between(i, j)
         return eyring_kramers_time(self.minima[i].hessian, s.hessian, self.barrier(i, j),
                                    diffusion)

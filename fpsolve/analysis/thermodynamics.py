@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from ..errors import InputError
 from ..fields.field import Density, Field
+from .observables import kl_divergence
 
 
 @dataclass
@@ -99,8 +100,6 @@ def entropy_production(model, p, t=0.0) -> float:
 def free_energy(model, p, p_inf=None, temperature=None) -> float:
     """F = T·KL(p ‖ p∞). T defaults to D for constant scalar D (β⁻¹), else must be given."""
     T = _temperature(model, temperature)
-    from .observables import kl_divergence
-
     p_inf = model.stationary() if p_inf is None else p_inf
     return T * kl_divergence(_as_density(model, p), p_inf)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..jsonable import jsonable
 from ..progress import Progress
+from .plots import summary_plots
 from .quantities import evaluate_point
 from .spec import Sweep, flatten, load
 from .store import PointStore, read_table, write_table
@@ -107,8 +108,6 @@ def run(sweep, out=None, scheduler=None, client=None, n_workers=2, processes=Tru
                          pending=[p.key for p in later],
                          failed=[r["key"] for r in rows if r.get("status") != "ok"])
     if plots and rows:
-        from .plots import summary_plots
-
         result.plots = summary_plots(sweep, rows, out / "plots")
     result.elapsed_s = time.perf_counter() - t0
     _write_manifest(result)

@@ -13,7 +13,7 @@ Quantities (time unit t = k·η for SGD models, rates per unit t):
                    eigensolver warning: its absolute error is about ε × the largest rate);
                    summary plots leave those points out.
 ``escape_rate``    λ₁/2: the escape rate κ out of either well of a *symmetric* double well
-                   (λ₁ = κ₁ + κ₂ in general; THEORY §2, Mori et al.); see ``mfpt`` for
+                   (λ₁ = κ₁ + κ₂ in general; :doc:`/theory/mori`, Mori et al.); see ``mfpt`` for
                    barriers too high for the eigensolver.
 
 ``eigenvalues``    λ₁, λ₂, λ₃ (columns ``lambda_1`` …).
@@ -45,8 +45,15 @@ import traceback
 import warnings
 
 import numpy as np
+from scipy import optimize
 
+from .. import noise as noise_models
+from .. import sgd
 from ..errors import InputError
+from ..geometry.grid import Grid
+from ..noise import LossScaled
+from ..theory import kramers, mori
+from .spec import compile_expression, flatten
 
 #: Every column a point row may have besides its parameters.
 META = ("key", "status", "error", "traceback", "duration_s", "worker", "finished")
@@ -65,8 +72,6 @@ QUANTITY_DOCS = {
 
 def evaluate_point(point: dict) -> dict:
     """Compute one point (a :meth:`fpsolve.sweeps.spec.Point.to_dict`); never raises."""
-    from .spec import flatten
-
     t0 = time.perf_counter()
     row = {"key": point["key"], **flatten(point["config"])}
     try:
@@ -90,17 +95,11 @@ def evaluate_point(point: dict) -> dict:
 
 def build_model(cfg: dict):
     """(model, loss callable) of a resolved configuration: Grid + noise + fpsolve.sgd.model."""
-    import fpsolve as fp
-    from fpsolve import noise as noise_models
-    from fpsolve import sgd
-
-    from .spec import compile_expression
-
     g = cfg["grid"]
     bounds = np.asarray(g["bounds"], dtype=float)
     if bounds.ndim == 1:
         bounds = bounds[None]
-    grid = fp.Grid(bounds, g["shape"] if isinstance(g["shape"], int) else tuple(g["shape"]),
+    grid = Grid(bounds, g["shape"] if isinstance(g["shape"], int) else tuple(g["shape"]),
                    periodic=g.get("periodic", False))
     params = cfg.get("params", {})
     m = dict(cfg["model"])
@@ -189,8 +188,6 @@ def landscape(model, loss, cfg) -> dict:
 def landscape_1d(loss, lo, hi, samples=20001) -> dict:
     """Global minimum m, the highest point s between m and the nearest other local minimum, and
     their curvatures (central differences on the refined points)."""
-    from scipy import optimize
-
     f = lambda x: float(np.asarray(loss(np.asarray([x], dtype=float)))[0])  # noqa: E731
     xs = np.linspace(lo, hi, samples)
     L = np.asarray(loss(xs), dtype=float)
@@ -235,9 +232,6 @@ def mfpt(model, land) -> dict:
 
 
 def mori_rate(model, land, cfg) -> dict:
-    from fpsolve.noise import LossScaled
-    from fpsolve.theory import mori
-
     noise = model.noise
     if not isinstance(noise, LossScaled) or not np.isscalar(noise.h_star):
         raise InputError("sweep: mori_rate needs LossScaled noise with a scalar h_star.")
@@ -253,8 +247,6 @@ def mori_rate(model, land, cfg) -> dict:
 
 
 def kramers_rate(model, land) -> float:
-    from fpsolve.theory import kramers
-
     D = np.asarray(model.D, dtype=float)
     if np.ptp(D) > 1e-12 * np.max(D):
         return float("nan")  # Kramers' law as stated needs a constant diffusion
