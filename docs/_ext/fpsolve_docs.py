@@ -241,7 +241,12 @@ def _field_paragraph(lines, i):
 def numpy_sections(lines):
     """Rewrite numpydoc-like section headers and field entries (see the module docstring)."""
     out, i, n = [], 0, len(lines)
+    literal = literal_lines(lines)
     while i < n:
+        if literal[i]:
+            out.append(lines[i])
+            i += 1
+            continue
         starts_paragraph = lines[i].strip() and (i == 0 or not lines[i - 1].strip())
         if starts_paragraph and not _is_header(lines, i) and _field_paragraph(lines, i):
             i = _entries(lines, i, _indent(lines[i]), out, need_colon=True)
@@ -288,8 +293,30 @@ def escape_markup(line):
     return "".join(p if i % 2 else _escape_text(p) for i, p in enumerate(parts))
 
 
+def literal_lines(lines):
+    """Flags: whether each line is inside a literal block (after a paragraph ending in ``::``
+    or a ``code-block`` directive, as long as it is indented deeper) or a doctest block (from
+    ``>>>`` to the next blank line). Markup there is left alone."""
+    flags, block_indent, doctest = [], None, False
+    for line in lines:
+        text, ind = line.strip(), _indent(line)
+        if block_indent is not None and text and ind <= block_indent:
+            block_indent = None
+        if doctest and not text:
+            doctest = False
+        if block_indent is None and text.startswith(">>>"):
+            doctest = True
+        flags.append(block_indent is not None or doctest)
+        if block_indent is None and not doctest and (
+                text.endswith("::") or text.startswith((".. code-block::", ".. code::"))):
+            block_indent = ind
+    return flags
+
+
 def _process_docstring(app, what, name, obj, options, lines):
-    lines[:] = [escape_markup(line) for line in numpy_sections(lines)]
+    lines[:] = numpy_sections(lines)
+    lines[:] = [line if literal else escape_markup(line)
+                for line, literal in zip(lines, literal_lines(lines))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,4 +365,5 @@ def setup(app):
     app.connect("autodoc-process-docstring", _process_docstring)
     app.connect("builder-inited", _install_filter)
     app.connect("build-finished", _report_hidden)
+    app.setup_extension("fpsolve_reference")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
