@@ -9,7 +9,7 @@ systematic ``bias`` allowance — the known discretisation errors of the particl
   the EM moments are known exactly (:func:`em_ou_moments`); the stationary variance is larger by
   :func:`em_variance_factor` = 1/(1 − λ dt/2).
 * Discrete SGD is EM of its SDE with dt = η: the same factor, :func:`sgd_variance_factor`
-  (THEORY §1).
+  (:doc:`/theory/conventions`).
 * First passage with discrete monitoring: the target is effectively moved by
   :func:`monitoring_shift` = 0.5826·sqrt(2 D dt) (Broadie, Glasserman & Kou 1997), so MFPTs are
   overestimated by O(sqrt(dt)); compare with the reference MFPT at the shifted target, or pass
@@ -40,7 +40,7 @@ def em_variance_factor(dt, curvature):
 
 def sgd_variance_factor(lr, curvature):
     """SGD's stationary variance on a quadratic of curvature λ over the SDE's: 1/(1 − ηλ/2)
-    (THEORY §1; SGD is Euler–Maruyama of its SDE with dt = η)."""
+    (:doc:`/theory/conventions`; SGD is Euler–Maruyama of its SDE with dt = η)."""
     return em_variance_factor(lr, curvature)
 
 

@@ -1,4 +1,4 @@
-"""SGD as a diffusion: build the Fokker–Planck model of SGD on a loss (THEORY.md §1).
+"""SGD as a diffusion: build the Fokker–Planck model of SGD on a loss (:doc:`/theory/conventions`).
 
 SGD θ_{k+1} = θ_k − η ĝ_k with mini-batches of size B maps to the Itô SDE
 

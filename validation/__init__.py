@@ -1,6 +1,6 @@
 """fpsolve's validation suite (``fpsolve validate``), installed as ``fpsolve.validation``.
 
-One module per paper checks that paper's claims three ways (THEORY.md §2): the claim **as
+One module per paper checks that paper's claims three ways (:doc:`/theory/index`): the claim **as
 printed**, the **corrected** form where the printed one is wrong, and fpsolve's **numerical**
 answer, each against an **independent reference** (closed form, quadrature, or a second method).
 ``core`` holds fpsolve's own exactness checks. Verdicts are computed from the numbers, never

@@ -255,6 +255,9 @@ def show_value(app, what, name, obj, options, lines):
     path (the entries themselves are rendered with ``:no-value:``)."""
     if what != "data":
         return
+    own = type(obj).__doc__
+    if own and lines and "\n".join(lines).strip() == inspect.cleandoc(own).strip():
+        lines[:] = []  # no doc comment: autodoc fell back to the docstring of the value's type
     try:
         text = repr(obj)
     except Exception:  # noqa: BLE001

@@ -3,7 +3,7 @@
 Needs the optional dependency torch (scikit-learn for :func:`load_digits`). ``import fpsolve``
 never imports this subpackage.
 
-Conventions (THEORY.md §1): SGD with learning rate η and batch size B ↔ the Itô SDE
+Conventions (:doc:`/theory/conventions`): SGD with learning rate η and batch size B ↔ the Itô SDE
 dθ = −∇L dt + sqrt(2D) dW, D = (η/2)·Σ₁/B, time t = k·η. Σ₁ is the per-sample gradient
 covariance with 1/N normalisation; without replacement the mini-batch covariance carries an
 extra (N − B)/(N − 1) (:mod:`.noise`). Losses: cross-entropy, or mean-square ½‖f − y‖² per

@@ -1,7 +1,7 @@
 r"""One network, three answers: the reduced Fokker–Planck PDE, particles of the same SDE, and real
 mini-batch SGD on the full network, side by side with standard errors.
 
-What is compared (THEORY.md §1; Itô; time t = k·η; z = Vᵀ(θ − θ*) in units of θ):
+What is compared (:doc:`/theory/conventions`; Itô; time t = k·η; z = Vᵀ(θ − θ*) in units of θ):
 
 1. **PDE.** :func:`~fpsolve.nets.reduced_model` builds L_red(z) = L(θ* + V z) on the span V of
    the top-k Hessian eigenvectors at the trained minimum θ* (k = 1 or 2) and the constant

@@ -13,7 +13,7 @@ Quantities (time unit t = k·η for SGD models, rates per unit t):
                    eigensolver warning: its absolute error is about ε × the largest rate);
                    summary plots leave those points out.
 ``escape_rate``    λ₁/2: the escape rate κ out of either well of a *symmetric* double well
-                   (λ₁ = κ₁ + κ₂ in general; THEORY §2, Mori et al.); see ``mfpt`` for
+                   (λ₁ = κ₁ + κ₂ in general; :doc:`/theory/mori`, Mori et al.); see ``mfpt`` for
                    barriers too high for the eigensolver.
 
 ``eigenvalues``    λ₁, λ₂, λ₃ (columns ``lambda_1`` …).

@@ -1,6 +1,6 @@
 """Dai & Zhu, *Towards theoretical understanding of large batch training in SGD* (seed 000).
 
-Model (their eqs. (2.3)–(2.5), THEORY §2): dW = −∇L dt + sqrt(γ/M) σ(W) dB with isotropic
+Model (their eqs. (2.3)–(2.5), :doc:`/theory/dai_zhu`): dW = −∇L dt + sqrt(γ/M) σ(W) dB with isotropic
 gradient covariance σ² = β(w) I, i.e. our Itô SDE with
 
     D(w) = γ β(w) / (2M)    (γ learning rate, M batch size; time t = k·γ).
@@ -80,7 +80,7 @@ def chi2_decay_rate(poincare_constant_gibbs, eta_inf, spectral_gap):
     The printed rate C_P(e^(−L))/η∞ is wrong in both directions: for a quadratic L = hw²/2 it is
     h/η∞ while 2λ₁ = 2h, so the printed bound is violated when η∞ < 1/2; for a double well λ₁ is
     exponentially small in η∞ ΔL while the printed rate decays only like 1/η∞, so it is violated
-    at large η∞ (THEORY §2).
+    at large η∞ (:doc:`/theory/dai_zhu`).
     """
     where = "chi2_decay_rate"
     cp = positive(poincare_constant_gibbs, "poincare_constant_gibbs", where)
@@ -151,7 +151,7 @@ def ball_probability_printed(eps, loss_minimum, hessian_eigenvalues, eta_inf, ka
 
     κ e^(−2η∞L(w̌)) / (η∞^(d/2) sqrt|det ∇²L(w̌)|) · e^(η∞ε²) ∏ⱼ sqrt(1 − e^(−ε²η∞λⱼ/π)).
 
-    Erratum (THEORY §2/§3): as ε → 0 each factor sqrt(1 − e^(−ε²η∞λⱼ/π)) ~ ε sqrt(η∞λⱼ/π), which
+    Erratum (:doc:`/theory/dai_zhu`): as ε → 0 each factor sqrt(1 − e^(−ε²η∞λⱼ/π)) ~ ε sqrt(η∞λⱼ/π), which
     cancels the 1/sqrt(det) — so even the printed expression gives a ratio of two minima's
     ε-ball probabilities → e^(−2η∞(L₁ − L₂)) (= 1 for equal depths), not (2.7). ``kappa`` is the
     normaliser κ of p∞ (it cancels in ratios).
@@ -215,7 +215,7 @@ def state_dependent_beta_law(c, convention="ito"):
     """Stationary law for Dai & Zhu's open case β(w) = β₀(1 + L(w)), L = w²/2 (1D).
 
     D(w) = γβ(w)/(2M) = c (1 + w²/2) with c = γβ₀/(2M); drift −L′ = −w. Zero flux in convention α
-    (THEORY §1): p ∝ D^(α−1) exp(−∫ w/D) with ∫ w / (c(1 + w²/2)) dw = (1/c) ln(1 + w²/2), so
+    (:doc:`/theory/conventions`): p ∝ D^(α−1) exp(−∫ w/D) with ∫ w / (c(1 + w²/2)) dw = (1/c) ln(1 + w²/2), so
 
         p ∝ (1 + w²/2)^(α − 1 − 1/c),   q = 1/c + 1 − α.
 

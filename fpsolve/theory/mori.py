@@ -1,6 +1,6 @@
 """Mori, Ziyin, Liu & Ueda, *Power-law escape rate of SGD* (seed 002).
 
-Model (eqs. (4), (6), (12); THEORY §2): near a minimum θ* of a mean-square loss the SGD noise
+Model (eqs. (4), (6), (12); :doc:`/theory/mori`): near a minimum θ* of a mean-square loss the SGD noise
 covariance is Σ ≈ 2L(θ)H*/B (H* the Hessian at θ*, frozen), so the Itô SDE
 dθ = −∇L dt + sqrt(ηΣ) dW has
 
@@ -58,7 +58,7 @@ def is_normalisable(n, phi):
 def critical_dimension(learning_rate, batch_size, h_e):
     """Eq. (16): a minimum is stable only if its effective dimension n < n_c = 2(B/(η h_e) + 1).
 
-    n_c = 2φ: the same bound as normalisability of L^(−φ) (THEORY §2).
+    n_c = 2φ: the same bound as normalisability of L^(−φ) (:doc:`/theory/mori`).
     """
     return 2.0 * (1.0 / diffusion_scale(learning_rate, batch_size, h_e) + 1.0)
 
@@ -78,7 +78,7 @@ def escape_rate(h_e, h_s, loss_saddle, loss_minimum, learning_rate, batch_size, 
     ``h_e`` Hessian eigenvalue at θ* along the escape path, ``h_s`` the negative eigenvalue at the
     saddle, ``loss_saddle`` L(θ^s), ``loss_minimum`` L(θ*) > 0, ``n`` the number of outlier
     eigenvalues (effective dimension). As η/B → 0. The n/2 term assumes isotropic outliers
-    (all equal to h_e); unequal outliers change the exponent (THEORY §2). For a symmetric double
+    (all equal to h_e); unequal outliers change the exponent (:doc:`/theory/mori`). For a symmetric double
     well the spectral gap is 2κ.
     """
     where = "escape_rate"

@@ -1,6 +1,6 @@
 """Xie, Sato & Sugiyama, *A diffusion theory for minima selection* (seed 003).
 
-Model (eqs. (2), (8); THEORY §2): Itô SDE dθ = −∇L dt + sqrt(2D) dW, time t = k·η, with
+Model (eqs. (2), (8); :doc:`/theory/xie`): Itô SDE dθ = −∇L dt + sqrt(2D) dW, time t = k·η, with
 D = (η/2B) H near minima and D = (η/2B)[H]⁺ near saddles ([H]⁺: eigenvalues replaced by their
 absolute values). D vanishes at inflection points, so along a path from a minimum to a saddle it
 must be regularised before the exact 1D quadrature can be used.
