@@ -137,6 +137,8 @@ sphinx_gallery_conf = {
     "doc_module": ("fpsolve",),
     "backreferences_dir": "api/generated/backreferences",
     "inspect_global_variables": False,
+    # the computation-times page loads DataTables from a CDN: not written (offline site)
+    "write_computation_times": False,
 }
 
 # -- validation report (see _ext/fpsolve_docs.py) -----------------------------------------------

@@ -102,24 +102,16 @@ def public_api(package: str = "fpsolve") -> dict[str, object]:
 
 
 def resolve(dotted: str):
-    """The object a dotted name refers to (modules imported as needed); raises ImportError or
-    AttributeError when there is none."""
+    """The object a dotted name refers to, attributes before submodules (``fpsolve.escape.basins``
+    is the function the package exports, not the module that defines it); modules are imported
+    as needed. Raises ImportError or AttributeError when there is none."""
     parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
+    obj = importlib.import_module(parts[0])
+    for i, attr in enumerate(parts[1:], start=2):
         try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for attr in parts[i:]:
             obj = getattr(obj, attr)
-        return obj
-    raise ImportError(f"cannot import any prefix of {dotted!r}")
-
-
-def same_object(a, b) -> bool:
-    """Whether two looked-up attributes are the same object (bound methods and properties are
-    compared through their functions)."""
-    if a is b:
-        return True
-    unwrap = lambda o: getattr(o, "__func__", getattr(o, "fget", o))  # noqa: E731
-    return unwrap(a) is unwrap(b) and not isinstance(unwrap(a), (str, int, float, bool))
+        except AttributeError:
+            if not isinstance(obj, types.ModuleType):
+                raise
+            obj = importlib.import_module(".".join(parts[:i]))
+    return obj
