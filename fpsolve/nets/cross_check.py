@@ -230,6 +230,7 @@ class CrossCheck:
 
     @property
     def particle_mean_z(self) -> np.ndarray:
+        """(particle mean − PDE mean) / its standard error, per direction (shape (k,))."""
         return self._z(self.particle_mean, self.pde_mean, self.particle_mean_se)
 
     @property
@@ -239,10 +240,14 @@ class CrossCheck:
 
     @property
     def sgd_z_uncorrected(self) -> np.ndarray:
+        """(SGD cov − PDE cov) / sqrt(se² + grid error²), (k, k), without the O(η) bias correction
+        (compare :attr:`sgd_z`).
+        """
         return self._z(self.sgd_cov, self.pde_cov, self.sgd_cov_se, self.pde_grid_error)
 
     @property
     def sgd_mean_z(self) -> np.ndarray:
+        """(SGD mean − PDE mean) / its standard error, per direction (shape (k,))."""
         return self._z(self.sgd_mean, self.pde_mean, self.sgd_mean_se)
 
     @property
@@ -252,6 +257,9 @@ class CrossCheck:
 
     @property
     def variance_ratio_se(self) -> np.ndarray:
+        """Standard error of :attr:`variance_ratio` (SGD sampling error and PDE grid error
+        combined), shape (k,).
+        """
         r = self.variance_ratio
         rel = np.hypot(np.diag(self.sgd_cov_se) / np.diag(self.sgd_cov),
                        np.diag(self.pde_grid_error) / np.diag(self.pde_cov))
@@ -293,6 +301,9 @@ class CrossCheck:
         return out
 
     def summary(self) -> str:
+        """A readable report of every estimate with its standard error, the z-scores and the
+        verdict (several lines).
+        """
         k = self.k
         f = "{:.4g}".format
         pm = lambda v, s: f"{v:.4g} ± {s:.2g}"  # noqa: E731

@@ -235,6 +235,9 @@ def mfpt(model, land) -> dict:
 
 
 def mori_rate(model, land, cfg) -> dict:
+    """Mori et al.'s eq. (15) escape rate for the landscape ``land`` (needs
+    :class:`~fpsolve.noise.LossScaled` noise with a scalar h_star).
+    """
     from fpsolve.noise import LossScaled
     from fpsolve.theory import mori
 
@@ -253,6 +256,9 @@ def mori_rate(model, land, cfg) -> dict:
 
 
 def kramers_rate(model, land) -> float:
+    """Kramers' rate (1/time) of the landscape ``land`` for a constant diffusion; NaN when the
+    model's D varies.
+    """
     from fpsolve.theory import kramers
 
     D = np.asarray(model.D, dtype=float)

@@ -198,6 +198,15 @@ def mfpt_1d(x0, target, reflect, *, drift=None, potential_derivative=None, diffu
 
     Returns :class:`FirstPassage1D`; times in the SDE's units (t = k·η for SGD). Use
     ``log_mean`` when E τ may exceed 1e308.
+
+    Examples
+    --------
+    The double well U = (x² − 1)²/4 with D = 0.04, from −1 to 1, reflecting at −2:
+
+    >>> from fpsolve.theory import mfpt_1d
+    >>> r = mfpt_1d(-1.0, 1.0, -2.0, potential_derivative=lambda x: x**3 - x, diffusion=0.04)
+    >>> print(f"E τ = {float(r.mean):.1f}")
+    E τ = 2483.0
     """
     where = "mfpt_1d"
     alpha = alpha_of(convention, where)
