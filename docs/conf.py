@@ -49,7 +49,7 @@ extensions = [
     "fpsolve_docs",
 ]
 
-exclude_patterns = ["_build", "examples", "auto_examples/*.ipynb", "auto_examples/*.py",
+exclude_patterns = ["_build", "examples", "sg_execution_times.rst", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.md5", "auto_examples/*.json",
                     "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]
@@ -62,7 +62,7 @@ nitpicky = True               # every reference must resolve (the CI build adds 
 # torch and scikit-learn are optional: without them the network pages are built from mocks.
 autodoc_mock_imports = [m for m in ("torch", "sklearn") if importlib.util.find_spec(m) is None]
 autodoc_member_order = "bysource"
-autodoc_default_options = {"show-inheritance": False}
+autodoc_default_options = {}
 autodoc_typehints = "signature"
 autodoc_typehints_format = "short"
 autodoc_preserve_defaults = True
@@ -153,7 +153,12 @@ html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": ["page-toc"],
+    # the gallery pages leave out the right-hand contents, so that 99-column code fits
+    "secondary_sidebar_items": {
+        **{pattern: ["page-toc"] for pattern in ("index", "installation", "quickstart",
+                                                 "guide/*", "theory/*", "api/*",
+                                                 "api/generated/*")},
+        "auto_examples/*": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
     "icon_links": [],

@@ -301,8 +301,8 @@ def test_site_documents_every_public_member(site):
         inventory = InventoryFile.load(f, "", lambda base, uri: uri)
     documented = {name for kind, entries in inventory.items() if kind.startswith("py:")
                   for name in entries}
-    by_identity = {}
-    for name in documented:
+    by_identity = {}   # the shortest documented name of each object (others are aliases)
+    for name in sorted(documented, key=lambda n: (n.count("."), len(n), n)):
         if name.startswith("fpsolve"):
             try:
                 by_identity.setdefault(_identity(fpsolve_api.resolve(name)), name)
