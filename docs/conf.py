@@ -49,7 +49,8 @@ extensions = [
     "fpsolve_docs",
 ]
 
-exclude_patterns = ["_build", "examples", "sg_execution_times.rst", "auto_examples/*.ipynb", "auto_examples/*.py",
+exclude_patterns = ["_build", "examples", "sg_execution_times.rst",
+                    "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.md5", "auto_examples/*.json",
                     "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]

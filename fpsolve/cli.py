@@ -5,8 +5,9 @@
     fpsolve solve PROBLEM.toml [--out DIR]
     fpsolve sweep SWEEP.toml [--scheduler ADDRESS] [--out DIR] [--workers N] ...
 
-``fpsolve sweep`` has its own parser (:func:`fpsolve.sweep.cli_main`). Exit status: 0 on success; 1 when a validation case is ``FAIL`` (or a solve fails numerically);
-2 for bad usage or a bad problem file (with a one-line message, never a traceback).
+``fpsolve sweep`` has its own parser (:func:`fpsolve.sweep.cli_main`). Exit status: 0 on success;
+1 when a validation case is ``FAIL`` (or a solve fails numerically); 2 for bad usage or a bad
+problem file (with a one-line message, never a traceback).
 """
 from __future__ import annotations
 

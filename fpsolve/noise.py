@@ -1,4 +1,5 @@
-"""Models of SGD's per-sample gradient covariance Σ₁(θ), one per paper (:doc:`/theory/conventions`).
+"""Models of SGD's per-sample gradient covariance Σ₁(θ), one per paper
+(:doc:`/theory/conventions`).
 
 A noise model turns a loss on a grid into Σ₁ on the cells: a scalar field (isotropic noise, or
 any 1D problem) or a tensor field of shape (d, d, *grid.shape). :func:`fpsolve.sgd.model` then

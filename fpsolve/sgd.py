@@ -1,6 +1,6 @@
 """SGD as a diffusion: build the Fokker–Planck model of SGD on a loss (:doc:`/theory/conventions`).
 
-SGD θ_{k+1} = θ_k − η ĝ_k with mini-batches of size B maps to the Itô SDE
+SGD θₖ₊₁ = θₖ − η ĝₖ with mini-batches of size B maps to the Itô SDE
 
     dθ = −∇L(θ) dt + sqrt(2D) dW,   D(θ) = (η/2)·Σ₁(θ)/B,   t = k·η,
 

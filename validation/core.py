@@ -2,8 +2,8 @@
 computed here, independently of the code under test (a closed form, scipy quadrature, or a
 second method), with a tolerance derived from the expected error.
 
-Conventions (docs/theory/conventions): Itô SDE dX = b dt + sqrt(2D) dW, flux J = b p − ∇·(D p); for a
-scalar D and the α-convention J = b p − D^α ∇(D^(1−α) p) (α = 0 Itô, ½ Stratonovich,
+Conventions (docs/theory/conventions): Itô SDE dX = b dt + sqrt(2D) dW, flux J = b p − ∇·(D p); for
+a scalar D and the α-convention J = b p − D^α ∇(D^(1−α) p) (α = 0 Itô, ½ Stratonovich,
 1 isothermal). Time is the SDE's t (t = k·η for SGD).
 """
 from __future__ import annotations
@@ -83,8 +83,8 @@ def discrete_gibbs_1d(ctx):
         return 0.1 + 0.05 * np.sin(3 * x)
 
     Uc, Dc = U(x), D(x)
-    # Reference (docs/theory/conventions, flux.py docstring): p_{k+1}/p_k = (D_k/D_{k+1})^(1−α) e^{P_k},
-    # P_k = −ΔU/D_f, D_f the logarithmic mean; summed here in extended precision.
+    # Reference (docs/theory/conventions, flux.py docstring): p_{k+1}/p_k = (D_k/D_{k+1})^(1−α)
+    # e^{P_k}, P_k = −ΔU/D_f, D_f the logarithmic mean; summed here in extended precision.
     inc = (np.diff(Uc) / _log_mean(Dc[:-1], Dc[1:])).astype(np.longdouble)
     phi = np.concatenate([[0.0], np.cumsum(inc)]).astype(float)
     checks, numbers, curves = [], {"n": n}, {}
@@ -608,7 +608,8 @@ def stationary_state_dependent_1d(ctx):
 # double well: spectral gap against the MFPT quadrature
 # ---------------------------------------------------------------------------------------------
 def _mfpt_quadrature(phi, D, left, x0, target):
-    """E τ(x₀) = ∫_{x₀}^{c} dy e^{Φ(y)} ∫_ℓ^y dz e^{−Φ(z)}/D(z) (docs/theory/conventions) by nested scipy quad.
+    """E τ(x₀) = ∫_{x₀}^{c} dy e^{Φ(y)} ∫_ℓ^y dz e^{−Φ(z)}/D(z) (docs/theory/conventions) by nested
+    scipy quad.
 
     phi : Φ(x) = ∫_{x₀}^x U′/D (any additive constant cancels; 0 at x₀ keeps factors in range).
     """

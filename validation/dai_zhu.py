@@ -1,8 +1,8 @@
 """Dai & Zhu, *Towards theoretical understanding of large batch training in SGD* (seed 000).
 
 Their SDE (2.3) with isotropic gradient covariance σ² = β(w)·I (2.4) is our Itô SDE
-dW = −∇L dt + sqrt(2D) dB with D(w, t) = γ(t) β(w) / (2 M(t)) (docs/theory/conventions); time t = k·γ. With
-constant β, D = 1/η∞ and η∞ = 2M/(γβ) (Lemma 2.3).
+dW = −∇L dt + sqrt(2D) dB with D(w, t) = γ(t) β(w) / (2 M(t)) (docs/theory/conventions); time
+t = k·γ. With constant β, D = 1/η∞ and η∞ = 2M/(γβ) (Lemma 2.3).
 
 What is checked (docs/theory/dai_zhu), each case against an independent reference computed here:
 

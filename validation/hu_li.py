@@ -1,8 +1,8 @@
 """Hu, Li, Li & Liu, *On the diffusion approximation of nonconvex SGD* (seed 001).
 
 Their SDE (3.15), pseudo-time s = k·η: dX = −∇F ds + sqrt(η) S dB with S = Σ^(1/2), i.e. our Itô
-SDE with b = −∇F and D = (η/2) Σ (docs/theory/conventions); mini-batches of m out of M samples without
-replacement give Σ = (1/m − 1/M) Σ₀ (Prop. 1).
+SDE with b = −∇F and D = (η/2) Σ (docs/theory/conventions); mini-batches of m out of M samples
+without replacement give Σ = (1/m − 1/M) Σ₀ (Prop. 1).
 
 What is checked (docs/theory/hu_li), each case against an independent reference computed here:
 

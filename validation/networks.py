@@ -392,7 +392,8 @@ def chaudhari_fig12_spectrum(ctx):
 def network_crosscheck(ctx):
     """Reduced 2D Fokker–Planck PDE vs Euler–Maruyama particles vs real mini-batch SGD near a
     trained minimum: stationary covariance of the projection on the top-2 Hessian directions and
-    the MFPT out of a 2σ box (docs/theory/conventions: SGD ↔ Itô SDE with D = (η/2)Σ₁/B, t = k·η)."""
+    the MFPT out of a 2σ box (docs/theory/conventions: SGD ↔ Itô SDE with D = (η/2)Σ₁/B,
+    t = k·η)."""
     torch = _torch()
     from fpsolve import nets
     from .network_experiments import limit_threads

@@ -17,7 +17,8 @@ Near a minimum of a mean-square loss the SGD noise scales with the loss,
    :math:`p_\\infty \\propto L^{-\\varphi}`, :math:`\\varphi = 1 + B/(\\eta h)`: a power law in
    the loss, with polynomial tails in θ, where SGLD (constant D) would give a Gaussian.
 2. Escape (eq. 15): from a minimum with loss :math:`L^*` over a saddle with loss :math:`L_s`,
-   :math:`\\kappa \\approx \\frac{\\sqrt{h_e|h_s|}}{2\\pi}\\,(L_s/L^*)^{-(B/(\\eta h_e) + 1 - n/2)}`
+   :math:`\\kappa \\approx \\frac{\\sqrt{h_e|h_s|}}{2\\pi}\\,
+   (L_s/L^*)^{-(B/(\\eta h_e) + 1 - n/2)}`
    — a power of the loss ratio, not :math:`\\exp(-\\Delta L/D)`. It depends on η/B only and is
    asymptotic in η/B → 0; fpsolve's exact :math:`\\kappa = 1/E\\tau` (mean first-passage time
    to the other minimum) shows the approach.

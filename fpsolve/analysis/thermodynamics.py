@@ -3,8 +3,8 @@
 All quantities are the *discrete* ones of the finite-volume Markov jump process, which converge
 to the continuum ones at the scheme's order and keep their exact structure:
 
-- face flux J_f = h (w⁺ p_k − w⁻ p_{k+1}) (w± the jump rates; see fpsolve.numerics.flux);
-- entropy production (Schnakenberg) σ = Σ_f V (w⁺p_k − w⁻p_{k+1}) log(w⁺p_k / (w⁻p_{k+1})) ≥ 0,
+- face flux J_f = h (w⁺ pₖ − w⁻ pₖ₊₁) (w± the jump rates; see fpsolve.numerics.flux);
+- entropy production (Schnakenberg) σ = Σ_f V (w⁺pₖ − w⁻pₖ₊₁) log(w⁺pₖ / (w⁻pₖ₊₁)) ≥ 0,
   zero iff every face is in detailed balance; it tends to ∫ Jᵀ D⁻¹ J / p dx;
 - free energy F = T · KL(p ‖ p∞) (Chaudhari–Soatto Thm 4 with T = β⁻¹; for SGD T = D for
   constant scalar D). dF/dt = T Σ (L p)_k log(p_k/p∞_k) V ≤ 0 exactly for the semi-discrete
@@ -89,7 +89,8 @@ def entropy_production(model, p, t=0.0) -> float:
     >>> import numpy as np
     >>> import fpsolve as fp
     >>> from fpsolve.analysis import entropy_production
-    >>> gibbs = fp.FokkerPlanck(fp.Grid([(-3, 3)], 200), potential=lambda x: x**2 / 2, diffusion=0.1)
+    >>> gibbs = fp.FokkerPlanck(fp.Grid([(-3, 3)], 200), potential=lambda x: x**2 / 2,
+    ...                         diffusion=0.1)
     >>> print(f"{entropy_production(gibbs, gibbs.stationary()):.3f}")
     0.000
     >>> D = np.array([[0.2, 0.05], [0.05, 0.1]])

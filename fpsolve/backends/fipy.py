@@ -1,7 +1,8 @@
 r"""FiPy cross-check: the same Fokker–Planck model discretised and solved by FiPy.
 
 FiPy (NIST, https://www.ctcms.nist.gov/fipy) composes an equation from terms. For a scalar
-diffusion D and the α-convention (:doc:`/theory/conventions`; α = 0 Itô, ½ Stratonovich, 1 isothermal)
+diffusion D and the α-convention (:doc:`/theory/conventions`; α = 0 Itô, ½ Stratonovich, 1
+isothermal)
 
     J = b p − D^α ∇(D^(1−α) p) = (b − (1−α)∇D) p − D ∇p,
 

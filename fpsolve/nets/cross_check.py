@@ -27,7 +27,7 @@ independent units (a particle's or chain's time average of (z − z̄)(z − z̄
 its standard error is their std/√n. Burn-in and window are in units of the slowest relaxation time
 1/h_min of the slice (h the reduced-Hessian eigenvalues): the variance relaxes like e^(−2 h t).
 
-The expected O(η) bias. The discrete chain x_{k+1} = (1 − τH)x_k + noise (cov 2Dτ) has the
+The expected O(η) bias. The discrete chain xₖ₊₁ = (1 − τH)xₖ + noise (cov 2Dτ) has the
 stationary covariance of the discrete Lyapunov equation Σ = AΣAᵀ + 2Dτ, A = I − τH, instead of
 HΣ + ΣH = 2D; along a Hessian eigendirection h it is Var_SDE/(1 − τh/2) exactly, and the (i, j)
 entry in the eigenbasis is multiplied by (h_i + h_j)/(h_i + h_j − τ h_i h_j). Real SGD has τ = η,

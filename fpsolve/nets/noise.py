@@ -11,8 +11,8 @@ A mini-batch gradient of size B then has covariance
     C = Σ₁ / B                        (indices drawn with replacement),
     C = Σ₁ / B · (N − B)/(N − 1)      (without replacement, a random B-subset),
 
-both exact. The SGD diffusion matrix (:doc:`/theory/conventions`, t = k·η) is D = (η/2) C. Mori et al.'s
-noise strength is 𝒩 = (1/N) Σ |g_μ|² − |ḡ|² = tr Σ₁. Chaudhari–Soatto's D(x) is Σ₁; Xie et
+both exact. The SGD diffusion matrix (:doc:`/theory/conventions`, t = k·η) is D = (η/2) C. Mori et
+al.'s noise strength is 𝒩 = (1/N) Σ |g_μ|² − |ḡ|² = tr Σ₁. Chaudhari–Soatto's D(x) is Σ₁; Xie et
 al.'s C (their eq. 5) is Σ₁/B.
 
 The spectrum comes from a thin SVD of the centred matrix (G − ḡ)/√N (shape N × d): the

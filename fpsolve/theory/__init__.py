@@ -1,8 +1,8 @@
 """Closed forms and exact references for the Fokker–Planck theory of SGD (pure numpy/scipy).
 
-Convention (:doc:`/theory/conventions`): the Itô SDE dX = b dt + sqrt(2D) dW with flux J = b p − ∇·(D p); time
-t = k·η for SGD. For a scalar D the conventions α = 0 "ito", ½ "stratonovich", 1 "isothermal" use
-J = b p − D^α ∇(D^(1−α) p), i.e. the Itô process with drift b + α∇D.
+Convention (:doc:`/theory/conventions`): the Itô SDE dX = b dt + sqrt(2D) dW with flux J = b p −
+∇·(D p); time t = k·η for SGD. For a scalar D the conventions α = 0 "ito", ½ "stratonovich", 1
+"isothermal" use J = b p − D^α ∇(D^(1−α) p), i.e. the Itô process with drift b + α∇D.
 
 General tools, re-exported here:
 

@@ -3,7 +3,8 @@
 Their SDE (3.15), pseudo-time s = k·η:  dX = −∇F(X) ds + sqrt(η) S(X) dB,  S = Σ^(1/2),
 i.e. our Itô SDE with b = −∇F and D = (η/2) S Sᵀ = (η/2) Σ. For mini-batches of size m drawn
 without replacement from M samples (Prop. 1), Σ = (1/m − 1/M) Σ₀ with Σ₀ the sample covariance
-(normalised by M − 1) of the per-sample gradients, so D = (η/2)(1/m − 1/M) Σ₀ (:doc:`/theory/conventions`).
+(normalised by M − 1) of the per-sample gradients, so D = (η/2)(1/m − 1/M) Σ₀
+(:doc:`/theory/conventions`).
 """
 from dataclasses import dataclass
 
@@ -243,7 +244,8 @@ class BatchSchedule:
 
 
 def batch_size_schedule(s, learning_rate, gamma, max_batch=np.inf, C=1.0):
-    """Hu et al. §5: the annealing batch-size schedule, printed and corrected (:doc:`/theory/hu_li`).
+    """Hu et al. §5: the annealing batch-size schedule, printed and corrected
+    (:doc:`/theory/hu_li`).
 
     The noise level of (3.17) is β(s) = η(1/m(s) − 1/M) ≈ η/m(s); matching Proposition 2's
     γ/log(2+s) gives m(s) = η log(2+s)/γ. The printed rule puts η in the denominator.

@@ -1,7 +1,7 @@
 """Mori, Ziyin, Liu & Ueda, *Power-law escape rate of SGD* (seed 002).
 
-Model (eqs. (4), (6), (12); :doc:`/theory/mori`): near a minimum θ* of a mean-square loss the SGD noise
-covariance is Σ ≈ 2L(θ)H*/B (H* the Hessian at θ*, frozen), so the Itô SDE
+Model (eqs. (4), (6), (12); :doc:`/theory/mori`): near a minimum θ* of a mean-square loss the SGD
+noise covariance is Σ ≈ 2L(θ)H*/B (H* the Hessian at θ*, frozen), so the Itô SDE
 dθ = −∇L dt + sqrt(ηΣ) dW has
 
     D(θ) = (η/B) L(θ) H*        (time t = k·η; Itô, since the noise is taken at θ_k).
@@ -78,8 +78,8 @@ def escape_rate(h_e, h_s, loss_saddle, loss_minimum, learning_rate, batch_size, 
     ``h_e`` Hessian eigenvalue at θ* along the escape path, ``h_s`` the negative eigenvalue at the
     saddle, ``loss_saddle`` L(θ^s), ``loss_minimum`` L(θ*) > 0, ``n`` the number of outlier
     eigenvalues (effective dimension). As η/B → 0. The n/2 term assumes isotropic outliers
-    (all equal to h_e); unequal outliers change the exponent (:doc:`/theory/mori`). For a symmetric double
-    well the spectral gap is 2κ.
+    (all equal to h_e); unequal outliers change the exponent (:doc:`/theory/mori`). For a symmetric
+    double well the spectral gap is 2κ.
     """
     where = "escape_rate"
     he, hs = positive(h_e, "h_e", where), positive(abs(float(h_s)), "|h_s|", where)

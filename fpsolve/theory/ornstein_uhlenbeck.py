@@ -15,8 +15,9 @@ unless stated) and D a constant symmetric positive (semi)definite matrix. Time i
 
 Chaudhari & Soatto (seed 004, §4.1) write dx = −∇f dt + sqrt(2β⁻¹ D̃) dW with β⁻¹ = η/(2b) and D̃
 the gradient covariance, and HS + SH = 2D̃, Σ∞ = β⁻¹S, Q̃ = (HS − SH)/2, Φ = xᵀS⁻¹x/2, j = −Q̃∇Φ.
-In our units D = β⁻¹D̃, Σ = β⁻¹S and Q = β⁻¹Q̃, so their circulation is 2β⁻¹Q̃₁₂ (:doc:`/theory/chaudhari_soatto`).
-Their printed Fokker–Planck ∇·(∇f ρ + β⁻¹D̃∇ρ) is isothermal: it is Itô only for constant D̃.
+In our units D = β⁻¹D̃, Σ = β⁻¹S and Q = β⁻¹Q̃, so their circulation is 2β⁻¹Q̃₁₂
+(:doc:`/theory/chaudhari_soatto`). Their printed Fokker–Planck ∇·(∇f ρ + β⁻¹D̃∇ρ) is isothermal: it
+is Itô only for constant D̃.
 """
 import heapq
 from dataclasses import dataclass
