@@ -24,7 +24,8 @@ import numpy as np
 from .errors import InputError
 from .fields.field import Density
 
-# −ζ(1/2)/sqrt(2π): the mean overshoot of a Gaussian random walk over a level, in step s.d.
+#: −ζ(1/2)/sqrt(2π): the mean overshoot of a Gaussian random walk over a level, in step s.d.
+#: (Siegmund's constant; it corrects first-passage times of discretely monitored chains).
 BGK_CONSTANT = 0.5825971579390106
 
 

@@ -248,6 +248,21 @@ def test_outside_citations_become_docs_pages():
     assert cite("no citation here") == "no citation here"
 
 
+def test_constants_show_their_comment_and_only_short_values():
+    """A constant re-exported by a package shows the ``#:`` comment of the module that defines
+    it; its value only when short and free of paths and addresses."""
+    from fpsolve import expressions, validation
+
+    comment = fpsolve_reference.defining_comment("fpsolve.validation.VERDICTS",
+                                                 validation.VERDICTS)
+    assert comment and "best to worst" in " ".join(comment)
+    for value, shown in ((validation.HOLDS, True), (expressions.FUNCTIONS, False),
+                         (validation.REGISTRY, False), ("/home/someone/data.npz", False)):
+        lines = ["A constant."]
+        fpsolve_reference.show_value(None, "data", "x.X", value, None, lines)
+        assert (lines[-1].startswith("Value:")) == shown, value
+
+
 def test_first_sentence_of_a_docstring():
     first = fpsolve_reference.first_sentence
     assert first("Mean of X. More text.") == "Mean of X."

@@ -34,9 +34,13 @@ import numpy as np
 
 from fpsolve.jsonable import jsonable
 
+#: Verdict: fpsolve agrees with the reference and the claim holds as printed.
 HOLDS = "holds"
+#: Verdict: fpsolve agrees with the reference; the claim holds once corrected.
 HOLDS_AFTER_CORRECTION = "holds after correction"
+#: Verdict: fpsolve agrees with the reference, which contradicts the printed claim (a finding).
 CONTRADICTED = "printed claim contradicted"
+#: Verdict: fpsolve disagrees with its exact reference (a bug), or the case raised.
 FAIL = "FAIL"
 #: All verdicts, from best to worst (:func:`worst` picks by this order).
 VERDICTS = (HOLDS, HOLDS_AFTER_CORRECTION, CONTRADICTED, FAIL)

@@ -247,7 +247,31 @@ class CommandHelp(SphinxDirective):
 # data values
 # ---------------------------------------------------------------------------------------------
 MAX_VALUE_LENGTH = 72
-_PATHLIKE = re.compile(r"(^|[\s'\"(])(/[\w.-]+){2,}|[A-Za-z]:\\|<module ")
+_PATHLIKE = re.compile(r"(^|[\s'\"(])(/[\w.-]+){2,}|[A-Za-z]:\\|<module | at 0x[0-9a-f]+")
+
+
+def defining_comment(name, obj):
+    """The ``#:`` comment of a constant in the module that defines it, when it is documented
+    under a module that re-exports it (``fpsolve.validation.VERDICTS`` is defined, and
+    commented, in ``fpsolve.validation.framework``)."""
+    import sys
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    package, _, attr = name.rpartition(".")
+    root = package.split(".")[0] + "."
+    for modname, module in sorted(sys.modules.items()):
+        if modname == package or not modname.startswith(root) or module is None:
+            continue
+        if getattr(module, attr, None) is not obj:
+            continue
+        try:
+            docs = ModuleAnalyzer.for_module(modname).find_attr_docs()
+        except Exception:  # noqa: BLE001  (no source: nothing to show)
+            continue
+        if ("", attr) in docs:
+            return [line for line in docs[("", attr)] if line is not None]
+    return []
 
 
 def show_value(app, what, name, obj, options, lines):
@@ -258,6 +282,8 @@ def show_value(app, what, name, obj, options, lines):
     own = type(obj).__doc__
     if own and lines and "\n".join(lines).strip() == inspect.cleandoc(own).strip():
         lines[:] = []  # no doc comment: autodoc fell back to the docstring of the value's type
+    if not "".join(lines).strip():
+        lines[:] = defining_comment(name, obj)
     try:
         text = repr(obj)
     except Exception:  # noqa: BLE001

@@ -65,8 +65,13 @@ from ..numerics.timestepping import check_times
 __all__ = ["stationary", "evolve", "build", "FiPyModel", "SCHEMES", "ENGINES",
            "STATIONARY_METHODS", "default_solver"]
 
+#: Time schemes of :func:`evolve`.
 SCHEMES = ("bdf2", "backward-euler")
+#: Engines of :func:`evolve`: FiPy's operator assembled once and stepped with a reused SciPy LU
+#: ("matrix"), or FiPy's own ``solve`` every step ("fipy").
 ENGINES = ("matrix", "fipy")
+#: Methods of :func:`stationary`: a long implicit transient, or the steady matrix with the most
+#: probable cell pinned.
 STATIONARY_METHODS = ("transient", "pinned")
 
 
