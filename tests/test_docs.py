@@ -269,6 +269,11 @@ def test_first_sentence_of_a_docstring():
     assert first("See :func:`~fpsolve.escape.committor` for q.\n\nMore.") == \
         "See fpsolve.escape.committor for q."
     assert first(None) == ""
+    assert first("Checks that need η (e.g. normalisability); none. More.") == \
+        "Checks that need η (e.g. normalisability); none."
+    assert first("Rate of eq. (15) by Mori et al. at small η. Then.") == \
+        "Rate of eq. (15) by Mori et al. at small η."
+    assert first("Mean (over chains. sic) of x. Rest.") == "Mean (over chains. sic) of x."
 
 
 # ---------------------------------------------------------------------------------------------

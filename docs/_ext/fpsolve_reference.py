@@ -143,17 +143,41 @@ def resolve_public_name(app, env, node, contnode):
 # ---------------------------------------------------------------------------------------------
 # class summaries
 # ---------------------------------------------------------------------------------------------
-_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)", re.S)
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|cf|eq|eqs|Eq|Eqs|Thm|Fig|Prop|Sec|vs|al|resp|"
+                           r"approx|Lemma|No)|§\s?\d+)\.$")
 
 
 def first_sentence(doc: str | None) -> str:
-    """The first sentence of a docstring's first paragraph, as plain text."""
+    """The first sentence of a docstring's first paragraph, as plain text: up to the first
+    full stop that ends no abbreviation ("e.g.", "eq.", "et al.") and closes every
+    parenthesis opened before it."""
     if not doc:
         return ""
     para = inspect.cleandoc(doc).split("\n\n", 1)[0].replace("\n", " ").strip()
-    m = _SENTENCE.match(para)
-    text = m.group(1) if m else para
+    text = para
+    for m in _SENTENCE_END.finditer(para):
+        head = para[:m.end()]
+        if _ABBREVIATION.search(head) or head.count("(") > head.count(")"):
+            continue
+        text = head
+        break
     return re.sub(r":\w+:`~?([^`]+)`", r"\1", text).replace("``", "")
+
+
+def attribute_comment(cls, name):
+    """The ``#:`` comment of a class attribute, from the class that defines it."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    for klass in cls.__mro__:
+        if name in vars(klass) or name in getattr(klass, "__annotations__", {}):
+            try:
+                docs = ModuleAnalyzer.for_module(klass.__module__).find_attr_docs()
+            except Exception:  # noqa: BLE001  (no source)
+                return ""
+            lines = docs.get((klass.__qualname__, name), [])
+            return first_sentence("\n".join(line for line in lines if line is not None))
+    return ""
 
 
 def _member_kind(cls, name):
@@ -185,7 +209,8 @@ class ClassSummary(SphinxDirective):
             doc = getattr(obj, "__doc__", None) if kind != "attribute" else None
             if kind == "property" and obj is not None and obj.__doc__ is None:
                 doc = getattr(getattr(obj, "fget", None), "__doc__", None)
-            groups[kind].append((name, first_sentence(doc)))
+            summary = first_sentence(doc) if kind != "attribute" else attribute_comment(cls, name)
+            groups[kind].append((name, summary))
         out = []
         titles = {"attribute": "Attributes", "property": "Properties", "method": "Methods"}
         roles = {"attribute": "attr", "property": "attr", "method": "meth"}
