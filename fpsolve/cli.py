@@ -1,11 +1,13 @@
-"""The ``fpsolve`` command line.
+"""The ``fpsolve`` command line::
 
     fpsolve validate [--quick | --full] [--only PAPER[/CASE]] [--out DIR] [--jobs N] [--list]
     fpsolve info
     fpsolve solve PROBLEM.toml [--out DIR]
+    fpsolve sweep SWEEP.toml [--scheduler ADDRESS] [--out DIR] [--workers N] ...
 
-Exit status: 0 on success; 1 when a validation case is ``FAIL`` (or a solve fails numerically);
-2 for bad usage or a bad problem file (with a one-line message, never a traceback).
+``fpsolve sweep`` has its own parser (:func:`fpsolve.sweep.cli_main`). Exit status: 0 on success;
+1 when a validation case is ``FAIL`` (or a solve fails numerically); 2 for bad usage or a bad
+problem file (with a one-line message, never a traceback).
 """
 from __future__ import annotations
 

@@ -25,7 +25,8 @@ from .errors import InputError
 from .fields.field import Density
 from .particles.results import histogram_counts
 
-# −ζ(1/2)/sqrt(2π): the mean overshoot of a Gaussian random walk over a level, in step s.d.
+#: −ζ(1/2)/sqrt(2π): the mean overshoot of a Gaussian random walk over a level, in step s.d.
+#: (Siegmund's constant; it corrects first-passage times of discretely monitored chains).
 BGK_CONSTANT = 0.5825971579390106
 
 

@@ -53,6 +53,14 @@ class Expression:
 
     text : the formula. ndim : number of coordinates (1–3). parameters : name → number (or
     array). where : how error messages name it (e.g. ``"[model] potential"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fpsolve.expressions import Expression
+    >>> U = Expression("a * (x**2 - 1)**2", 1, {"a": 0.25})
+    >>> U(np.array([0.0, 1.0, 2.0]))
+    array([0.25, 0.  , 2.25])
     """
 
     def __init__(self, text: str, ndim: int, parameters: dict | None = None,

@@ -63,6 +63,9 @@ class CriticalPoint:
 
     @property
     def kind(self) -> str:
+        """"minimum", "maximum" or "index-k saddle", from the number k of negative Hessian
+        eigenvalues.
+        """
         d = self.hessian.shape[0]
         return {0: "minimum", d: "maximum"}.get(self.index, f"index-{self.index} saddle")
 
@@ -384,6 +387,13 @@ def analyze(potential, bounds=None, *, shape=None, gradient=None, hessian=None) 
     Landscape
         ``minima`` and ``saddles`` (CriticalPoint(x, value, hessian, index)), ``barrier(i, j)``,
         ``saddle_between(i, j)``, ``kramers_time(i, j, D)``.
+
+    Examples
+    --------
+    >>> from fpsolve.landscape import analyze
+    >>> land = analyze(lambda x, y: (x**2 - 1)**2 / 4 + y**2 / 2, [(-2, 2), (-1, 1)])
+    >>> land
+    Landscape(2 minima, 1 saddles, 0 other critical points)
     """
     model = None
     if hasattr(potential, "grid") and hasattr(potential, "potential"):

@@ -1,4 +1,5 @@
-"""Models of SGD's per-sample gradient covariance Σ₁(θ), one per paper (:doc:`/theory/index` table).
+"""Models of SGD's per-sample gradient covariance Σ₁(θ), one per paper
+(:doc:`/theory/conventions`).
 
 A noise model turns a loss on a grid into Σ₁ on the cells: a scalar field (isotropic noise, or
 any 1D problem) or a tensor field of shape (d, d, *grid.shape). :func:`fpsolve.sgd.model` then
@@ -22,6 +23,9 @@ class NoiseModel:
     scales_with_lr_and_batch = True
 
     def sigma1(self, grid, loss):  # pragma: no cover - abstract
+        """Σ₁ on the cells of a grid, given the loss values there: an array of grid.shape (scalar
+        noise) or (d, d, *grid.shape) (a covariance matrix per cell), in units of gradient².
+        """
         raise NotImplementedError
 
     def check(self, grid, loss, lr, batch_size):
@@ -35,6 +39,9 @@ class Isotropic(NoiseModel):
         self.beta = beta
 
     def sigma1(self, grid, loss):
+        """Σ₁ = β(θ) on the cells (a number or a function of the coordinates), checked finite and
+        positive.
+        """
         beta = evaluate(self.beta, grid.coords, grid.shape, "Isotropic noise beta")
         check_finite(beta, grid.coords, "Isotropic noise beta")
         _positive(beta, grid, "Isotropic noise beta", floor=None)
@@ -60,6 +67,9 @@ class Hessian(NoiseModel):
         self._loss_fn = None  # set by fpsolve.sgd.model for finite differences
 
     def sigma1(self, grid, loss):
+        """Σ₁ = [H(θ)]⁺ on the cells, from ``hessian=`` or by finite differences of the loss;
+        shape (d, d, *grid.shape) in 2D/3D, eigenvalues below ``floor`` raised to it.
+        """
         d = grid.ndim
         if self.hessian is None and self._loss_fn is None:
             raise InputError("Hessian noise without hessian= needs the loss callable; build the "
@@ -110,6 +120,22 @@ class LossScaled(NoiseModel):
     With isotropic H* the stationary law is p ∝ (L + offset)^(−φ), φ = 1 + B/(ηh) (eq. 17),
     normalisable on ℝⁿ only if n < 2φ: otherwise an error, since on a box the answer would be
     set by the walls.
+
+    Examples
+    --------
+    Mori et al.'s power law: with L = L* + hθ²/2 the stationary law is L^(−φ), φ = 1 + B/(ηh).
+
+    >>> import numpy as np
+    >>> import fpsolve as fp
+    >>> from fpsolve import noise, sgd
+    >>> grid = fp.Grid([(-10.0, 10.0)], 2000)
+    >>> model = sgd.model(grid, loss=lambda th: th**2, lr=0.1, batch_size=1,
+    ...                   noise=noise.LossScaled(2.0, loss_offset=0.05))
+    >>> p = model.stationary()
+    >>> ell = 0.05 + grid.coords[0] ** 2
+    >>> slope = np.polyfit(np.log(ell[-100:]), np.log(p.values[-100:]), 1)[0]
+    >>> print(f"d log p / d log L = {slope:.4f}  (−φ = {-(1 + 1 / (0.1 * 2.0)):.4f})")
+    d log p / d log L = -6.0000  (−φ = -6.0000)
     """
 
     def __init__(self, h_star, loss_offset=0.0):
@@ -117,6 +143,7 @@ class LossScaled(NoiseModel):
         self.loss_offset = float(loss_offset)
 
     def sigma1(self, grid, loss):
+        """Σ₁ = 2 (L(θ) + loss_offset) H* on the cells; L + loss_offset must be positive."""
         ell = loss + self.loss_offset
         bad = ell <= 0
         if np.any(bad):
@@ -135,6 +162,9 @@ class LossScaled(NoiseModel):
         return 2.0 * H[:, :, *([None] * d)] * ell[None, None]
 
     def check(self, grid, loss, lr, batch_size):
+        """Raise :class:`~fpsolve.InputError` when the stationary law L^(−φ), φ = 1 + B/(ηh), is
+        not normalisable in the grid's dimension (n ≥ 2φ; Mori et al. eq. 17).
+        """
         if isinstance(self.h_star, numbers.Number):
             phi = 1.0 + batch_size / (lr * self.h_star)
             if grid.ndim >= 2 * phi:
@@ -152,6 +182,9 @@ class Covariance(NoiseModel):
         self.sigma = sigma
 
     def sigma1(self, grid, loss):
+        """The given Σ₁ (a number, a function of the coordinates, or d×d values) on the cells,
+        checked finite and positive (definite).
+        """
         s = self.sigma(*grid.coords) if callable(self.sigma) else self.sigma
         s = np.asarray(s, dtype=float)
         d = grid.ndim
@@ -177,6 +210,8 @@ class WhiteNoise(NoiseModel):
         self.D = D
 
     def sigma1(self, grid, loss):
+        """D itself on the cells (the model uses it as the diffusion, not scaled by η/(2B); see
+        :class:`Covariance` for the forms D may take)."""
         return Covariance(self.D).sigma1(grid, loss)
 
 

@@ -52,6 +52,7 @@ class Progress:
             print(line, file=self.stream, flush=True)
 
     def close(self):
+        """Close the bar (or the log lines); call once when the work is done."""
         self._bar.close()
 
     def __enter__(self):

@@ -1,6 +1,6 @@
 """SGD as a diffusion: build the Fokker–Planck model of SGD on a loss (:doc:`/theory/conventions`).
 
-SGD θ_{k+1} = θ_k − η ĝ_k with mini-batches of size B maps to the Itô SDE
+SGD θₖ₊₁ = θₖ − η ĝₖ with mini-batches of size B maps to the Itô SDE
 
     dθ = −∇L(θ) dt + sqrt(2D) dW,   D(θ) = (η/2)·Σ₁(θ)/B,   t = k·η,
 
@@ -35,6 +35,19 @@ def model(grid, loss, lr, batch_size, noise, grad=None, dataset_size=None, repla
         :func:`lr_batch_schedule`, :func:`batch_size_switch`).
 
     The returned model carries ``lr``, ``batch_size``, ``noise`` and ``time_unit = "t = k·lr"``.
+
+    Examples
+    --------
+    SGD on L = θ²/2 with Σ₁ = 4, η = 0.1, B = 8: D = (η/2)·Σ₁/B = 0.025, and the stationary
+    variance of the SDE is D/h = 0.025.
+
+    >>> import fpsolve as fp
+    >>> from fpsolve import noise, sgd
+    >>> grid = fp.Grid([(-1.0, 1.0)], 200)
+    >>> model = sgd.model(grid, loss=lambda th: th**2 / 2, lr=0.1, batch_size=8,
+    ...                   noise=noise.Isotropic(4.0))
+    >>> print(f"{model.stationary().var():.5f}")
+    0.02500
     """
     if not (np.isscalar(lr) and np.isreal(lr) and np.isfinite(lr) and lr > 0):
         raise InputError(f"sgd.model: lr must be a positive number; got {lr!r}.")

@@ -1,10 +1,10 @@
 """fpsolve's validation suite (``fpsolve validate``), installed as ``fpsolve.validation``.
 
-One module per paper checks that paper's claims three ways (the paper pages in docs/theory): the
-claim **as printed**, the **corrected** form where the printed one is wrong, and fpsolve's
-**numerical** answer, each against an **independent reference** (closed form, quadrature, or a
-second method). ``core`` holds fpsolve's own exactness checks. Verdicts are computed from the
-numbers, never chosen by hand:
+One module per paper checks that paper's claims three ways (:doc:`/theory/index`): the claim **as
+printed**, the **corrected** form where the printed one is wrong, and fpsolve's **numerical**
+answer, each against an **independent reference** (closed form, quadrature, or a second method).
+``core`` holds fpsolve's own exactness checks. Verdicts are computed from the numbers, never
+chosen by hand:
 
 ============================== ===============================================================
 ``holds``                      fpsolve agrees with the reference (and the printed claim holds)

@@ -51,7 +51,7 @@ def _refinement_case(ctx, title, sizes, make_model, exact, claim, reference_meth
     scale = float(np.max(ref))
     return Case(
         title=title,
-        equation="docs/theory/conventions.rst: J = b p − ∇(D p) = (b − ∇D) p − D∇p",
+        equation="Conventions: J = b p − ∇(D p) = (b − ∇D) p − D∇p",
         claim=claim,
         method=f"FokkerPlanck.stationary and fpsolve.backends.fipy.stationary on n = {sizes}",
         reference_method=reference_method,
@@ -140,7 +140,7 @@ def transient_2d(ctx):
     ax.legend(fontsize=8)
     return Case(
         title="FiPy cross-check: 2D transient, state-dependent D",
-        equation="docs/theory/conventions.rst",
+        equation="Conventions: the Itô SDE and its flux",
         claim="∂t p = −∇·J, J = (b − ∇D) p − D∇p",
         method=f"FokkerPlanck.evolve (TR-BDF2) and fpsolve.backends.fipy.evolve (BDF2), "
                f"n = {sizes}, Δt = 0.32 h",

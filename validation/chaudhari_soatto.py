@@ -1,11 +1,12 @@
 """Chaudhari & Soatto, *SGD performs variational inference, converges to limit cycles* (seed 004).
 
 Their SDE (Lemma 2) is dx = −∇f dt + sqrt(2β⁻¹ D̃(x)) dW with β⁻¹ = η/(2b) and D̃ the gradient
-covariance (A1). In our units (docs/theory/conventions.rst) the diffusion is D = β⁻¹D̃ and time
-is t = k·η. We write T = β⁻¹ throughout.
+covariance (A1). In our units (docs/theory/conventions) the diffusion is D = β⁻¹D̃ and time is
+t = k·η. We write T = β⁻¹ throughout.
 
-What is checked (docs/theory/chaudhari_soatto.rst), each against a reference computed here,
-independently of the code under test (closed forms, quadrature, exact enumeration, a second method):
+What is checked (docs/theory/chaudhari_soatto), each against a reference computed here,
+independently of the code under test (closed forms, quadrature, exact enumeration, a second
+method):
 
 * Definition 1 / Figs. 1–2 — rank D̃ ≤ min(d, N − 1) on a small trained network (torch); the
   rank at several thresholds against the printed "≈ 1 % of d".
@@ -320,8 +321,8 @@ def printed_fp_is_isothermal(ctx):
         gv = np.array([Xs[:, g].var() for g in groups])
         sgd_var = float(Xs.var())
         se = float(gv.std(ddof=1) / np.sqrt(len(groups)))
-        # SGD's O(η) excess: 1/(1 − ηλ/2) − 1 ≈ ηλ/2 for curvature λ
-        # (docs/theory/conventions.rst); λ ≤ f″(±2σ)
+        # SGD's O(η) excess: 1/(1 − ηλ/2) − 1 ≈ ηλ/2 for curvature λ (docs/theory/conventions); λ ≤
+        # f″(±2σ)
         lam_bulk = 1 + 0.75 * (2 * math.sqrt(moments["ito"][1])) ** 2
         bias = eta * lam_bulk
         mc_tol = 4 * se / moments["ito"][1] + bias
@@ -351,7 +352,7 @@ def printed_fp_is_isothermal(ctx):
     return Case(
         title="(FP) as printed is the isothermal equation; SGD's (Itô) stationary law differs "
               "when D̃ depends on x",
-        equation="Lemma 2, (FP); erratum, docs/theory/chaudhari_soatto.rst",
+        equation="Lemma 2, (FP); erratum on the theory page",
         claim="(FP) ∂ρ/∂t = ∇·(∇f ρ + β⁻¹D̃∇ρ) is the Fokker–Planck equation of SGD (2)",
         corrected_claim="SGD is Itô: ∂ρ/∂t = ∇·(∇f ρ + β⁻¹∇·(D̃ρ)); (FP) is isothermal and agrees "
                         "only for constant D̃ (stationary laws D̃⁻¹e^{−∫f′/(β⁻¹D̃)} vs "
@@ -780,7 +781,7 @@ def ou_circulation(ctx):
     return Case(
         title="§4.1 OU: HS + SH = 2D̃, Σ∞ = β⁻¹S, Q̃ = (HS − SH)/2, circulation 2β⁻¹Q̃₁₂; "
               "current iff HD̃ ≠ D̃H",
-        equation="§4.1, eq. (8); docs/theory/chaudhari_soatto.rst",
+        equation="§4.1, eq. (8); theory page",
         claim="∇f = (D̃ + Q̃)∇Φ, Φ = ½xᵀS⁻¹x, HS + SH = 2D̃, Q̃ = (HS − SH)/2; "
               "∫(x₁J₂ − x₂J₁) = 2β⁻¹Q̃₁₂",
         method=f"FokkerPlanck(potential ½xᵀHx, diffusion β⁻¹D̃) on {n}² cells: stationary(), "

@@ -2,8 +2,8 @@
 computed here, independently of the code under test (a closed form, scipy quadrature, or a
 second method), with a tolerance derived from the expected error.
 
-Conventions (THEORY.md §1): Itô SDE dX = b dt + sqrt(2D) dW, flux J = b p − ∇·(D p); for a
-scalar D and the α-convention J = b p − D^α ∇(D^(1−α) p) (α = 0 Itô, ½ Stratonovich,
+Conventions (docs/theory/conventions): Itô SDE dX = b dt + sqrt(2D) dW, flux J = b p − ∇·(D p); for
+a scalar D and the α-convention J = b p − D^α ∇(D^(1−α) p) (α = 0 Itô, ½ Stratonovich,
 1 isothermal). Time is the SDE's t (t = k·η for SGD).
 """
 from __future__ import annotations
@@ -83,8 +83,8 @@ def discrete_gibbs_1d(ctx):
         return 0.1 + 0.05 * np.sin(3 * x)
 
     Uc, Dc = U(x), D(x)
-    # Reference (THEORY §1, flux.py docstring): p_{k+1}/p_k = (D_k/D_{k+1})^(1−α) e^{P_k},
-    # P_k = −ΔU/D_f, D_f the logarithmic mean; summed here in extended precision.
+    # Reference (docs/theory/conventions, flux.py docstring): p_{k+1}/p_k = (D_k/D_{k+1})^(1−α)
+    # e^{P_k}, P_k = −ΔU/D_f, D_f the logarithmic mean; summed here in extended precision.
     inc = (np.diff(Uc) / _log_mean(Dc[:-1], Dc[1:])).astype(np.longdouble)
     phi = np.concatenate([[0.0], np.cumsum(inc)]).astype(float)
     checks, numbers, curves = [], {"n": n}, {}
@@ -117,7 +117,7 @@ def discrete_gibbs_1d(ctx):
     ax2.legend(fontsize=7)
     return Case(
         title="1D: the exact discrete zero-flux state is stationary to round-off",
-        equation="THEORY §1 zero-flux state; flux.py: p_{k+1}/p_k = (D_k/D_{k+1})^(1−α) e^P",
+        equation="Conventions: zero-flux state; flux.py: p_{k+1}/p_k = (D_k/D_{k+1})^(1−α) e^P",
         claim="p ∝ D^(α−1) exp(−Σ ΔU/D_f) is the discrete null vector for Itô, Stratonovich "
               "and isothermal conventions",
         method=f"FokkerPlanck(potential, state-dependent D).stationary() on {n} cells",
@@ -159,7 +159,7 @@ def discrete_gibbs_2d(ctx):
     ax2.set_title("relative difference")
     return Case(
         title="2D: the exact discrete Gibbs state (D affine in U) is stationary to round-off",
-        equation="THEORY §1 zero-flux state, p ∝ D⁻¹ exp(−∫∇U/D)",
+        equation="Conventions: zero-flux state, p ∝ D⁻¹ exp(−∫∇U/D)",
         claim="for D = a + cU the continuum p ∝ D^(−1−1/c) is the discrete null vector",
         method=f"FokkerPlanck on {n}×{n} cells: stationary() (closed form) and "
                f"stationary(method='solve') (pinned sparse solve)",
@@ -214,7 +214,7 @@ def discrete_gibbs_3d(ctx):
     ax2.legend()
     return Case(
         title="3D: the Gibbs state exp(−U/D) is stationary to round-off",
-        equation="THEORY §1: constant D gives Gibbs, p∞ ∝ exp(−U/D)",
+        equation="Conventions: constant D gives Gibbs, p∞ ∝ exp(−U/D)",
         claim="exp(−U/D) sampled at the cell centres is the discrete null vector",
         method=f"FokkerPlanck on {n}³ cells: stationary() (closed form); "
                f"stationary(method='solve') on {n_solve}³ cells",
@@ -283,7 +283,7 @@ def mass_conservation(ctx):
     ax2.set_title(f"density at t = {T:g} (TR-BDF2)")
     return Case(
         title="Mass conservation over 1000 implicit steps; positivity of backward Euler",
-        equation="THEORY §4: SG fluxes conserve mass and keep densities positive",
+        equation="Conventions, numerics: SG fluxes conserve mass and keep densities positive",
         claim="the generator has zero column sums (mass) and is an M-matrix (positivity)",
         method=f"evolve(..., scheme=tr-bdf2 | backward-euler, dt=T/{steps}), drift with a "
                f"rotation ω={omega}, D = 0.1 + 0.05x², on {n}×{n} cells",
@@ -595,7 +595,7 @@ def stationary_state_dependent_1d(ctx):
     ax2.legend(fontsize=7)
     return Case(
         title="1D stationary density with state-dependent D vs quadrature",
-        equation="THEORY §1: p∞ ∝ D^(α−1) exp(−∫U′/D) (α = 0: Itô, SGD)",
+        equation="Conventions: p∞ ∝ D^(α−1) exp(−∫U′/D) (α = 0: Itô, SGD)",
         claim="fpsolve's stationary state converges to D^(α−1)exp(−∫U′/D) in each convention",
         method=f"FokkerPlanck(potential, D = 0.05(1+x²), convention).stationary() on {n} cells",
         reference_method="Φ = ∫U′/D by scipy.integrate.quad between cell centres; normaliser "
@@ -608,7 +608,8 @@ def stationary_state_dependent_1d(ctx):
 # double well: spectral gap against the MFPT quadrature
 # ---------------------------------------------------------------------------------------------
 def _mfpt_quadrature(phi, D, left, x0, target):
-    """E τ(x₀) = ∫_{x₀}^{c} dy e^{Φ(y)} ∫_ℓ^y dz e^{−Φ(z)}/D(z) (THEORY §1) by nested scipy quad.
+    """E τ(x₀) = ∫_{x₀}^{c} dy e^{Φ(y)} ∫_ℓ^y dz e^{−Φ(z)}/D(z) (docs/theory/conventions) by nested
+    scipy quad.
 
     phi : Φ(x) = ∫_{x₀}^x U′/D (any additive constant cancels; 0 at x₀ keeps factors in range).
     """
@@ -664,7 +665,7 @@ def double_well_gap_mfpt(ctx):
     ax2.legend()
     return Case(
         title="Double-well spectral gap λ₁ ≈ 2/E[τ] (MFPT by quadrature)",
-        equation="THEORY §1: λ₁ ≈ 2/E[τ] for two symmetric wells; E τ by the MFPT quadrature",
+        equation="Conventions: λ₁ ≈ 2/E[τ] for two symmetric wells; E τ by the MFPT quadrature",
         claim="λ₁ E[τ] / 2 → 1 as ΔU/D → ∞, τ the first passage from one minimum to the other",
         method=f"FokkerPlanck.eigenvalues(3) on {n} cells, U = (x²−1)²/4, D = {D} (ΔU/D = 10)",
         reference_method="E τ(−1 → +1) with a reflecting wall at −2.5 by nested "

@@ -1,10 +1,10 @@
 """Dai & Zhu, *Towards theoretical understanding of large batch training in SGD* (seed 000).
 
-Their SDE (2.3) with isotropic gradient covariance σ² = β(w)·I (2.4) is our Itô SDE dW = −∇L dt +
-sqrt(2D) dB with D(w, t) = γ(t) β(w) / (2 M(t)) (docs/theory/conventions.rst); time t = k·γ. With
-constant β, D = 1/η∞ and η∞ = 2M/(γβ) (Lemma 2.3).
+Their SDE (2.3) with isotropic gradient covariance σ² = β(w)·I (2.4) is our Itô SDE
+dW = −∇L dt + sqrt(2D) dB with D(w, t) = γ(t) β(w) / (2 M(t)) (docs/theory/conventions); time
+t = k·γ. With constant β, D = 1/η∞ and η∞ = 2M/(γβ) (Lemma 2.3).
 
-What is checked (docs/theory/dai_zhu.rst), each case against an independent reference computed here:
+What is checked (docs/theory/dai_zhu), each case against an independent reference computed here:
 
 * Lemma 2.1 / (2.5) — the state- and time-dependent Itô FP: moments under a γ(t)/M(t) schedule
   against their moment ODE (solve_ivp); the printed FP (drift −∇(L + D), flux −D∇p) is Itô.

@@ -34,9 +34,13 @@ import numpy as np
 
 from fpsolve.jsonable import jsonable
 
+#: Verdict: fpsolve agrees with the reference and the claim holds as printed.
 HOLDS = "holds"
+#: Verdict: fpsolve agrees with the reference; the claim holds once corrected.
 HOLDS_AFTER_CORRECTION = "holds after correction"
+#: Verdict: fpsolve agrees with the reference, which contradicts the printed claim (a finding).
 CONTRADICTED = "printed claim contradicted"
+#: Verdict: fpsolve disagrees with its exact reference (a bug), or the case raised.
 FAIL = "FAIL"
 #: All verdicts, from best to worst (:func:`worst` picks by this order).
 VERDICTS = (HOLDS, HOLDS_AFTER_CORRECTION, CONTRADICTED, FAIL)
@@ -186,6 +190,7 @@ class Check:
 
     @property
     def tolerance(self) -> str:
+        """The tolerances as text ("rtol 1e-06, claim rtol 0.05")."""
         parts = []
         if self.rtol:
             parts.append(f"rtol {self.rtol:.3g}")
@@ -213,6 +218,9 @@ class Check:
         return f"{self.quantity}: err {self.abs_error:.2g} (tol {tol:.2g})"
 
     def to_record(self) -> dict:
+        """The check as a JSON-ready dict (numbers, tolerances, verdict and reason), as in
+        results.json.
+        """
         return jsonable({
             "quantity": self.quantity, "numerical": self.numerical, "reference": self.reference,
             "printed": self.printed, "corrected": self.corrected, "rtol": self.rtol,
@@ -261,12 +269,14 @@ class Case:
 
     @property
     def verdict(self) -> str:
+        """The worst verdict of the case's checks; ``FAIL`` when it raised or made no check."""
         if self.error is not None or not self.checks:
             return FAIL
         return worst(c.verdict for c in self.checks)
 
     @property
     def reason(self) -> str:
+        """Why the case has its verdict: the first check with that verdict and its reason."""
         if self.error is not None:
             return "the case raised an exception (traceback in the record)"
         if not self.checks:
@@ -275,6 +285,9 @@ class Case:
         return f"{bad[0].quantity}: {bad[0].reason}"
 
     def key_number(self) -> str:
+        """The number that best summarises the case for the report's table: its key number, else
+        the worst check's error against its tolerance (at most 70 characters).
+        """
         if self.error is not None:
             last = self.error.strip().splitlines()[-1] if self.error.strip() else "error"
             return last[:70]
@@ -351,10 +364,12 @@ class Context:
 
     @property
     def quick(self) -> bool:
+        """Whether the run is in quick (coarse) mode."""
         return self.mode == "quick"
 
     @property
     def full(self) -> bool:
+        """Whether the run is in full (validation-grade) mode."""
         return self.mode == "full"
 
     def pick(self, quick, full):
@@ -376,6 +391,7 @@ class Context:
 
     @property
     def figure_path(self) -> Path:
+        """Where the case's figure goes: ``figures/PAPER__NAME.png`` in the report folder."""
         return self.out_dir / "figures" / f"{self.paper}__{self.name}.png"
 
     def save_figure(self, fig, dpi: int = 110) -> str:

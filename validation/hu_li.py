@@ -1,10 +1,10 @@
 """Hu, Li, Li & Liu, *On the diffusion approximation of nonconvex SGD* (seed 001).
 
-Their SDE (3.15), pseudo-time s = k·η: dX = −∇F ds + sqrt(η) S dB with S = Σ^(1/2), i.e. our Itô SDE
-with b = −∇F and D = (η/2) Σ (docs/theory/conventions.rst); mini-batches of m out of M samples
+Their SDE (3.15), pseudo-time s = k·η: dX = −∇F ds + sqrt(η) S dB with S = Σ^(1/2), i.e. our Itô
+SDE with b = −∇F and D = (η/2) Σ (docs/theory/conventions); mini-batches of m out of M samples
 without replacement give Σ = (1/m − 1/M) Σ₀ (Prop. 1).
 
-What is checked (docs/theory/hu_li.rst), each case against an independent reference computed here:
+What is checked (docs/theory/hu_li), each case against an independent reference computed here:
 
 * Theorem 1 — weak order 1 of dX = −∇F ds + sqrt(η)S dB and order 2 with the modified drift
   −∇(F + (η/4)|∇F|²): the exact law of SGD (a master-equation recursion on a fine grid) against

@@ -1,7 +1,7 @@
 """Mori, Ziyin, Liu & Ueda, *Power-law escape rate of SGD* (seed 002): validation cases.
 
-The model (eq. 12, docs/theory/mori.rst): near a minimum of a mean-square loss the SGD noise
-covariance is Σ ≈ 2 L(θ) H*/B, so the Itô SDE dθ = −∇L dt + sqrt(2D) dW (time t = k·η) has
+The model (eq. 12, docs/theory/mori): near a minimum of a mean-square loss the SGD noise covariance
+is Σ ≈ 2 L(θ) H*/B, so the Itô SDE dθ = −∇L dt + sqrt(2D) dW (time t = k·η) has
 
     D(θ) = (η/B) L(θ) H*        (eq. 2 prints the mini-batch loss with 1/(2B): an erratum).
 
@@ -230,7 +230,7 @@ def noise_model_eq12(ctx):
         # moment estimator: L^(−φ) on ℝ (Student-t) has variance (L*/h)/(φ − 3/2)
         phi_sgd = 1.5 + L_data(th_star) / (Hd * float(np.var(Xs)))
         # the SDE with the data's exact Σ₁(θ) (fpsolve.noise.Covariance), same estimator,
-        # corrected for discrete SGD's variance factor 1/(1 − ηh/2) (docs/theory/conventions.rst)
+        # corrected for discrete SGD's variance factor 1/(1 − ηh/2) (docs/theory/conventions)
         v_sde = fp.sgd.model(gphi, loss_d, lr, B_s,
                              fp.noise.Covariance(sigma1_data)).stationary().var()
         phi_sde = 1.5 + L_data(th_star) / (Hd * v_sde)
@@ -286,7 +286,8 @@ def noise_model_eq12(ctx):
               "(Fig. 3(a) with SGD chains)",
         equation="eqs. (2), (6), (12)",
         claim="L_B = (1/(2B)) Σ ℓ_μ (eq. 2); Σ ≈ 2 L(θ) H*/B (eq. 6); D = (η/B) L H* (eq. 12)",
-        corrected_claim="L_B = (1/B) Σ ℓ_μ, so that E L_B = L and ⟨ξ⟩ = 0 (docs/theory/mori.rst)",
+        corrected_claim="L_B = (1/B) Σ ℓ_μ, so that E L_B = L and ⟨ξ⟩ = 0 (erratum on the "
+                        "theory page)",
         method="fpsolve.sgd.model / noise.LossScaled on 1D and 2D grids; random mini-batches "
                f"(with replacement) of a linear regression with N = {N} Gaussian samples, "
                "normalised by theory.mori.minibatch_loss; mini-batch SGD chains "
@@ -826,7 +827,8 @@ def noise_strength_network(ctx):
         title="§5.2: noise strength 𝒩 ∝ L late in training (small MLP, mean-square loss)",
         equation="§5.2, Fig. 2; eq. (9)",
         claim="𝒩 ≈ 2L·(1/N)Σ|∇f_μ|² ∝ L at a later stage of training",
-        method=f"fpsolve.nets.experiments.mori_noise_vs_loss(epochs={epochs}): MLP on bundled "
+        method=f"fpsolve.validation.network_experiments.mori_noise_vs_loss(epochs={epochs}): "
+               "MLP on bundled "
                "digits (MNIST is not reachable here), 𝒩 from exact per-sample gradients each "
                "epoch",
         reference_method="Theil–Sen slope of the same records (scipy.stats.theilslopes)",

@@ -13,7 +13,7 @@ is "printed claim contradicted": a finding about the claim at this scale, never 
 * Mori, Ziyin, Liu & Ueda §5.2 — 𝒩 ∝ L late in training (log-log slope 1).
 * Chaudhari & Soatto Figs. 1–2 — rank and spectrum of D̃ over training.
 
-Time is SDE time t = k·η throughout (docs/theory/conventions.rst).
+Time is SDE time t = k·η throughout (docs/theory/conventions).
 """
 from __future__ import annotations
 
@@ -392,8 +392,8 @@ def chaudhari_fig12_spectrum(ctx):
 def network_crosscheck(ctx):
     """Reduced 2D Fokker–Planck PDE vs Euler–Maruyama particles vs real mini-batch SGD near a
     trained minimum: stationary covariance of the projection on the top-2 Hessian directions and
-    the MFPT out of a 2σ box (docs/theory/conventions.rst: SGD ↔ Itô SDE with
-    D = (η/2)Σ₁/B, t = k·η)."""
+    the MFPT out of a 2σ box (docs/theory/conventions: SGD ↔ Itô SDE with D = (η/2)Σ₁/B,
+    t = k·η)."""
     torch = _torch()
     from fpsolve import nets
     from .network_experiments import limit_threads
@@ -470,8 +470,7 @@ def network_crosscheck(ctx):
     ax2.legend(fontsize=7)
     return Case(
         title="Network cross-check: reduced PDE vs particles of the same SDE vs real SGD",
-        equation="docs/theory/conventions.rst (SGD ↔ Itô SDE, D = (η/2)Σ₁/B, t = k·η; O(η) bias "
-                 "1/(1 − ηh/2))",
+        equation="Conventions: SGD ↔ Itô SDE, D = (η/2)Σ₁/B, t = k·η; O(η) bias 1/(1 − ηh/2)",
         claim="near a minimum, SGD's projection on the top Hessian directions follows the "
               "reduced SDE: stationary covariance and escape time agree with the PDE up to the "
               "O(η) discrete bias",

@@ -31,6 +31,7 @@ class CaseSpec:
 
     @property
     def key(self) -> str:
+        """"paper/name", the case's key on the command line (``--only``) and in reports."""
         return f"{self.paper}/{self.name}"
 
     def missing(self) -> list:
@@ -101,6 +102,7 @@ class Registry:
         return key in self._cases
 
     def papers(self) -> list[str]:
+        """The papers of the registered cases, in registration order."""
         return list(dict.fromkeys(s.paper for s in self))
 
     def select(self, mode: str = "quick", only=None) -> list[CaseSpec]:

@@ -36,6 +36,7 @@ def summary_table(records, max_key: int = 60) -> str:
 
 
 def counts_line(counts: dict) -> str:
+    """The verdict counts as one phrase ("28 holds, 2 holds after correction, …")."""
     return ", ".join(f"{n} {v}" for v, n in counts.items() if n) or "no cases"
 
 
@@ -90,6 +91,7 @@ def _md_cell(value) -> str:
 
 
 def markdown(records, meta) -> str:
+    """The report as Markdown (report.md): a summary, then every case with its checks."""
     v = meta.get("versions", {})
     lines = [
         "# fpsolve validation report", "",
@@ -175,6 +177,7 @@ def _img(out: Path, rel: str) -> str:
 
 
 def to_html(records, meta, out: Path) -> str:
+    """The report as a self-contained HTML page (report.html), figures linked from ``out``."""
     e = html.escape
     v = meta.get("versions", {})
     parts = [

@@ -67,9 +67,11 @@ class Progress:
         self.bar = BaseProgress(total, "fpsolve validate", unit="case", stream=stream)
 
     def start(self, label: str):
+        """Show which case is running."""
         self.bar.note(f"running {label}")
 
     def finish(self, record: dict):
+        """Record a finished case (its record from results.json) and show its verdict."""
         self.failed += record["verdict"] == FAIL
         self.bar.advance()
         label = f"{record['paper']}/{record['name']}"
@@ -81,6 +83,7 @@ class Progress:
                          f"{record['verdict']} ({record['duration_s']:.1f} s)")
 
     def close(self):
+        """Close the progress display."""
         self.bar.close()
 
 
@@ -97,10 +100,12 @@ class RunResult:
 
     @property
     def counts(self) -> dict:
+        """{verdict: number of cases} over every verdict."""
         return {v: sum(r["verdict"] == v for r in self.records) for v in VERDICTS}
 
     @property
     def failed(self) -> bool:
+        """Whether any case is ``FAIL``."""
         return any(r["verdict"] == FAIL for r in self.records)
 
 

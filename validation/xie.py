@@ -1,6 +1,6 @@
 """Xie, Sato & Sugiyama, *A diffusion theory for minima selection* (seed 003): validation cases.
 
-The model (eq. 8, docs/theory/xie.rst): the Itô SDE dθ = −∇L dt + sqrt(2D) dW, time t = k·η, with
+The model (eq. 8, docs/theory/xie): the Itô SDE dθ = −∇L dt + sqrt(2D) dW, time t = k·η, with
 D = (η/2B) H near minima and (η/2B)[H]⁺ near saddles ([H]⁺: eigenvalues replaced by their absolute
 values); D vanishes where an eigenvalue of H crosses zero and is floored there.
 

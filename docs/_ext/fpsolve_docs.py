@@ -19,11 +19,10 @@ Docstring sections
     Everything else is left to reStructuredText.
 
 Docstring markup
-    The API pages are generated from the docstrings of modules that other people edit. Docutils
-    complaints about a docstring's markup (``Unexpected indentation`` and the like) are counted
-    and summarised at the end of the build instead of failing ``sphinx-build -W``; set
-    ``FPSOLVE_DOCS_STRICT=1`` to see and fail on them. Every other warning (a broken reference in
-    the hand-written pages, a module that fails to import, a missing file) still fails ``-W``.
+    Docutils complaints about a docstring's markup (``Unexpected indentation`` and the like)
+    are warnings like any other, so ``sphinx-build -W`` fails on them: a garbled docstring is
+    a garbled page. ``FPSOLVE_DOCS_STRICT=0`` counts them instead and reports the count at the
+    end of the build (for a look at the pages while a docstring is being fixed).
 """
 from __future__ import annotations
 
@@ -241,7 +240,12 @@ def _field_paragraph(lines, i):
 def numpy_sections(lines):
     """Rewrite numpydoc-like section headers and field entries (see the module docstring)."""
     out, i, n = [], 0, len(lines)
+    literal = literal_lines(lines)
     while i < n:
+        if literal[i]:
+            out.append(lines[i])
+            i += 1
+            continue
         starts_paragraph = lines[i].strip() and (i == 0 or not lines[i - 1].strip())
         if starts_paragraph and not _is_header(lines, i) and _field_paragraph(lines, i):
             i = _entries(lines, i, _indent(lines[i]), out, need_colon=True)
@@ -288,12 +292,53 @@ def escape_markup(line):
     return "".join(p if i % 2 else _escape_text(p) for i, p in enumerate(parts))
 
 
+def literal_lines(lines):
+    """Flags: whether each line is inside a literal block (after a paragraph ending in ``::``
+    or a ``code-block`` directive, as long as it is indented deeper) or a doctest block (from
+    ``>>>`` to the next blank line). Markup there is left alone."""
+    flags, block_indent, doctest = [], None, False
+    for line in lines:
+        text, ind = line.strip(), _indent(line)
+        if block_indent is not None and text and ind <= block_indent:
+            block_indent = None
+        if doctest and not text:
+            doctest = False
+        if block_indent is None and text.startswith(">>>"):
+            doctest = True
+        flags.append(block_indent is not None or doctest)
+        if block_indent is None and not doctest and (
+                text.endswith("::") or text.startswith((".. code-block::", ".. code::"))):
+            block_indent = ind
+    return flags
+
+
+#: Citations of files outside the repository, as some docstrings still write them, and what the
+#: rendered page shows instead: the docs' own theory pages (and no internal issue numbers).
+OUTSIDE_CITATIONS = [
+    (re.compile(r"THEORY(?:\.md)? §1(?: table)?"), ":doc:`/theory/conventions`"),
+    (re.compile(r"THEORY(?:\.md)? §\d(?:\s*(?:/|and)\s*§\d)*"), ":doc:`/theory/index`"),
+    (re.compile(r"THEORY\.md"), ":doc:`/theory/conventions`"),
+    (re.compile(r",\s*issue \d+(?=\))"), ""),
+]
+
+
+def cite_docs_pages(line):
+    """Replace a citation of a file outside the repository by the docs page it became."""
+    if "THEORY" not in line and "issue" not in line:
+        return line
+    for pattern, replacement in OUTSIDE_CITATIONS:
+        line = pattern.sub(replacement, line)
+    return line
+
+
 def _process_docstring(app, what, name, obj, options, lines):
-    lines[:] = [escape_markup(line) for line in numpy_sections(lines)]
+    lines[:] = [cite_docs_pages(line) for line in numpy_sections(lines)]
+    lines[:] = [line if literal else escape_markup(line)
+                for line, literal in zip(lines, literal_lines(lines))]
 
 
 # ---------------------------------------------------------------------------------------------
-# docstring markup: counted, not fatal (unless FPSOLVE_DOCS_STRICT=1)
+# docstring markup: fatal under -W, unless FPSOLVE_DOCS_STRICT=0
 # ---------------------------------------------------------------------------------------------
 class _DocstringMarkupFilter(logging.Filter):
     """Drops docutils warnings located in a docstring ("...:docstring of fpsolve.x.y:3")."""
@@ -311,7 +356,7 @@ class _DocstringMarkupFilter(logging.Filter):
 
 
 def _install_filter(app):
-    if os.environ.get("FPSOLVE_DOCS_STRICT", "") not in ("", "0"):
+    if os.environ.get("FPSOLVE_DOCS_STRICT", "1") != "0":
         return
     flt = _DocstringMarkupFilter()
     app._fpsolve_docstring_filter = flt
@@ -328,7 +373,7 @@ def _report_hidden(app, exception):
             handler.removeFilter(flt)
     if flt.hidden:
         logger.info("fpsolve_docs: %d docstring markup warning(s) not treated as errors "
-                    "(FPSOLVE_DOCS_STRICT=1 shows them and fails on them).", len(set(flt.hidden)))
+                    "(FPSOLVE_DOCS_STRICT=0; unset it to see them).", len(set(flt.hidden)))
 
 
 def setup(app):
@@ -338,4 +383,5 @@ def setup(app):
     app.connect("autodoc-process-docstring", _process_docstring)
     app.connect("builder-inited", _install_filter)
     app.connect("build-finished", _report_hidden)
+    app.setup_extension("fpsolve_reference")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -31,7 +31,21 @@ def moments(p: Density, order: int = 2):
 
 
 def kl_divergence(p, q, grid=None) -> float:
-    """KL(p ‖ q) = Σ p log(p/q) · cell volume (0·log 0 = 0; raises if q = 0 where p > 0)."""
+    """KL(p ‖ q) = Σ p log(p/q) · cell volume (0·log 0 = 0; raises if q = 0 where p > 0).
+
+    Examples
+    --------
+    Two unit Gaussians one apart: KL = 1/2.
+
+    >>> import numpy as np
+    >>> import fpsolve as fp
+    >>> from fpsolve.analysis import kl_divergence
+    >>> grid = fp.Grid([(-6.0, 7.0)], 1300)
+    >>> x = grid.coords[0]
+    >>> p, q = fp.Density(grid, np.exp(-x**2 / 2)), fp.Density(grid, np.exp(-(x - 1)**2 / 2))
+    >>> print(f"{kl_divergence(p, q):.4f}")
+    0.5000
+    """
     g, pv = _values(p, grid)
     _, qv = _values(q, g)
     support = pv > 0

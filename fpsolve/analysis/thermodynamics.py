@@ -3,8 +3,8 @@
 All quantities are the *discrete* ones of the finite-volume Markov jump process, which converge
 to the continuum ones at the scheme's order and keep their exact structure:
 
-- face flux J_f = h (w⁺ p_k − w⁻ p_{k+1}) (w± the jump rates; see fpsolve.numerics.flux);
-- entropy production (Schnakenberg) σ = Σ_f V (w⁺p_k − w⁻p_{k+1}) log(w⁺p_k / (w⁻p_{k+1})) ≥ 0,
+- face flux J_f = h (w⁺ pₖ − w⁻ pₖ₊₁) (w± the jump rates; see fpsolve.numerics.flux);
+- entropy production (Schnakenberg) σ = Σ_f V (w⁺pₖ − w⁻pₖ₊₁) log(w⁺pₖ / (w⁻pₖ₊₁)) ≥ 0,
   zero iff every face is in detailed balance; it tends to ∫ Jᵀ D⁻¹ J / p dx;
 - free energy F = T · KL(p ‖ p∞) (Chaudhari–Soatto Thm 4 with T = β⁻¹; for SGD T = D for
   constant scalar D). dF/dt = T Σ (L p)_k log(p_k/p∞_k) V ≤ 0 exactly for the semi-discrete
@@ -34,10 +34,14 @@ class Current:
 
     @property
     def magnitude(self):
+        """|J| at the cell centres, shape grid.shape."""
         return np.sqrt((self.cells ** 2).sum(axis=0))
 
 
 def current(model, p, t=0.0) -> Current:
+    """The probability current J = b p − ∇·(D p) of a density p under a model, at time t
+    (:class:`Current`: face fluxes and their cell averages, units of p × length/time).
+    """
     g = model.grid
     vals = _vals(model, p)
     faces = model.rates_at(t).face_flux(vals)
@@ -76,6 +80,25 @@ def entropy_production(model, p, t=0.0) -> float:
     tensor scheme): σ = ½ Σ_{k≠j} (a_kj − a_jk) log(a_kj / a_jk) V, a_kj = L_kj p_j. Pairs with a
     non-positive rate (possible only for a tensor D that is not diagonally dominant, where the
     scheme is not an M-matrix) are skipped.
+
+    Examples
+    --------
+    Zero for a gradient system (detailed balance), positive for an Ornstein–Uhlenbeck process
+    whose drift matrix H and diffusion D do not commute (closed form tr(AᵀD⁻¹AΣ) = 0.0476 here;
+    the 60 × 60 grid is 2 % off):
+
+    >>> import numpy as np
+    >>> import fpsolve as fp
+    >>> from fpsolve.analysis import entropy_production
+    >>> gibbs = fp.FokkerPlanck(fp.Grid([(-3, 3)], 200), potential=lambda x: x**2 / 2,
+    ...                         diffusion=0.1)
+    >>> print(f"{entropy_production(gibbs, gibbs.stationary()):.3f}")
+    0.000
+    >>> D = np.array([[0.2, 0.05], [0.05, 0.1]])
+    >>> ou = fp.FokkerPlanck(fp.Grid([(-3, 3), (-3, 3)], (60, 60)),
+    ...                      drift=lambda x, y: (-x, -2 * y), diffusion=D)
+    >>> print(f"{entropy_production(ou, ou.stationary()):.3f}")
+    0.047
     """
     g = model.grid
     vals = _vals(model, p).ravel()

@@ -1,7 +1,8 @@
 r"""FiPy cross-check: the same Fokker–Planck model discretised and solved by FiPy.
 
-FiPy (NIST, https://www.ctcms.nist.gov/fipy) composes an equation from terms. For a scalar diffusion
-D and the α-convention (:doc:`/theory/conventions`; α = 0 Itô, ½ Stratonovich, 1 isothermal)
+FiPy (NIST, https://www.ctcms.nist.gov/fipy) composes an equation from terms. For a scalar
+diffusion D and the α-convention (:doc:`/theory/conventions`; α = 0 Itô, ½ Stratonovich, 1
+isothermal)
 
     J = b p − D^α ∇(D^(1−α) p) = (b − (1−α)∇D) p − D ∇p,
 
@@ -64,8 +65,13 @@ from ..numerics.timestepping import check_times
 __all__ = ["stationary", "evolve", "build", "FiPyModel", "SCHEMES", "ENGINES",
            "STATIONARY_METHODS", "default_solver"]
 
+#: Time schemes of :func:`evolve`.
 SCHEMES = ("bdf2", "backward-euler")
+#: Engines of :func:`evolve`: FiPy's operator assembled once and stepped with a reused SciPy LU
+#: ("matrix"), or FiPy's own ``solve`` every step ("fipy").
 ENGINES = ("matrix", "fipy")
+#: Methods of :func:`stationary`: a long implicit transient, or the steady matrix with the most
+#: probable cell pinned.
 STATIONARY_METHODS = ("transient", "pinned")
 
 

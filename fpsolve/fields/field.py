@@ -83,6 +83,9 @@ class Field:
 
     @classmethod
     def load(cls, path):
+        """Read a field written by :meth:`save` (an ``.npz`` file: grid, values, info); a
+        :class:`Density` loads as a Density.
+        """
         with np.load(path, allow_pickle=False) as f:
             grid = Grid(f["bounds"], tuple(int(n) for n in f["shape"]),
                         tuple(bool(b) for b in f["periodic"]))
@@ -129,6 +132,17 @@ class Density(Field):
 
     Construction normalises the values; zero, negative or non-finite mass, negative or non-finite
     values raise :class:`~fpsolve.errors.InputError` (nothing is clipped).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fpsolve as fp
+    >>> grid = fp.Grid([(-5.0, 5.0)], 200)
+    >>> p = fp.Density(grid, np.exp(-grid.coords[0] ** 2 / 2))   # normalised on the grid
+    >>> print(f"mass {p.mass:.6f}, mean {p.mean()[0]:+.6f}, var {p.var():.4f}")
+    mass 1.000000, mean +0.000000, var 1.0000
+    >>> print(f"P(x > 0) = {p.integrate(grid.coords[0] > 0):.4f}")
+    P(x > 0) = 0.5000
     """
 
     _label = "density"
@@ -160,6 +174,9 @@ class Density(Field):
     # -- observables ----------------------------------------------------------------------------
     @property
     def mass(self) -> float:
+        """Total probability ∫p = Σ p·cell volume (1 for a normalised density; the solvers conserve
+        it to round-off).
+        """
         return float(self.values.sum() * self.grid.cell_volume)
 
     def integrate(self, mask) -> float:

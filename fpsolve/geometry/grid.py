@@ -44,6 +44,17 @@ class Grid:
     ----------
     ndim, shape, bounds, periodic, h (spacing per axis), cell_volume, size (number of cells),
     axes (1D arrays of cell centres), coords (tuple of 'ij' meshgrids of cell centres).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fpsolve as fp
+    >>> grid = fp.Grid([(-1.0, 1.0)], 4)            # 4 cells between two walls
+    >>> grid.h, grid.coords[0]
+    (array([0.5]), array([-0.75, -0.25,  0.25,  0.75]))
+    >>> ring = fp.Grid([(0, 1), (0, 2 * np.pi)], (10, 20), periodic=[False, True])
+    >>> ring.shape, ring.periodic
+    ((10, 20), (False, True))
     """
 
     def __init__(self, bounds, shape, periodic=False):

@@ -27,7 +27,7 @@ independent units (a particle's or chain's time average of (z − z̄)(z − z̄
 its standard error is their std/√n. Burn-in and window are in units of the slowest relaxation time
 1/h_min of the slice (h the reduced-Hessian eigenvalues): the variance relaxes like e^(−2 h t).
 
-The expected O(η) bias. The discrete chain x_{k+1} = (1 − τH)x_k + noise (cov 2Dτ) has the
+The expected O(η) bias. The discrete chain xₖ₊₁ = (1 − τH)xₖ + noise (cov 2Dτ) has the
 stationary covariance of the discrete Lyapunov equation Σ = AΣAᵀ + 2Dτ, A = I − τH, instead of
 HΣ + ΣH = 2D; along a Hessian eigendirection h it is Var_SDE/(1 − τh/2) exactly, and the (i, j)
 entry in the eigenbasis is multiplied by (h_i + h_j)/(h_i + h_j − τ h_i h_j). Real SGD has τ = η,
@@ -230,6 +230,7 @@ class CrossCheck:
 
     @property
     def particle_mean_z(self) -> np.ndarray:
+        """(particle mean − PDE mean) / its standard error, per direction (shape (k,))."""
         return self._z(self.particle_mean, self.pde_mean, self.particle_mean_se)
 
     @property
@@ -239,10 +240,14 @@ class CrossCheck:
 
     @property
     def sgd_z_uncorrected(self) -> np.ndarray:
+        """(SGD cov − PDE cov) / sqrt(se² + grid error²), (k, k), without the O(η) bias correction
+        (compare :attr:`sgd_z`).
+        """
         return self._z(self.sgd_cov, self.pde_cov, self.sgd_cov_se, self.pde_grid_error)
 
     @property
     def sgd_mean_z(self) -> np.ndarray:
+        """(SGD mean − PDE mean) / its standard error, per direction (shape (k,))."""
         return self._z(self.sgd_mean, self.pde_mean, self.sgd_mean_se)
 
     @property
@@ -252,6 +257,9 @@ class CrossCheck:
 
     @property
     def variance_ratio_se(self) -> np.ndarray:
+        """Standard error of :attr:`variance_ratio` (SGD sampling error and PDE grid error
+        combined), shape (k,).
+        """
         r = self.variance_ratio
         rel = np.hypot(np.diag(self.sgd_cov_se) / np.diag(self.sgd_cov),
                        np.diag(self.pde_grid_error) / np.diag(self.pde_cov))
@@ -293,6 +301,9 @@ class CrossCheck:
         return out
 
     def summary(self) -> str:
+        """A readable report of every estimate with its standard error, the z-scores and the
+        verdict (several lines).
+        """
         k = self.k
         f = "{:.4g}".format
         pm = lambda v, s: f"{v:.4g} ± {s:.2g}"  # noqa: E731

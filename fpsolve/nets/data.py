@@ -55,6 +55,7 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
+        """Number of input features (columns of X)."""
         return int(self.X.shape[1])
 
     @property

@@ -78,6 +78,7 @@ class GradientNoise:
 
     @property
     def max_rank(self) -> int:
+        """The largest possible rank of the per-sample gradient covariance, min(d, N − 1)."""
         return min(self.n_params, self.n_samples - 1)
 
     def _need_spectrum(self, what):

@@ -84,6 +84,7 @@ def set_flat_parameters(model: nn.Module, theta) -> nn.Module:
 
 
 def count_parameters(model: nn.Module) -> int:
+    """Number of trainable scalars in a torch module (the dimension d of θ)."""
     return sum(p.numel() for p in model.parameters())
 
 

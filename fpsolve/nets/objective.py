@@ -87,6 +87,7 @@ class Objective:
         return t
 
     def unflatten(self, theta: torch.Tensor) -> dict:
+        """The named parameter tensors of a flat θ (a dict for torch.func.functional_call)."""
         parts = torch.split(theta, self.numels)
         return {n: p.view(s) for n, p, s in zip(self.names, parts, self.shapes)}
 
@@ -97,6 +98,9 @@ class Objective:
 
     # -- the function and its derivatives (torch, differentiable) ----------------------------
     def forward(self, theta, X):
+        """The network's output on inputs X with the flat parameters θ (a functional call; the
+        module's own parameters are untouched).
+        """
         return functional_call(self.module, (self.unflatten(theta), self.buffers), (X,))
 
     def loss(self, theta, X=None, Y=None):
@@ -110,15 +114,18 @@ class Objective:
         return self._ell(self.forward(theta, x[None]), y[None])[0]
 
     def per_sample_losses(self, theta=None) -> torch.Tensor:
+        """ℓ_μ(θ) for every sample μ, a tensor of length N (no gradient)."""
         with torch.no_grad():
             t = self.theta(theta)
             return self._ell(self.forward(t, self.X), self.Y)
 
     def value(self, theta=None) -> float:
+        """L(θ), the mean loss over the data set (θ defaults to the trained parameters)."""
         with torch.no_grad():
             return float(self.loss(self.theta(theta)))
 
     def gradient(self, theta=None) -> torch.Tensor:
+        """∇L(θ), a flat tensor of length d (θ defaults to the trained parameters)."""
         return grad(self.loss)(self.theta(theta)).detach()
 
     def hvp(self, theta, v) -> torch.Tensor:

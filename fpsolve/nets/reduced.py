@@ -67,10 +67,12 @@ class ReducedLandscape:
 
     @property
     def k(self) -> int:
+        """Number of directions (columns of V): the dimension of z."""
         return int(self.directions.shape[1])
 
     @property
     def n_samples(self) -> int:
+        """Number of samples N of the data set the loss is the mean over."""
         return self.objective.n_samples
 
     def _points(self, coords, what):

@@ -1,7 +1,7 @@
 """Plain SGD on a small network, deterministic under a seed, with a per-epoch history.
 
-SGD here is exactly the process that :doc:`/theory/conventions` maps to the Itô SDE: θ_{k+1} = θ_k −
-η ∇L_B(θ_k), no momentum, no weight decay, each step a mini-batch of exactly B samples. Time is
+SGD here is exactly the process that :doc:`/theory/conventions` maps to the Itô SDE: θₖ₊₁ = θₖ − η
+∇L_B(θₖ), no momentum, no weight decay, each step a mini-batch of exactly B samples. Time is
 reported as iterations k and as SDE time t = k·η.
 
 Mini-batches: ``replacement=False`` (default) shuffles each epoch and takes ⌊N/B⌋ disjoint

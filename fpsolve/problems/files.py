@@ -29,7 +29,20 @@ def load_problem(path) -> Problem:
 
 
 def parse_problem(raw: dict, source: Path | None = None) -> Problem:
-    """Check a problem given as a dict (the parsed TOML)."""
+    """Check a problem given as a dict (the parsed TOML).
+
+    Examples
+    --------
+    The same double well as the README, from a dict (what :func:`load_problem` reads from TOML):
+
+    >>> from fpsolve.problems import parse_problem
+    >>> problem = parse_problem({
+    ...     "grid": {"bounds": [[-2.5, 2.5]], "shape": 400},
+    ...     "model": {"potential": "(x**2 - 1)**2 / 4", "diffusion": "0.05"},
+    ...     "question": {"kind": "stationary"}})
+    >>> print(f"{problem.model().stationary().var():.4f}")
+    0.9368
+    """
     check_keys(raw, TOP_KEYS, "top level")
     for t in ("grid", "model", "question"):
         if t not in raw:

@@ -104,6 +104,9 @@ def evaluate_on(func, grid: Grid, where: str, tensor_hint: str | None = None) ->
 
 
 def check_keys(table: dict, allowed, where: str):
+    """Raise :class:`ProblemError` if ``table`` is not a table or has a key outside ``allowed``;
+    ``where`` names it in the message.
+    """
     if not isinstance(table, dict):
         raise ProblemError(f"{where} must be a table ([{where.strip('[]')}]); got "
                            f"{type(table).__name__}.")
@@ -114,6 +117,7 @@ def check_keys(table: dict, allowed, where: str):
 
 
 def require(table: dict, key: str, where: str):
+    """``table[key]``, or :class:`ProblemError` saying that ``where`` misses the key."""
     if key not in table:
         raise ProblemError(f"{where}: missing required key {key!r}.")
     return table[key]
@@ -132,6 +136,9 @@ class Problem:
     raw: dict = field(default_factory=dict)
 
     def model(self) -> FokkerPlanck:
+        """The :class:`~fpsolve.FokkerPlanck` model of the problem's [model] table on its grid; a
+        bad coefficient raises :class:`ProblemError` naming the key.
+        """
         try:
             return FokkerPlanck(self.grid, **self.model_kwargs)
         except ProblemError:
@@ -141,6 +148,8 @@ class Problem:
 
 
 def grid_table(table: dict) -> Grid:
+    """The :class:`~fpsolve.Grid` of a problem's [grid] table (bounds, shape, periodic), checked.
+    """
     check_keys(table, GRID_KEYS, "[grid]")
     bounds = require(table, "bounds", "[grid]")
     shape = require(table, "shape", "[grid]")
@@ -166,6 +175,9 @@ def grid_table(table: dict) -> Grid:
 
 
 def parameters_table(table) -> dict:
+    """The named constants of a problem's [parameters] table ({name: number}); names that are
+    coordinates or functions are refused.
+    """
     if not isinstance(table, dict):
         raise ProblemError("[parameters] must be a table of name = number.")
     out = {}
@@ -183,6 +195,10 @@ def parameters_table(table) -> dict:
 
 
 def model_table(table: dict, grid: Grid, parameters: dict, base: Path | None) -> dict:
+    """The keyword arguments of :class:`~fpsolve.FokkerPlanck` from a problem's [model] table:
+    coefficients compiled from expressions or ``module:function`` names (looked up next to the
+    file in ``base``) and checked on the grid.
+    """
     check_keys(table, MODEL_KEYS, "[model]")
     nd = grid.ndim
     if "potential" in table and "drift" in table:

@@ -50,6 +50,7 @@ class SweepResult:
         return not self.pending
 
     def read_table(self) -> list:
+        """The rows of the sweep's table (Parquet or CSV), one dict per point."""
         return read_table(self.table)
 
     def to_pandas(self):
@@ -59,6 +60,8 @@ class SweepResult:
         return pd.DataFrame(self.rows)
 
     def summary(self) -> str:
+        """One line: points computed now, already done, pending and failed, and where the table is.
+        """
         n = len(self.sweep.points())
         return (f"sweep {self.sweep.name!r}: {n} points, {len(self.computed)} computed now, "
                 f"{len(self.skipped)} already done, {len(self.pending)} pending, "

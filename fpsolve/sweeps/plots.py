@@ -37,6 +37,10 @@ def evaluate(expr: str, row: dict) -> float:
 
 
 def default_plots(sweep) -> list:
+    """The summary plots a sweep gets when its file names none: a quantity against its theory
+    (Mori's eq. (15), Kramers' law) when both are computed, else each quantity against the first
+    axis.
+    """
     q = set(sweep.quantities)
     axes = list(sweep.axes)
     if "mori_rate" in q and {"escape_rate", "spectral_gap"} & q:

@@ -232,6 +232,9 @@ def mfpt(model, land) -> dict:
 
 
 def mori_rate(model, land, cfg) -> dict:
+    """Mori et al.'s eq. (15) escape rate for the landscape ``land`` (needs
+    :class:`~fpsolve.noise.LossScaled` noise with a scalar h_star).
+    """
     noise = model.noise
     if not isinstance(noise, LossScaled) or not np.isscalar(noise.h_star):
         raise InputError("sweep: mori_rate needs LossScaled noise with a scalar h_star.")
@@ -247,6 +250,9 @@ def mori_rate(model, land, cfg) -> dict:
 
 
 def kramers_rate(model, land) -> float:
+    """Kramers' rate (1/time) of the landscape ``land`` for a constant diffusion; NaN when the
+    model's D varies.
+    """
     D = np.asarray(model.D, dtype=float)
     if np.ptp(D) > 1e-12 * np.max(D):
         return float("nan")  # Kramers' law as stated needs a constant diffusion

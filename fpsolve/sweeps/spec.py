@@ -74,6 +74,8 @@ class Point:
     quantities: tuple
 
     def to_dict(self) -> dict:
+        """The point as a JSON-ready dict: key, axis values, resolved configuration and quantities.
+        """
         return {"key": self.key, "values": self.values, "config": self.config,
                 "quantities": list(self.quantities)}
 
@@ -96,6 +98,9 @@ class Sweep:
 
     @classmethod
     def from_dict(cls, d: dict, name: str = "sweep", source=None) -> "Sweep":
+        """A sweep from the dict of a sweep file (what :func:`load` reads from TOML), checked;
+        ``source`` is the file, for relative paths.
+        """
         d = copy.deepcopy(d)
         known = set(SECTIONS) | {"axes", "quantities", "name", "plot", "out"}
         unknown = set(d) - known
@@ -192,6 +197,9 @@ class Sweep:
                          f"columns: {sorted(paths)} (or dotted paths such as model.lr).")
 
     def path_of(self, col: str) -> tuple:
+        """Where a table column lives in a point's configuration, as a tuple of keys (e.g.
+        ``('model', 'noise', 'h_star')``).
+        """
         paths = self.paths()
         if col in paths:
             return paths[col]

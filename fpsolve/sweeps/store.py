@@ -32,6 +32,7 @@ class PointStore:
         self.dir.mkdir(parents=True, exist_ok=True)
 
     def path(self, key: str) -> Path:
+        """The JSON file of the point with this key."""
         return self.dir / f"{key}.json"
 
     def write(self, row: dict):

@@ -151,10 +151,10 @@ def ball_probability_printed(eps, loss_minimum, hessian_eigenvalues, eta_inf, ka
 
     κ e^(−2η∞L(w̌)) / (η∞^(d/2) sqrt|det ∇²L(w̌)|) · e^(η∞ε²) ∏ⱼ sqrt(1 − e^(−ε²η∞λⱼ/π)).
 
-    Erratum (:doc:`/theory/dai_zhu`): as ε → 0 each factor sqrt(1 − e^(−ε²η∞λⱼ/π)) ~ ε sqrt(η∞λⱼ/π),
-    which cancels the 1/sqrt(det) — so even the printed expression gives a ratio of two minima's
-    ε-ball probabilities → e^(−2η∞(L₁ − L₂)) (= 1 for equal depths), not (2.7). ``kappa`` is the
-    normaliser κ of p∞ (it cancels in ratios).
+    Erratum (:doc:`/theory/dai_zhu`): as ε → 0 each factor sqrt(1 − e^(−ε²η∞λⱼ/π)) ~ ε
+    sqrt(η∞λⱼ/π), which cancels the 1/sqrt(det) — so even the printed expression gives a ratio of
+    two minima's ε-ball probabilities → e^(−2η∞(L₁ − L₂)) (= 1 for equal depths), not (2.7).
+    ``kappa`` is the normaliser κ of p∞ (it cancels in ratios).
     """
     where = "ball_probability_printed"
     lam = np.atleast_1d(np.asarray(hessian_eigenvalues, dtype=float))
@@ -215,8 +215,8 @@ def state_dependent_beta_law(c, convention="ito"):
     """Stationary law for Dai & Zhu's open case β(w) = β₀(1 + L(w)), L = w²/2 (1D).
 
     D(w) = γβ(w)/(2M) = c (1 + w²/2) with c = γβ₀/(2M); drift −L′ = −w. Zero flux in convention α
-    (:doc:`/theory/conventions`): p ∝ D^(α−1) exp(−∫ w/D) with
-    ∫ w / (c(1 + w²/2)) dw = (1/c) ln(1 + w²/2), so
+    (:doc:`/theory/conventions`): p ∝ D^(α−1) exp(−∫ w/D) with ∫ w / (c(1 + w²/2)) dw
+    = (1/c) ln(1 + w²/2), so
 
         p ∝ (1 + w²/2)^(α − 1 − 1/c),   q = 1/c + 1 − α.
 

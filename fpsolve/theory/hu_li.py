@@ -1,9 +1,10 @@
 """Hu, Li, Li & Liu, *On the diffusion approximation of nonconvex SGD* (seed 001).
 
-Their SDE (3.15), pseudo-time s = k·η:  dX = −∇F(X) ds + sqrt(η) S(X) dB,  S = Σ^(1/2), i.e. our Itô
-SDE with b = −∇F and D = (η/2) S Sᵀ = (η/2) Σ. For mini-batches of size m drawn without replacement
-from M samples (Prop. 1), Σ = (1/m − 1/M) Σ₀ with Σ₀ the sample covariance (normalised by M − 1) of
-the per-sample gradients, so D = (η/2)(1/m − 1/M) Σ₀ (:doc:`/theory/conventions`).
+Their SDE (3.15), pseudo-time s = k·η:  dX = −∇F(X) ds + sqrt(η) S(X) dB,  S = Σ^(1/2),
+i.e. our Itô SDE with b = −∇F and D = (η/2) S Sᵀ = (η/2) Σ. For mini-batches of size m drawn
+without replacement from M samples (Prop. 1), Σ = (1/m − 1/M) Σ₀ with Σ₀ the sample covariance
+(normalised by M − 1) of the per-sample gradients, so D = (η/2)(1/m − 1/M) Σ₀
+(:doc:`/theory/conventions`).
 """
 from dataclasses import dataclass
 

@@ -77,8 +77,8 @@ def escape_rate(h_e, h_s, loss_saddle, loss_minimum, learning_rate, batch_size, 
 
     ``h_e`` Hessian eigenvalue at θ* along the escape path, ``h_s`` the negative eigenvalue at the
     saddle, ``loss_saddle`` L(θ^s), ``loss_minimum`` L(θ*) > 0, ``n`` the number of outlier
-    eigenvalues (effective dimension). As η/B → 0. The n/2 term assumes isotropic outliers (all
-    equal to h_e); unequal outliers change the exponent (:doc:`/theory/mori`). For a symmetric
+    eigenvalues (effective dimension). As η/B → 0. The n/2 term assumes isotropic outliers
+    (all equal to h_e); unequal outliers change the exponent (:doc:`/theory/mori`). For a symmetric
     double well the spectral gap is 2κ.
     """
     where = "escape_rate"

@@ -14,8 +14,8 @@ unless stated) and D a constant symmetric positive (semi)definite matrix. Time i
 * for B = H symmetric a current exists iff H D ≠ D H (then Σ = H⁻¹D and Q = 0).
 
 Chaudhari & Soatto (seed 004, §4.1) write dx = −∇f dt + sqrt(2β⁻¹ D̃) dW with β⁻¹ = η/(2b) and D̃
-the gradient covariance, and HS + SH = 2D̃, Σ∞ = β⁻¹S, Q̃ = (HS − SH)/2, Φ = xᵀS⁻¹x/2, j = −Q̃∇Φ. In
-our units D = β⁻¹D̃, Σ = β⁻¹S and Q = β⁻¹Q̃, so their circulation is 2β⁻¹Q̃₁₂
+the gradient covariance, and HS + SH = 2D̃, Σ∞ = β⁻¹S, Q̃ = (HS − SH)/2, Φ = xᵀS⁻¹x/2, j = −Q̃∇Φ.
+In our units D = β⁻¹D̃, Σ = β⁻¹S and Q = β⁻¹Q̃, so their circulation is 2β⁻¹Q̃₁₂
 (:doc:`/theory/chaudhari_soatto`). Their printed Fokker–Planck ∇·(∇f ρ + β⁻¹D̃∇ρ) is isothermal: it
 is Itô only for constant D̃.
 """
@@ -77,6 +77,17 @@ def ou_stationary_state(drift_matrix, diffusion):
     Solves B Σ + Σ Bᵀ = 2D with scipy.linalg.solve_continuous_lyapunov (Bartels–Stewart), then
     Q = (BΣ − ΣBᵀ)/2. Derivation of the current: J = −Bx p − D∇p = (−B + DΣ⁻¹) x p
     = −(BΣ − D)Σ⁻¹ x p = −QΣ⁻¹ x p, and E[x_i (QΣ⁻¹x)_j] = Q_ji gives ∫(x_iJ_j − x_jJ_i) = 2Q_ij.
+
+    Examples
+    --------
+    A drift matrix and a diffusion that do not commute: the stationary state carries a current.
+
+    >>> import numpy as np
+    >>> from fpsolve.theory import ou_stationary_state
+    >>> ou = ou_stationary_state(np.diag([1.0, 2.0]), np.array([[0.2, 0.05], [0.05, 0.1]]))
+    >>> print(np.round(ou.covariance, 4), ou.has_current)
+    [[0.2    0.0333]
+     [0.0333 0.05  ]] True
     """
     B, D = _drift_and_diffusion(drift_matrix, diffusion, "ou_stationary_state")
     S = linalg.solve_continuous_lyapunov(B, 2 * D)

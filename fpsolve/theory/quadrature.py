@@ -1,7 +1,7 @@
 """Exact 1D references by quadrature: stationary densities, first-passage times, committors.
 
-Conventions (:doc:`/theory/conventions`). The Itô SDE dX = b dt + sqrt(2D) dW, time t = k·η for SGD.
-For a scalar D the flux J = b p − D^α (D^(1−α) p)′ with α = 0 "ito", ½ "stratonovich", 1
+Conventions (:doc:`/theory/conventions`). The Itô SDE dX = b dt + sqrt(2D) dW, time t = k·η for
+SGD. For a scalar D the flux J = b p − D^α (D^(1−α) p)′ with α = 0 "ito", ½ "stratonovich", 1
 "isothermal"; each equals the Itô process with drift b + α D′. Everything here is built from
 
     ψ(x) = ∫_lo^x b/D,   speed density m = D^(α−1) e^ψ,   scale density s = D^(−α) e^(−ψ),
@@ -11,7 +11,8 @@ needed: the α D′/D in the effective Itô drift integrates to α log D exactly
 
 * zero-flux stationary density:  p ∝ m = D^(α−1) exp(∫ b/D)
 * generator A f = (b + αD′) f′ + D f″ = (1/m) (f′/s)′
-* mean first-passage time (reflecting at ℓ, absorbing at c, ℓ < x₀ < c), :doc:`/theory/conventions`:
+* mean first-passage time (reflecting at ℓ, absorbing at c, ℓ < x₀ < c; see
+  :doc:`/theory/conventions`):
 
       E τ(x₀) = ∫_{x₀}^{c} dy s(y) ∫_ℓ^y dz m(z)
 
@@ -168,8 +169,8 @@ def stationary_density_1d(x, lower, upper, *, drift=None, potential_derivative=N
                           diffusion=1.0, convention="ito", breakpoints=None):
     """Zero-flux (reflecting) stationary density on [lower, upper], normalised, at points ``x``.
 
-    p(x) = D^(α−1) exp(∫_lower^x b/D) / Z   (Itô α = 0: p ∝ D⁻¹ exp(−∫ U′/D));
-    see :doc:`/theory/conventions`.
+    p(x) = D^(α−1) exp(∫_lower^x b/D) / Z   (:doc:`/theory/conventions`; Itô α = 0: p ∝ D⁻¹
+    exp(−∫ U′/D)).
 
     Parameters: ``x`` points in [lower, upper] (any shape); ``drift`` b or ``potential_derivative``
     U′; ``diffusion`` D > 0; ``convention`` "ito" | "stratonovich" | "isothermal".
@@ -193,12 +194,21 @@ def mfpt_1d(x0, target, reflect, *, drift=None, potential_derivative=None, diffu
     """Mean (and optionally second moment of the) first-passage time to an absorbing point.
 
     The process starts at ``x0`` (scalar or array), is absorbed at ``target`` and reflected at
-    ``reflect``; either order works (reflect < x0 ≤ target or target ≤ x0 < reflect). E τ(x₀) =
-    ∫_{x₀}^{c} s(y) ∫_ℓ^y m(z) dz dy (:doc:`/theory/conventions`, generalised to any α through the
-    effective Itô drift); E τ² solves A τ₂ = −2 E τ with the same boundary conditions.
+    ``reflect``; either order works (reflect < x0 ≤ target or target ≤ x0 < reflect).
+    E τ(x₀) = ∫_{x₀}^{c} s(y) ∫_ℓ^y m(z) dz dy (:doc:`/theory/conventions`, generalised to any α
+    through the effective Itô drift); E τ² solves A τ₂ = −2 E τ with the same boundary conditions.
 
     Returns :class:`FirstPassage1D`; times in the SDE's units (t = k·η for SGD). Use
     ``log_mean`` when E τ may exceed 1e308.
+
+    Examples
+    --------
+    The double well U = (x² − 1)²/4 with D = 0.04, from −1 to 1, reflecting at −2:
+
+    >>> from fpsolve.theory import mfpt_1d
+    >>> r = mfpt_1d(-1.0, 1.0, -2.0, potential_derivative=lambda x: x**3 - x, diffusion=0.04)
+    >>> print(f"E τ = {float(r.mean):.1f}")
+    E τ = 2483.0
     """
     where = "mfpt_1d"
     alpha = alpha_of(convention, where)
@@ -317,9 +327,9 @@ def effective_ito_drift(drift, diffusion, convention, d_diffusion=None):
     """The Itô drift b + α D′ equivalent to (b, D) in the given convention, as a callable.
 
     :doc:`/theory/conventions`: J = b p − D^α ∇(D^(1−α) p) is the Itô process with drift b + α D′.
-    D′ is taken from ``d_diffusion`` if given, else by a fourth-order central difference with step h
-    = 1e-3·max(1, |x|) (truncation ~h⁴ D⁽⁵⁾, round-off ~1e-13·|D|/h: about 1e-10 relative for smooth
-    D of unit scale). Not needed by the quadratures here, which use α log D exactly.
+    D′ is taken from ``d_diffusion`` if given, else by a fourth-order central difference with step
+    h = 1e-3·max(1, |x|) (truncation ~h⁴ D⁽⁵⁾, round-off ~1e-13·|D|/h: about 1e-10 relative for
+    smooth D of unit scale). Not needed by the quadratures here, which use α log D exactly.
     """
     alpha = alpha_of(convention, "effective_ito_drift")
 
