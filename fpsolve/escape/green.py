@@ -75,6 +75,9 @@ from .targets import index_map
 #: the plain LU, whose relative error grows like ε·e^depth·poly(N) (≈ 1e-11 at depth 3).
 TRAP_DEPTH = 3.0
 MAX_TRAPS = 64
+#: Deepest well (ΔU/D) whose escape weight e^(−depth) is representable with full precision:
+#: beyond it the weight is subnormal (e^(−708) is the smallest normal double).
+MAX_DEPTH = 700.0
 #: A balance defect above this raises a warning (and ``info["accurate"] = False``).
 BALANCE_TOL = 1e-6
 
@@ -465,9 +468,20 @@ class KilledProcess:
             into_other = RkM.sum(axis=1)[None, :] - RkM.T  # rate y → M ∖ m, row m
             Z = ((self.A.T * (into_other + self.leak[k2][None, :])).sum(axis=1)
                  + RMM.sum(axis=1) + self.leak[M])
-            if np.any(~(Z > 0)):
-                raise SolverError("a trap has no way out (zero escape weight); is the target "
-                                  "reachable?")
+            # Z ≈ e^(−depth): past a depth of ~700 the occupations a_m near the saddle are
+            # subnormal or zero, Z loses its relative precision, and 1/Z (the escape time)
+            # overflows: refuse rather than return a wrong time
+            depth = np.where(np.isfinite(self.trap_depths), self.trap_depths, 0.0)
+            bad = ~(Z >= np.finfo(float).tiny) | (depth > MAX_DEPTH)
+            if np.any(bad):
+                bad = int(np.flatnonzero(bad)[0])
+                x = tuple(round(float(c.ravel()[M[bad]]), 6) for c in self.grid.coords)
+                raise SolverError(
+                    f"the escape weight of the well at x = {x} underflows double precision: the "
+                    f"time to leave it exceeds ~1e308 (a barrier of more than ~700 D), and no "
+                    f"answer that depends on it is representable. Use the log-space quadratures "
+                    f"of fpsolve.theory (1D), or a target, domain or noise level with lower "
+                    f"barriers.")
             Gw = self.A.T / Z[:, None]
             Gm = 1.0 / Z
             Q = Gw @ RkM + Gm[:, None] * RMM
