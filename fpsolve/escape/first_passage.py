@@ -20,13 +20,17 @@ import numpy as np
 
 from ..errors import InputError
 from ..fields.field import Density, Field
+from . import absorption
 from .green import TRAP_DEPTH, KilledProcess
-from .targets import as_mask, is_point, point_cell
+from .targets import is_point, point_cell
 
 
 def killed_process(model, target, what="target", **kw) -> KilledProcess:
-    """The model's process killed on the ``target`` cells (callable mask, box or bool array)."""
-    return KilledProcess(model, as_mask(model.grid, target, what), **kw)
+    """The model's process killed on ``target``: a cell set (callable mask, list of intervals,
+    bool array; edge at the cell centres) or a sharp set (HalfSpace, Box, Ball, LevelSet, Wall,
+    unions with ``|``; edge where it lies). See :mod:`fpsolve.escape.absorption`."""
+    return KilledProcess(model, absorption=absorption.build(model, {"target": target}, what),
+                         **kw)
 
 
 def _field(kp, values_on_kept, info, fill=0.0):
@@ -49,8 +53,13 @@ def mean_first_passage_time(model, target, *, trap_depth=TRAP_DEPTH, solver="aut
     ----------
     model : FokkerPlanck
         Walls stay as the model says (reflecting or periodic); only the target absorbs.
-    target : callable mask f(x1, …) → bool array, box [(lo, hi), …], or bool array
-        Absorbing cells (their centres are the Dirichlet boundary).
+    target : absorbing set. A cell set — callable mask f(x1, …) → bool array evaluated at the
+        cell centres, list of intervals [(lo, hi), …] selecting the cells whose centres lie in
+        it, or bool array — puts the Dirichlet boundary at the centres of its cells (first
+        order unless a centre sits on the edge). A sharp set — ``HalfSpace``, ``Box``,
+        ``Ball``, ``LevelSet``, ``Wall`` (absorbing wall of the box), ``~set`` and unions
+        ``a | b`` (:mod:`fpsolve.escape.regions`) — puts it on the true edge, second order
+        (:mod:`fpsolve.escape.absorption`).
     trap_depth : wells deeper than this (in ΔU/D) are reduced exactly through the renewal
         system (see :mod:`fpsolve.escape.green`); ``np.inf`` gives the plain sparse LU.
     solver : "auto", "direct", "amg" or "gmres": how the reduced system is solved (sparse LU up
@@ -118,20 +127,21 @@ def first_passage_moments(model, target, *, trap_depth=TRAP_DEPTH,
 def committor(model, A, B, *, trap_depth=TRAP_DEPTH, solver="auto") -> Field:
     """Committor q(x) = P_x(reach B before A): A* q = 0 off A ∪ B, q = 0 on A, q = 1 on B.
 
-    A, B : disjoint sets (callable mask, box or bool array). Values near 0 carry full relative
+    A, B : disjoint sets (cell sets: callable mask, list of intervals or bool array; or sharp
+        sets: HalfSpace, Box, Ball, LevelSet, Wall and unions). Values near 0 carry full relative
     accuracy (however deep the wells in between); for full relative accuracy of 1 − q, ask for
     ``committor(model, B, A)``. ``info`` as for :func:`mean_first_passage_time`.
     """
     g = model.grid
-    a = as_mask(g, A, "committor set A").ravel()
-    b = as_mask(g, B, "committor set B").ravel()
-    if np.any(a & b):
-        raise InputError("committor: the sets A and B overlap; they must be disjoint.")
-    kp = KilledProcess(model, a | b, trap_depth=trap_depth, solver=solver)
-    F = np.asarray(kp.R[kp.kept][:, np.flatnonzero(b)].sum(axis=1)).ravel()
+    ab = absorption.build(model, {"A": A, "B": B}, "committor")
+    kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver)
+    F = ab.kill_into("B")[kp.kept]
+    if not F.any() or not ab.kill_into("A").any():
+        raise InputError(f"committor: the set {'B' if not F.any() else 'A'} is never reached "
+                         f"(no cell next to it is kept).")
     q, info = kp.solve(F)
     full = np.zeros(g.size)
-    full[b] = 1.0
+    full[ab.removed_by("B")] = 1.0
     full[kp.kept] = q
     return Field(g, full.reshape(g.shape), _info(kp, info, quantity="committor"))
 
@@ -156,8 +166,11 @@ def exit_distribution(model, target, start, *, trap_depth=TRAP_DEPTH,
 
     Returns a Field: on each target cell the probability that it is the first target cell
     entered (the time-integrated probability flux into it), zero elsewhere; the values sum to 1.
-    Start mass already inside the target counts as absorbed where it starts. ``info`` also holds
-    ``mean_time`` = E τ averaged over the start (total occupation time), and ``total``.
+    For a sharp target, an exit through an absorbing wall or through a target between two kept
+    centres is attributed to the cell it leaves from; ``info["exit_points"]`` (edge points
+    crossed, (m, ndim)) and ``info["exit_probabilities"]`` (m,) give the exact exit law over the
+    edge. Start mass already inside the target counts as absorbed where it starts. ``info`` also
+    holds ``mean_time`` = E τ averaged over the start (total occupation time), and ``total``.
 
     Computed as the flux into the target of the occupation density n = (−L_S)⁻¹ ρ (a forward
     Green's solve, accurate behind high barriers).
@@ -168,4 +181,7 @@ def exit_distribution(model, target, start, *, trap_depth=TRAP_DEPTH,
     P = kp.absorption_flux(n) + rho * kp.removed
     info = _info(kp, info, quantity="exit distribution", mean_time=float(n.sum()),
                  total=float(P.sum()))
+    if kp.absorption.sharp:
+        info["exit_points"] = kp.absorption.site_point
+        info["exit_probabilities"] = kp.site_flux(n)
     return Field(kp.grid, P.reshape(kp.grid.shape), info)

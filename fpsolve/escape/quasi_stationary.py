@@ -23,7 +23,9 @@ import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
 from ..fields.field import Density
+from . import absorption
 from .green import TRAP_DEPTH, KilledProcess
+from .regions import CellSet
 from .targets import as_mask, is_point, point_cell
 
 
@@ -87,8 +89,8 @@ def quasi_stationary(model, target, *, tol=1e-10, maxiter=200, trap_depth=TRAP_D
     eigenpair (rate defect > 1e-3, λ₁ below its lower bound, ν not of one sign); warns, with
     ``info["accurate"] = False``, when they say it is inaccurate (defects > 1e-6).
     """
-    kp = KilledProcess(model, as_mask(model.grid, target, "target"), trap_depth=trap_depth,
-                       solver=solver)
+    kp = KilledProcess(model, absorption=absorption.build(model, {"target": target}),
+                       trap_depth=trap_depth, solver=solver)
     N = kp.kept.size
     if N < 3:
         raise InputError(f"quasi_stationary: only {N} cells are left outside the target; refine "
@@ -290,11 +292,12 @@ def flux_over_population(model, source, target, *, method="source-sink", populat
     """
     g = model.grid
     A = _source_mask(model, source).ravel()
-    B = as_mask(g, target, "target").ravel()
+    ab = absorption.build(model, {"target": target})
+    B = ab.removed
     if np.any(A & B):
         raise InputError("flux_over_population: source and target overlap.")
     if method == "source-sink":
-        kp = KilledProcess(model, B, trap_depth=trap_depth, solver=solver)
+        kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver)
         lp = kp.log_pi
         s = np.zeros(g.size)
         s[A] = np.exp(lp[A] - lp[A].max())  # π on the source only (it may overflow elsewhere)
@@ -311,7 +314,8 @@ def flux_over_population(model, source, target, *, method="source-sink", populat
         info = dict(info, absorbed_flux=absorbed, flux_defect=abs(absorbed - 1.0))
         return EscapeRate(rate=1.0 / pop, flux=1.0, population=pop, method=method, info=info)
     if method == "reactive-flux":
-        kp = KilledProcess(model, A | B, trap_depth=trap_depth, solver=solver)
+        ab = absorption.build(model, {"A": CellSet(A), "B": target})
+        kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver)
         Bi, Ai = np.flatnonzero(B), np.flatnonzero(A)
         R = kp.R
         # π enters on the source only (π q⁻ elsewhere is the occupation n below): scale it to
@@ -324,7 +328,9 @@ def flux_over_population(model, source, target, *, method="source-sink", populat
         pi[A] = np.exp(kp.log_pi[A] - shift)
         # forward committor q⁺ (backward solve); π q⁻ is the occupation density of the process
         # injected from the source at the stationary rates π_a r(a → y) and killed on A ∪ B
-        qp, info_p = kp.solve(np.asarray(R[kp.kept][:, Bi].sum(axis=1)).ravel())
+        into_B = ab.kill_into("B")  # killing into B from the kept cells (its sharp edge)
+        into_B[Ai] = np.asarray(R[Ai][:, Bi].sum(axis=1)).ravel()  # source cells: cell-centre
+        qp, info_p = kp.solve(into_B[kp.kept])
         inj = np.asarray(R[Ai].T @ pi[Ai]).ravel()
         n, info_m = kp.occupation(inj[kp.kept])
         qplus = B.astype(float)
@@ -332,7 +338,6 @@ def flux_over_population(model, source, target, *, method="source-sink", populat
         pq = pi * A            # π q⁻: π on the source, n on the kept cells, 0 on the target
         pq[kp.kept] = n
         flux_A = float(pi[Ai] @ (R[Ai][:, np.flatnonzero(~A)] @ qplus[~A]))
-        into_B = np.asarray(R[:, Bi].sum(axis=1)).ravel()
         flux_B = float(pq[~B] @ into_B[~B])
         pop = float(pq.sum())
         if not (flux_A > 0 and pop > 0):

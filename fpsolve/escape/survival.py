@@ -20,9 +20,10 @@ import numpy as np
 
 from ..fields.field import Field
 from ..numerics import timestepping
+from . import absorption
 from .first_passage import _start_masses
-from .green import leak_rates
-from .targets import as_mask, index_map
+from .green import killed_generator, moving_rates
+from .targets import index_map
 
 
 @dataclass
@@ -69,13 +70,16 @@ def survival(model, target, p0, times, *, method="implicit", scheme="tr-bdf2", d
         generator; default TR-BDF2 with Δt = T/200, and each output interval divided exactly).
     """
     g = model.grid
-    removed = as_mask(g, target, "target").ravel()
+    ab = absorption.build(model, {"target": target})
+    removed = ab.removed
     kept = np.flatnonzero(~removed)
     rho = _start_masses(model, p0)
     t = timestepping.check_times(times)
-    L = model.rates.generator(index=index_map(removed))
+    R = model.rates.generator().T.tocsr()
+    R.setdiag(0.0)
+    L = killed_generator(moving_rates(R, removed, ab.cut), ab.kill, index_map(removed))
     states, stats = timestepping.evolve(L, rho[kept], t, method, scheme, dt)
-    leak = leak_rates(model.rates, removed)[kept]
+    leak = ab.kill[kept]
     S = np.array([s.sum() for s in states])
     f = np.array([s @ leak for s in states])
     dens = []
