@@ -92,9 +92,6 @@ def quasi_stationary(model, target, *, tol=1e-10, maxiter=200, trap_depth=TRAP_D
     kp = KilledProcess(model, absorption=absorption.build(model, {"target": target}),
                        trap_depth=trap_depth, solver=solver)
     N = kp.kept.size
-    if N < 3:
-        raise InputError(f"quasi_stationary: only {N} cells are left outside the target; refine "
-                         f"the grid.")
 
     def back(x):
         return kp.solve(x, check=False)[0]
@@ -118,7 +115,7 @@ def quasi_stationary(model, target, *, tol=1e-10, maxiter=200, trap_depth=TRAP_D
     v, it_f, conv_f = _power(fwd, n0 / n0.sum(), _l1norm, tol, maxiter)
     method = "two-sided power iteration on (−L_S)⁻¹"
     neg = 0.0
-    if not (conv_b and conv_f):
+    if not (conv_b and conv_f) and N >= 3:  # (ARPACK needs three unknowns)
         v, neg_v = _arpack(fwd, v, tol)
         phi, neg_p = _arpack(back, phi, tol)
         phi = phi / phi.max()
