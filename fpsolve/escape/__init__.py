@@ -13,8 +13,9 @@ solves stay accurate behind barriers of ΔU/D ≈ 40 and beyond (:mod:`.green`),
 diagnostics in ``info``.
 """
 from .basins import Basins, basins
-from .first_passage import (FirstPassageMoments, committor, exit_distribution,
-                            first_passage_moments, killed_process, mean_first_passage_time)
+from .first_passage import (ConditionalExitTimes, FirstPassageMoments, committor,
+                            conditional_exit_times, exit_distribution, first_passage_moments,
+                            killed_process, mean_first_passage_time)
 from .green import KilledProcess, gth_solve, log_stationary
 from .quasi_stationary import EscapeRate, QuasiStationary, flux_over_population, quasi_stationary
 from .regions import Ball, Box, CellSet, HalfSpace, LevelSet, Outside, Region, Union, Wall
@@ -27,6 +28,7 @@ MODEL_METHODS = {
     "mean_first_passage_time": mean_first_passage_time,
     "first_passage_moments": first_passage_moments,
     "committor": committor,
+    "conditional_exit_times": conditional_exit_times,
     "exit_distribution": exit_distribution,
     "quasi_stationary": quasi_stationary,
     "flux_over_population": flux_over_population,
@@ -37,6 +39,7 @@ MODEL_METHODS = {
 __all__ = [
     "MODEL_METHODS",
     "mean_first_passage_time", "first_passage_moments", "FirstPassageMoments", "committor",
+    "conditional_exit_times", "ConditionalExitTimes",
     "exit_distribution", "quasi_stationary", "QuasiStationary", "flux_over_population",
     "EscapeRate", "survival", "Survival", "basins", "Basins", "KilledProcess", "killed_process",
     "gth_solve", "log_stationary", "as_mask",

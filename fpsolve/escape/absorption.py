@@ -41,7 +41,7 @@ reflecting wall at a corner cell (first order along that line of cells, second o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,6 +78,7 @@ class Absorption:
         exit is attributed to (the target cell across the face; the leaving cell itself for a
         wall or a target between two kept centres), and the index of its target in ``labels``.
     sharp : whether any edge lies off a cell centre (else this is the cell-centre meaning).
+    parts, removed_each : each target's parts and removed cells, by label.
     """
 
     removed: np.ndarray
@@ -90,6 +91,8 @@ class Absorption:
     site_label: np.ndarray
     labels: tuple
     sharp: bool
+    parts: dict = field(default_factory=dict)  # label → the target's parts (Region, CellSet)
+    removed_each: list = field(default_factory=list)  # per label: its removed cells
 
     def kill_into(self, label) -> np.ndarray:
         """(N,) killing rate of each cell into the target named ``label``."""
@@ -100,7 +103,7 @@ class Absorption:
 
     def removed_by(self, label) -> np.ndarray:
         """(N,) bool: the removed cells that belong to the target named ``label``."""
-        return self._removed_by[self.labels.index(label)]
+        return self.removed_each[self.labels.index(label)]
 
 
 def _parts(spec):
@@ -127,7 +130,7 @@ def build(model, targets, what="target") -> Absorption:
     """The :class:`Absorption` of ``model`` on ``targets`` (dict label → target spec: a mask, a
     callable mask, a list of intervals, a Field, a Region, a Wall, or a union of them)."""
     g = model.grid
-    N, nd = g.size, g.ndim
+    N = g.size
     labels = tuple(targets)
     parts = {lab: [_as_part(g, p, f"{what} {lab}" if len(labels) > 1 else what,
                             alone=len(_parts(spec)) == 1)
@@ -220,11 +223,10 @@ def build(model, targets, what="target") -> Absorption:
         raise InputError(f"{what}: the target does not meet the grid (no cell centre in it, no "
                          f"edge between two centres or at a wall). Enlarge it or refine the grid "
                          f"(spacing {tuple(float(h) for h in g.h)}).")
-    out = Absorption(removed=removed, cut=cut, kill=kill, site_from=site_from,
-                     site_rate=site_rate, site_point=site_point, site_cell=site_cell,
-                     site_label=site_label, labels=labels, sharp=sharp)
-    out._removed_by = removed_by
-    return out
+    return Absorption(removed=removed, cut=cut, kill=kill, site_from=site_from,
+                      site_rate=site_rate, site_point=site_point, site_cell=site_cell,
+                      site_label=site_label, labels=labels, sharp=sharp, parts=parts,
+                      removed_each=removed_by)
 
 
 def _scale_peclet(r_ij, r_ji, D_i, D_j):

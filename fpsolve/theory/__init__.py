@@ -12,6 +12,8 @@ General tools, re-exported here:
 * :mod:`.killed_spectrum` — the principal eigenvalue (exact decay rate) and quasi-stationary
   density of a 1D diffusion killed at an absorbing end, by log-space quadrature, and the OU
   closed form (a parabolic-cylinder zero).
+* :mod:`.exit_times` — exit probabilities and conditional exit times E[τ | end], E[τ² | end]
+  from an interval, by quadrature.
 * :mod:`.kramers` — Eyring–Kramers law (n-D, constant scalar D) and Kramers' 1D formula.
 * :mod:`.ornstein_uhlenbeck` — stationary covariance (Lyapunov), current and circulation,
   transient moments, spectrum and transition density of OU processes (Chaudhari & Soatto's OU case).
@@ -28,7 +30,9 @@ One module per paper, each function one theorem with printed and corrected forms
 * :mod:`.xie` — Xie, Sato & Sugiyama (seed 003): Thms 3.1, 3.2 (prefactor per convention, path
   integral, implied s), Rules 1–2, Cor. 3.2.2.
 """
-from . import dai_zhu, hu_li, killed_spectrum, kramers, mori, ornstein_uhlenbeck, quadrature, xie
+from . import (dai_zhu, exit_times, hu_li, killed_spectrum, kramers, mori, ornstein_uhlenbeck,
+               quadrature, xie)
+from .exit_times import ConditionalExit1D, conditional_exit_times_1d
 from .killed_spectrum import KilledEigen1D, ou_killed_eigenvalue, principal_eigenvalue_1d
 from .kramers import KramersTime, eyring_kramers_time, kramers_time_1d
 from .ornstein_uhlenbeck import (
@@ -42,11 +46,12 @@ from .quadrature import (
 )
 
 __all__ = [
-    "quadrature", "killed_spectrum", "kramers", "ornstein_uhlenbeck", "dai_zhu", "hu_li", "mori", "xie",
+    "quadrature", "killed_spectrum", "exit_times", "kramers", "ornstein_uhlenbeck", "dai_zhu", "hu_li", "mori", "xie",
     "stationary_density_1d", "mfpt_1d", "mfpt_interval_1d", "splitting_probability_1d",
     "basin_probabilities_1d", "effective_ito_drift", "StationaryDensity1D", "FirstPassage1D",
     "Splitting1D", "BasinProbabilities1D",
     "principal_eigenvalue_1d", "ou_killed_eigenvalue", "KilledEigen1D",
+    "conditional_exit_times_1d", "ConditionalExit1D",
     "eyring_kramers_time", "kramers_time_1d", "KramersTime",
     "ou_stationary_state", "stationary_current", "current_exists", "chaudhari_soatto_ou",
     "transient_moments", "ou_eigenvalues", "ou_transition_density_1d", "OUStationaryState",
