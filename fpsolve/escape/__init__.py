@@ -21,6 +21,7 @@ from .quasi_stationary import EscapeRate, QuasiStationary, flux_over_population,
 from .regions import Ball, Box, CellSet, HalfSpace, LevelSet, Outside, Region, Union, Wall
 from .survival import Survival, survival
 from .targets import as_mask
+from .transport import EffectiveTransport, effective_transport
 
 #: Functions that take the model first, by the method name they are meant to have on
 #: :class:`~fpsolve.models.FokkerPlanck` (``setattr(FokkerPlanck, name, fn)`` for each).
@@ -34,6 +35,7 @@ MODEL_METHODS = {
     "flux_over_population": flux_over_population,
     "survival": survival,
     "basins": basins,
+    "effective_transport": effective_transport,
 }
 
 __all__ = [
@@ -43,5 +45,6 @@ __all__ = [
     "exit_distribution", "quasi_stationary", "QuasiStationary", "flux_over_population",
     "EscapeRate", "survival", "Survival", "basins", "Basins", "KilledProcess", "killed_process",
     "gth_solve", "log_stationary", "as_mask",
+    "effective_transport", "EffectiveTransport",
     "Region", "HalfSpace", "Box", "Ball", "LevelSet", "Outside", "Wall", "Union", "CellSet",
 ]

@@ -49,6 +49,7 @@ import scipy.sparse as sp
 from ..errors import InputError
 from ..jit import njit
 from ..numerics.flux import log_bernoulli
+from .green import jump_rates
 from .regions import CellSet, Region, Union, Wall
 from .targets import as_mask
 
@@ -160,10 +161,7 @@ def build(model, targets, what="target") -> Absorption:
                          f"with a tensor D give a boolean mask (edge at the cell centres).")
     D = np.asarray(model.D, dtype=float).ravel() if sharp_parts else None
 
-    R = model.rates.generator().T.tocsr()  # R[i, j] = rate i → j (diagonal dropped below)
-    R.setdiag(0.0)
-    R.eliminate_zeros()
-    R.sort_indices()
+    R = jump_rates(model.rates)  # R[i, j] = rate i → j
     Rt = R.T.tocsr()
     Rt.sort_indices()
     rows = np.repeat(np.arange(N), np.diff(R.indptr))

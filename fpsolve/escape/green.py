@@ -327,6 +327,13 @@ def killed_generator(Rs, kill, index):
     return sp.csr_matrix(K.T - sp.diags(out[keep]))
 
 
+def jump_rates(rates):
+    """R[y, z] = rate y → z (CSR, zero diagonal) of the model's face rates (1/time)."""
+    R = _offdiag(rates.generator()).T.tocsr()
+    R.sort_indices()
+    return R
+
+
 def _offdiag(A):
     A = sp.csr_matrix(A, copy=True)
     A.setdiag(0.0)

@@ -22,7 +22,7 @@ from ..fields.field import Field
 from ..numerics import timestepping
 from . import absorption
 from .starts import start_law
-from .green import killed_generator, moving_rates
+from .green import jump_rates, killed_generator, moving_rates
 from .targets import index_map
 
 
@@ -80,9 +80,8 @@ def survival(model, target, p0, times, *, method="implicit", scheme="tr-bdf2", d
     law = start_law(model, p0, ab)
     rho = law.masses
     t = timestepping.check_times(times)
-    R = model.rates.generator().T.tocsr()
-    R.setdiag(0.0)
-    L = killed_generator(moving_rates(R, removed, ab.cut), ab.kill, index_map(removed))
+    L = killed_generator(moving_rates(jump_rates(model.rates), removed, ab.cut), ab.kill,
+                         index_map(removed))
     states, stats = timestepping.evolve(L, rho[kept], t, method, scheme, dt)
     leak = ab.kill[kept]
     S = np.array([s.sum() for s in states])

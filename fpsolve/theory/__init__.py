@@ -14,6 +14,8 @@ General tools, re-exported here:
   closed form (a parabolic-cylinder zero).
 * :mod:`.exit_times` — exit probabilities and conditional exit times E[τ | end], E[τ² | end]
   from an interval, by quadrature.
+* :mod:`.periodic` — effective drift and diffusion of tilted periodic landscapes in closed form
+  (Stratonovich, Lifson–Jackson, Reimann et al.), state-dependent D included.
 * :mod:`.kramers` — Eyring–Kramers law (n-D, constant scalar D) and Kramers' 1D formula.
 * :mod:`.ornstein_uhlenbeck` — stationary covariance (Lyapunov), current and circulation,
   transient moments, spectrum and transition density of OU processes (Chaudhari & Soatto's OU case).
@@ -31,8 +33,9 @@ One module per paper, each function one theorem with printed and corrected forms
   integral, implied s), Rules 1–2, Cor. 3.2.2.
 """
 from . import (dai_zhu, exit_times, hu_li, killed_spectrum, kramers, mori, ornstein_uhlenbeck,
-               quadrature, xie)
+               periodic, quadrature, xie)
 from .exit_times import ConditionalExit1D, conditional_exit_times_1d
+from .periodic import PeriodicTransport, periodic_transport
 from .killed_spectrum import KilledEigen1D, ou_killed_eigenvalue, principal_eigenvalue_1d
 from .kramers import KramersTime, eyring_kramers_time, kramers_time_1d
 from .ornstein_uhlenbeck import (
@@ -46,12 +49,12 @@ from .quadrature import (
 )
 
 __all__ = [
-    "quadrature", "killed_spectrum", "exit_times", "kramers", "ornstein_uhlenbeck", "dai_zhu", "hu_li", "mori", "xie",
+    "quadrature", "killed_spectrum", "exit_times", "periodic", "kramers", "ornstein_uhlenbeck", "dai_zhu", "hu_li", "mori", "xie",
     "stationary_density_1d", "mfpt_1d", "mfpt_interval_1d", "splitting_probability_1d",
     "basin_probabilities_1d", "effective_ito_drift", "StationaryDensity1D", "FirstPassage1D",
     "Splitting1D", "BasinProbabilities1D",
     "principal_eigenvalue_1d", "ou_killed_eigenvalue", "KilledEigen1D",
-    "conditional_exit_times_1d", "ConditionalExit1D",
+    "conditional_exit_times_1d", "ConditionalExit1D", "periodic_transport", "PeriodicTransport",
     "eyring_kramers_time", "kramers_time_1d", "KramersTime",
     "ou_stationary_state", "stationary_current", "current_exists", "chaudhari_soatto_ou",
     "transient_moments", "ou_eigenvalues", "ou_transition_density_1d", "OUStationaryState",
