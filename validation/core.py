@@ -703,8 +703,8 @@ def quasi_stationary_far_past_barrier(ctx):
         tau = fp.escape.mean_first_passage_time(model, target)
         x = grid.axes[0]
         kept = x < y_exit - 1e-9
-        ref = fp.theory.principal_eigenvalue_1d(wall, y_exit, drift=lambda y: y ** 2 - 1, diffusion=1.0,
-                                      x=x[kept])
+        ref = fp.theory.principal_eigenvalue_1d(wall, y_exit, drift=lambda y: y ** 2 - 1,
+                                                diffusion=1.0, x=x[kept])
         nu = qs.density.values[kept]
         well = x[kept] < 1.0
         rows.append({"y_exit": y_exit, "rate": qs.rate, "rate (quadrature)": ref.rate,

@@ -171,7 +171,8 @@ def build(model, targets, what="target") -> Absorption:
         raise InputError(f"{what}: the model's jump pattern is not symmetric; sharp targets need "
                          f"a scalar diffusion (use a boolean mask).")
     r_ji = Rt.data
-    ok = ~removed[rows]
+    # the jumps out of kept cells; with cell masks only, just those into removed cells
+    ok = ~removed[rows] & (removed[cols] if not sharp_parts else True)
     rows, cols, r_ij, r_ji = rows[ok], cols[ok], r_ij[ok], r_ji[ok]
     dx = pts[cols] - pts[rows]
     span = g.bounds[:, 1] - g.bounds[:, 0]

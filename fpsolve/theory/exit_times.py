@@ -7,7 +7,8 @@ scale density s, Green's function G(x, z) = S_l(min) S_r(max) / S_tot of the gen
 (1/m)(f′/s)′ killed at both ends. With P_u(x) = S_l(x)/S_tot the probability to leave through
 the upper end (P_l = 1 − P_u, computed as S_r/S_tot: no cancellation),
 
-    E_x[τ ; exit u]  = ∫ G(x, z) m(z) P_u(z) dz,     E_x[τ² ; exit u] = 2 ∫ G(x, z) m(z) E_z[τ ; u] dz,
+    E_x[τ ; exit u]  = ∫ G(x, z) m(z) P_u(z) dz,
+    E_x[τ² ; exit u] = 2 ∫ G(x, z) m(z) E_z[τ ; u] dz,
 
 because u(x) = E_x[τ 1{exit u}] solves A u = −P_u with u = 0 at both ends (Doob's h-transform:
 the process conditioned to leave through u has generator A^h f = A(P_u f)/P_u). The conditional

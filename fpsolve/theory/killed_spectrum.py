@@ -15,11 +15,17 @@ Method: power iteration with the Green's operator G = (−A)⁻¹, whose kernel 
 mean first-passage time (THEORY §1):
 
     reflecting at ℓ, absorbing at c:   (G f)(x) = ∫_x^c s(y) ∫_ℓ^y m(z) f(z) dz dy,
-    absorbing at l and u:              (G f)(x) = ∫ S_l(min(x,z)) S_r(max(x,z)) / S_tot m(z) f(z) dz.
+    absorbing at l and u:              (G f)(x) = ∫ G(x, z) m(z) f(z) dz,
+                                       G(x, z) = S_l(min(x, z)) S_r(max(x, z)) / S_tot.
 
-G is positive and self-adjoint in L²(m), so the iterates f_{k+1} = G f_k / ‖·‖ stay positive, the
-constant start f₀ = 1 has a principal component ≥ 1 in the max norm (1 ≥ φ/max φ pointwise), and
-the Rayleigh quotient ⟨f_k, G f_k⟩_m / ⟨f_k, f_k⟩_m converges to 1/λ₁ like (λ₁/λ₂)^(2k). Every
+G is positive, so its iterates stay positive. Two iterations run, each from a start whose
+principal component is at least as large as the start itself: the backward one f ← G f / max f
+from f₀ = 1 (1 ≥ φ/max φ pointwise), then the forward one ν ← G*ν / ∫ν (G*ν(z) = m(z) ∫ G(x, z)
+ν(x) dx) from the occupation density of a start where f is largest. λ₁ is the two-sided quotient
+∫ f ν / ∫ (G f) ν, whose error is the product of both iterates' errors, (λ₁/λ₂)^(2k). The
+forward iterate is needed: past a steep fall of U the true φ is e^(−ψ)-small, far below what
+the backward iterates resolve, and ν = m φ built from them would put the mass at the exit (the
+failure of issue 19, here avoided as in :func:`fpsolve.escape.quasi_stationary`). Every
 integral is taken in log space on the adaptive Gauss–Legendre panels of
 :mod:`fpsolve.theory._panels`, so targets far past a barrier, where e^ψ spans e^(±1000), are
 fine. Accuracy: relative error ≲ 1e-10 for smooth coefficients (the panel quadrature's), checked in
@@ -166,7 +172,8 @@ def principal_eigenvalue_1d(lower, upper, *, absorbing="upper", drift=None,
     log_nu = (lgn_e[idx] - log_int(lgn)).reshape(x_out.shape)
     with np.errstate(over="ignore", under="ignore"):
         lam, mean = float(np.exp(log_lam)), float(np.exp(-log_lam))
-    return KilledEigen1D(rate=lam, mean_time=mean, log_rate=log_lam, x=x_out, eigenfunction=np.exp(log_phi),
+    return KilledEigen1D(rate=lam, mean_time=mean, log_rate=log_lam, x=x_out,
+                         eigenfunction=np.exp(log_phi),
                          log_eigenfunction=log_phi, qsd=np.exp(log_nu), log_qsd=log_nu,
                          iterations=it_b[1] + it_f[1])
 

@@ -82,7 +82,8 @@ def _family(name, s, fall):
     """(U, U′, kinks, κ): potentials with one to three wells (barriers ∝ s), then a fall of U by
     ``fall``·(x − a)² past x = a; κ s is the largest curvature at a minimum (the well width)."""
     if name == "fold":
-        a, U0, d0, kappa = 1.5, (lambda x: -s * (x ** 3 / 3 - x)), (lambda x: -s * (x ** 2 - 1)), 2.0
+        a, kappa = 1.5, 2.0
+        U0, d0 = (lambda x: -s * (x ** 3 / 3 - x)), (lambda x: -s * (x ** 2 - 1))
     elif name == "washboard":  # three wells of different depths on a tilted cosine
         k = 2 * np.pi / 1.5
         a, kappa = 2.9, 0.5 * k ** 2

@@ -15,9 +15,9 @@ import fpsolve as fp
 from fpsolve.escape import HalfSpace, Wall
 from fpsolve.theory import mfpt_1d, mfpt_interval_1d
 
-#: The default run: a few dozen draws per property, the same every run (derandomised, so that
+#: The default run: 25 draws per property, the same every run (derandomised, so that
 #: CI is reproducible); ``-m slow`` runs the long profile: hundreds of fresh draws.
-FAST = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+FAST = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 LONG = settings(max_examples=400, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

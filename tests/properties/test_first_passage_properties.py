@@ -8,7 +8,7 @@ independent references:
 - identities that hold exactly: committor + reversed committor = 1, λ₁ E_ν τ = 1,
   λ₁ ≥ 1/max τ, Σ π κ τ = Σ π (the π-weighted balance of A*τ = −1), exit law sums to 1.
 
-Default run: the FAST profile (derandomised, ~12 draws per property); ``pytest -m slow`` runs the
+Default run: the FAST profile (derandomised, 25 draws per property); ``pytest -m slow`` runs the
 LONG profile. Draws that once failed are kept below as explicit regression tests.
 """
 import warnings
