@@ -137,7 +137,7 @@ def test_sweep_1d_target_position_and_steepness(name, steep, fall, x_target):
 def test_sweep_2d_targets_anywhere(fall, target):
     # reversible 2D problems with two wells along x, a tilted valley, ripples along y, and a
     # fall of U by up to ~500 D past x = 1.6; targets before, at and past the barrier
-    g = fp.Grid([(-2.0, 3.3), (-1.7, 1.9)], (37, 27))
+    g = fp.Grid([(-2.0, 3.3), (-1.7, 1.9)], (31, 23))
     U = lambda x, y: ((x ** 2 - 1) ** 2 / 4 - fall * np.maximum(x - 1.6, 0) ** 3
                       + 0.6 * (y - 0.3 * x) ** 2 + 0.2 * np.cos(3 * y))
     m = fp.FokkerPlanck(g, potential=U, diffusion=0.3)
@@ -151,7 +151,7 @@ def test_sweep_2d_targets_anywhere(fall, target):
     tau = escape.mean_first_passage_time(m, removed).values
     nu = qs.density.values
     assert qs.rate * float((nu * tau).sum() / nu.sum()) == pytest.approx(1.0, abs=1e-9)
-    vals, _, kept = symmetric_killed_eigen(m, removed)
+    vals, kept = symmetric_killed_eigen(m, removed)
     scale = float(np.abs(m.generator().diagonal()).max()) * 4  # ‖S‖₂ ≤ 2 max|diag|·2
     if not assert_discrete(qs.rate, float(vals[0]), scale, kept.size):
         # λ₁ below the dense solver's resolution (the target is up a slope from the deep sink
