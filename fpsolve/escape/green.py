@@ -293,16 +293,6 @@ def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", 
                    "residual": stationary_residual(rates, log_p)}
 
 
-def leak_rates(rates, removed):
-    """Total jump rate of every cell into the ``removed`` cells (flat, grid size; 1/time).
-
-    Summed from the off-diagonal rates themselves (not as a column-sum defect, which would cancel).
-    """
-    removed = np.asarray(removed, dtype=bool).ravel()
-    R = _offdiag(rates.generator()).T.tocsr()
-    return np.asarray(R[:, removed].sum(axis=1)).ravel()
-
-
 def moving_rates(R, removed, cut=None):
     """The jump rates of the killed process, R_s[y, z] = rate y → z between cells that are not
     ``removed``, without the jumps in ``cut`` (those that cross a target; see
