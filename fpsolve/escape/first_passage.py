@@ -19,14 +19,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from ..fields.field import Density, Field
+from ..fields.field import Field
+from . import absorption
 from .green import TRAP_DEPTH, KilledProcess
-from .targets import as_mask, is_point, point_cell
+from .starts import start_law
 
 
 def killed_process(model, target, what="target", **kw) -> KilledProcess:
-    """The model's process killed on the ``target`` cells (callable mask, box or bool array)."""
-    return KilledProcess(model, as_mask(model.grid, target, what), **kw)
+    """The model's process killed on ``target``: a cell set (callable mask, list of intervals,
+    bool array; edge at the cell centres) or a sharp set (HalfSpace, Box, Ball, LevelSet, Wall,
+    unions with ``|``; edge where it lies). See :mod:`fpsolve.escape.absorption`."""
+    return KilledProcess(model, absorption=absorption.build(model, {"target": target}, what),
+                         **kw)
 
 
 def _field(kp, values_on_kept, info, fill=0.0):
@@ -49,8 +53,13 @@ def mean_first_passage_time(model, target, *, trap_depth=TRAP_DEPTH, solver="aut
     ----------
     model : FokkerPlanck
         Walls stay as the model says (reflecting or periodic); only the target absorbs.
-    target : callable mask f(x1, …) → bool array, box [(lo, hi), …], or bool array
-        Absorbing cells (their centres are the Dirichlet boundary).
+    target : absorbing set. A cell set — callable mask f(x1, …) → bool array evaluated at the
+        cell centres, list of intervals [(lo, hi), …] selecting the cells whose centres lie in
+        it, or bool array — puts the Dirichlet boundary at the centres of its cells (first
+        order unless a centre sits on the edge). A sharp set — ``HalfSpace``, ``Box``,
+        ``Ball``, ``LevelSet``, ``Wall`` (absorbing wall of the box), ``~set`` and unions
+        ``a | b`` (:mod:`fpsolve.escape.regions`) — puts it on the true edge, second order
+        (:mod:`fpsolve.escape.absorption`).
     trap_depth : wells deeper than this (in ΔU/D) are reduced exactly through the renewal
         system (see :mod:`fpsolve.escape.green`); ``np.inf`` gives the plain sparse LU.
     solver : "auto", "direct", "amg" or "gmres": how the reduced system is solved (sparse LU up
@@ -118,54 +127,141 @@ def first_passage_moments(model, target, *, trap_depth=TRAP_DEPTH,
 def committor(model, A, B, *, trap_depth=TRAP_DEPTH, solver="auto") -> Field:
     """Committor q(x) = P_x(reach B before A): A* q = 0 off A ∪ B, q = 0 on A, q = 1 on B.
 
-    A, B : disjoint sets (callable mask, box or bool array). Values near 0 carry full relative
+    A, B : disjoint sets (cell sets: callable mask, list of intervals or bool array; or sharp
+        sets: HalfSpace, Box, Ball, LevelSet, Wall and unions). Values near 0 carry full relative
     accuracy (however deep the wells in between); for full relative accuracy of 1 − q, ask for
     ``committor(model, B, A)``. ``info`` as for :func:`mean_first_passage_time`.
     """
     g = model.grid
-    a = as_mask(g, A, "committor set A").ravel()
-    b = as_mask(g, B, "committor set B").ravel()
-    if np.any(a & b):
-        raise InputError("committor: the sets A and B overlap; they must be disjoint.")
-    kp = KilledProcess(model, a | b, trap_depth=trap_depth, solver=solver)
-    F = np.asarray(kp.R[kp.kept][:, np.flatnonzero(b)].sum(axis=1)).ravel()
+    ab = absorption.build(model, {"A": A, "B": B}, "committor")
+    kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver)
+    F = ab.kill_into("B")[kp.kept]
+    if not F.any() or not ab.kill_into("A").any():
+        raise InputError(f"committor: the set {'B' if not F.any() else 'A'} is never reached "
+                         f"(no cell next to it is kept).")
     q, info = kp.solve(F)
     full = np.zeros(g.size)
-    full[b] = 1.0
+    full[ab.removed_by("B")] = 1.0
     full[kp.kept] = q
     return Field(g, full.reshape(g.shape), _info(kp, info, quantity="committor"))
-
-
-def _start_masses(model, start, what="start"):
-    """Probability mass per cell (flat) from a point, a Density, an array or a callable."""
-    g = model.grid
-    if is_point(g, start):
-        rho = np.zeros(g.size)
-        rho[point_cell(g, start)] = 1.0
-        return rho
-    p = model.density(start) if hasattr(model, "density") else Density(g, start)
-    return (p.values * g.cell_volume).ravel()
 
 
 def exit_distribution(model, target, start, *, trap_depth=TRAP_DEPTH,
                       solver="auto") -> Field:
     """Where the process first enters the target: probability of each target cell.
 
-    start : a point (the process starts in the cell containing it) or a start density (Density,
-        array on the grid, or callable of the coordinates).
+    start : a point or a start density (Density, array on the grid, or callable of the
+        coordinates). A point's unit mass is split over the cells around it by multilinear
+        interpolation, edges of sharp targets included (:mod:`fpsolve.escape.starts`): second
+        order in the start position.
 
     Returns a Field: on each target cell the probability that it is the first target cell
     entered (the time-integrated probability flux into it), zero elsewhere; the values sum to 1.
-    Start mass already inside the target counts as absorbed where it starts. ``info`` also holds
-    ``mean_time`` = E τ averaged over the start (total occupation time), and ``total``.
+    For a sharp target, an exit through an absorbing wall or through a target between two kept
+    centres is attributed to the cell it leaves from; ``info["exit_points"]`` (edge points
+    crossed, (m, ndim)) and ``info["exit_probabilities"]`` (m,) give the exact exit law over the
+    edge. Start mass already inside the target (or, for a point start, interpolated onto its
+    edge) counts as absorbed where it starts. ``info`` also holds ``mean_time`` = E τ averaged
+    over the start (total occupation time), and ``total``.
 
     Computed as the flux into the target of the occupation density n = (−L_S)⁻¹ ρ (a forward
     Green's solve, accurate behind high barriers).
     """
     kp = killed_process(model, target, trap_depth=trap_depth, solver=solver)
-    rho = _start_masses(model, start)
+    law = start_law(model, start, kp.absorption)
+    rho = law.masses
     n, info = kp.occupation(rho[kp.kept])
     P = kp.absorption_flux(n) + rho * kp.removed
+    g = kp.grid
+    edge_cells = [int(np.ravel_multi_index(tuple(g.cell_index(pt)[0]), g.shape))
+                  for pt in law.edge_points]
+    np.add.at(P, np.asarray(edge_cells, dtype=np.int64), law.edge_masses)
     info = _info(kp, info, quantity="exit distribution", mean_time=float(n.sum()),
                  total=float(P.sum()))
-    return Field(kp.grid, P.reshape(kp.grid.shape), info)
+    if kp.absorption.sharp or law.edge_masses.size:
+        info["exit_points"] = np.concatenate([kp.absorption.site_point, law.edge_points])
+        info["exit_probabilities"] = np.concatenate([kp.site_flux(n), law.edge_masses])
+    return Field(g, P.reshape(g.shape), info)
+
+
+@dataclass
+class ConditionalExitTimes:
+    """Exit probabilities and conditional exit-time moments, one entry per exit set.
+
+    labels : the exit sets' names. For each label k (Fields on the grid, units t and t²):
+    ``probability[k]`` = P_x(exit through k), ``mean[k]`` = E_x[τ | exit through k],
+    ``second_moment[k]`` = E_x[τ² | exit through k] (NaN where the exit probability is 0).
+    ``start`` : with a start given, {k: (P(exit k), E[τ | k], E[τ² | k])} averaged over it.
+    info : diagnostics of the solve (as for :func:`mean_first_passage_time`).
+    """
+
+    labels: tuple
+    probability: dict
+    mean: dict
+    second_moment: dict
+    start: dict | None = None
+    info: dict = field(default_factory=dict)
+
+
+def conditional_exit_times(model, exits, start=None, *, trap_depth=TRAP_DEPTH,
+                           solver="auto") -> ConditionalExitTimes:
+    """E[τ | exit through B] and E[τ² | exit through B] for each exit set B.
+
+    exits : a dict name → set, or a list of sets (named 0, 1, …); disjoint; each a cell set or a
+        sharp set (as ``target`` of :func:`mean_first_passage_time`). τ is the first time any of
+        them is reached.
+    start : optional point (interpolated) or start density, for the start-averaged numbers.
+
+    For each set B, with κ_B the killing rates into it and K = −L_Sᵀ the backward operator:
+    q_B = K⁻¹ κ_B (the exit probability), u_B = K⁻¹ q_B = E[τ 1{exit B}], w_B = 2 K⁻¹ u_B =
+    E[τ² 1{exit B}] (the h-transform of the conditioned process, discretely); the conditional
+    moments are u_B/q_B and w_B/q_B. Every source is non-negative and each exit probability is
+    solved for directly (never as 1 − Σ others), so an unlikely exit keeps its relative
+    accuracy and round-off cannot make a probability negative; the solves are the trap-reduced
+    ones of :mod:`fpsolve.escape.green` (accurate behind high barriers), one factorisation for
+    all. Identities that hold exactly and are checked in the tests: Σ_B q_B = 1 and
+    Σ_B u_B = E τ on the kept cells.
+    """
+    if isinstance(exits, dict):
+        sets = dict(exits)
+    else:
+        sets = {k: v for k, v in enumerate(exits)}
+    if len(sets) < 1:
+        raise InputError("conditional_exit_times: give at least one exit set.")
+    ab = absorption.build(model, sets, "conditional_exit_times")
+    kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver)
+    labels = ab.labels
+    F = np.stack([ab.kill_into(k)[kp.kept] for k in labels], axis=1)
+    q, info_q = kp.solve(F)
+    u, info_u = kp.solve(q)
+    w, info_w = kp.solve(2.0 * u)
+    g = kp.grid
+    prob, mean, second = {}, {}, {}
+    for j, k in enumerate(labels):
+        pf = np.zeros(g.size)
+        pf[ab.removed_by(k)] = 1.0
+        pf[kp.kept] = q[:, j]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m1 = np.where(q[:, j] > 0, u[:, j] / q[:, j], np.nan)
+            m2 = np.where(q[:, j] > 0, w[:, j] / q[:, j], np.nan)
+        fm, fs = np.full(g.size, np.nan), np.full(g.size, np.nan)
+        fm[ab.removed_by(k)] = fs[ab.removed_by(k)] = 0.0
+        fm[kp.kept], fs[kp.kept] = m1, m2
+        prob[k] = Field(g, pf.reshape(g.shape), {"quantity": f"P(exit through {k})"})
+        mean[k] = Field(g, fm.reshape(g.shape), {"quantity": f"E[τ | exit through {k}]"})
+        second[k] = Field(g, fs.reshape(g.shape), {"quantity": f"E[τ² | exit through {k}]"})
+    info = _info(kp, info_q, mean_info=info_u, second_moment_info=info_w)
+    info["accurate"] = bool(info_q["accurate"] and info_u["accurate"] and info_w["accurate"])
+    averaged = None
+    if start is not None:
+        law = start_law(model, start, ab)
+        rho = law.masses[kp.kept]
+        averaged = {}
+        for j, k in enumerate(labels):
+            P = float(rho @ q[:, j] + law.edge_masses[law.edge_labels == j].sum()
+                      + law.masses[ab.removed_by(k)].sum())
+            T1, T2 = float(rho @ u[:, j]), float(rho @ w[:, j])
+            averaged[k] = (P, T1 / P if P > 0 else float("nan"),
+                           T2 / P if P > 0 else float("nan"))
+    return ConditionalExitTimes(labels=labels, probability=prob, mean=mean,
+                                second_moment=second, start=averaged, info=info)

@@ -75,6 +75,9 @@ from .targets import index_map
 #: the plain LU, whose relative error grows like ε·e^depth·poly(N) (≈ 1e-11 at depth 3).
 TRAP_DEPTH = 3.0
 MAX_TRAPS = 64
+#: Deepest well (ΔU/D) whose escape weight e^(−depth) is representable with full precision:
+#: beyond it the weight is subnormal (e^(−708) is the smallest normal double).
+MAX_DEPTH = 700.0
 #: A balance defect above this raises a warning (and ``info["accurate"] = False``).
 BALANCE_TOL = 1e-6
 
@@ -95,14 +98,15 @@ def _find(parent, c):
 
 
 @njit(cache=True)
-def well_depths(phi, order, indptr, indices, removed):
+def well_depths(phi, order, indptr, indices, absorbing):
     """Depth of every local minimum of ``phi`` over the kept cells (union-find sweep).
 
     Cells are added in ``order`` (ascending phi). A component dies when it merges with a
-    component whose minimum is lower (earlier in the order), or with the sink formed by the
-    removed cells; its depth is phi(merge cell) − phi(its minimum), stored at its minimum cell.
-    Returns depths (NaN for cells that are not minima, +inf for minima that never die: a
-    component with no path to the removed set). Adjacency: CSR pattern (indptr, indices).
+    component whose minimum is lower (earlier in the order), or with the sink, which a cell
+    joins when it is added if ``absorbing`` (it has a killing rate: a target next to it); its
+    depth is phi(merge cell) − phi(its minimum), stored at its minimum cell. Returns depths (NaN
+    for cells that are not minima, +inf for minima that never die: a component with no path to
+    the target). Adjacency: CSR pattern (indptr, indices) of the jumps between kept cells.
     """
     N = phi.size
     sink = N
@@ -116,15 +120,15 @@ def well_depths(phi, order, indptr, indices, removed):
         parent[c] = c
         rank[c] = pos
         mincell[c] = c
-        for q in range(indptr[c], indptr[c + 1]):
-            n = indices[q]
-            if n == c:
-                continue
-            if removed[n]:
+        for q in range(indptr[c], indptr[c + 1] + 1):
+            if q == indptr[c + 1]:  # after the neighbours: the sink, if c is absorbing
+                if not absorbing[c]:
+                    continue
                 r2 = sink
-            elif parent[n] < 0:
-                continue
             else:
+                n = indices[q]
+                if n == c or parent[n] < 0:
+                    continue
                 r2 = _find(parent, n)
             r1 = _find(parent, c)
             if r1 == r2:
@@ -289,14 +293,35 @@ def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", 
                    "residual": stationary_residual(rates, log_p)}
 
 
-def leak_rates(rates, removed):
-    """Total jump rate of every cell into the ``removed`` cells (flat, grid size; 1/time).
+def moving_rates(R, removed, cut=None):
+    """The jump rates of the killed process, R_s[y, z] = rate y → z between cells that are not
+    ``removed``, without the jumps in ``cut`` (those that cross a target; see
+    :mod:`fpsolve.escape.absorption`). R : the model's rates (R[y, z] = rate y → z, CSR)."""
+    keep = (~np.asarray(removed, dtype=bool)).astype(float)
+    Rs = sp.csr_matrix(R.multiply(keep[None, :]))
+    if cut is not None and cut.nnz:
+        Rs = sp.csr_matrix(Rs - cut)
+    Rs.eliminate_zeros()
+    Rs.sort_indices()
+    return Rs
 
-    Summed from the off-diagonal rates themselves (not as a column-sum defect, which would cancel).
-    """
-    removed = np.asarray(removed, dtype=bool).ravel()
+
+def killed_generator(Rs, kill, index):
+    """L restricted to the cells with ``index >= 0``: off-diagonals Rs (transposed: L[z, y] =
+    rate y → z), diagonal minus every rate out of the cell, to any cell or killed (``kill``);
+    a sum of positive terms, so no cancellation. Rates into cells with index −1 (traps, target)
+    stay as loss."""
+    keep = np.flatnonzero(index >= 0)
+    out = np.asarray(Rs.sum(axis=1)).ravel() + kill
+    K = Rs[keep][:, keep]
+    return sp.csr_matrix(K.T - sp.diags(out[keep]))
+
+
+def jump_rates(rates):
+    """R[y, z] = rate y → z (CSR, zero diagonal) of the model's face rates (1/time)."""
     R = _offdiag(rates.generator()).T.tocsr()
-    return np.asarray(R[:, removed].sum(axis=1)).ravel()
+    R.sort_indices()
+    return R
 
 
 def _offdiag(A):
@@ -335,12 +360,17 @@ class KilledProcess:
     :meth:`renewal` (exact jump statistics between the trap cells).
     """
 
-    def __init__(self, model, removed, trap_depth=TRAP_DEPTH, max_traps=MAX_TRAPS,
-                 extra_traps=(), log_pi=None, solver="auto"):
+    def __init__(self, model, removed=None, trap_depth=TRAP_DEPTH, max_traps=MAX_TRAPS,
+                 extra_traps=(), log_pi=None, solver="auto", absorption=None):
         check_solver(solver)
         self.rates = rates = model.rates
         self.grid = g = model.grid
         N = g.size
+        self.absorption = absorption
+        if absorption is not None:
+            removed = absorption.removed
+        elif removed is None:
+            raise InputError("KilledProcess: give the removed cells or an absorption.")
         removed = np.asarray(removed, dtype=bool).ravel()
         if removed.size != N:
             raise InputError(f"KilledProcess: removed has {removed.size} cells; the grid has {N}.")
@@ -356,17 +386,27 @@ class KilledProcess:
             log_pi = psi if self.reversible else log_stationary(model)[0]
         self.log_pi = np.asarray(log_pi, dtype=float).ravel() - np.max(log_pi)
 
-        self.R = _offdiag(rates.generator()).T.tocsr()  # R[y, z] = rate y → z
-        self.leak = (np.asarray(self.R[:, removed].sum(axis=1)).ravel() if removed.any()
-                     else np.zeros(N))
+        self.R = _offdiag(rates.generator()).T.tocsr()  # R[y, z] = rate y → z (the model's)
+        self.R.sort_indices()
+        if absorption is None:
+            self.leak = (np.asarray(self.R[:, removed].sum(axis=1)).ravel() if removed.any()
+                         else np.zeros(N))
+            self.cut = sp.csr_matrix((N, N))
+        else:
+            self.leak = np.asarray(absorption.kill, dtype=float)
+            self.cut = absorption.cut
+        # the killed process moves with Rs (no jumps into the target or across it) and is
+        # killed at the rates ``leak``
+        self.Rs = moving_rates(self.R, removed, self.cut)
+        self.absorbing = self.leak > 0
 
         # traps: deep local minima of Φ = −log π on the kept cells
         phi = -self.log_pi
         kept = self.kept
         order = kept[np.argsort(phi[kept], kind="stable")]
-        depths = well_depths(phi, order, self.R.indptr.astype(np.int64),
-                             self.R.indices.astype(np.int64), removed)
-        if removed.any() and np.any(np.isinf(depths)):
+        depths = well_depths(phi, order, self.Rs.indptr.astype(np.int64),
+                             self.Rs.indices.astype(np.int64), self.absorbing)
+        if self.absorbing.any() and np.any(np.isinf(depths)):
             bad = np.flatnonzero(np.isinf(depths))[0]
             x = tuple(float(c.ravel()[bad]) for c in g.coords)
             raise InputError(f"the target cannot be reached from the cells around x={x}: the kept "
@@ -390,7 +430,7 @@ class KilledProcess:
         self._well_masks = None
         shallow = minima[~np.isin(minima, M)]
         self.untreated_depth = float(np.max(depths[shallow])) if shallow.size else 0.0
-        if not removed.any() and M.size == 0:
+        if not self.absorbing.any() and M.size == 0:
             raise InputError("nothing is absorbing: give a target or traps.")
 
         # S′ = S ∖ M: one factorisation of −L_{S′} serves backward (transposed) and forward solves
@@ -400,13 +440,13 @@ class KilledProcess:
         self.kept2 = k2 = np.flatnonzero(~rm2)
         self._lu = None
         if k2.size:
-            self._A2 = (-rates.generator(index=index_map(rm2))).tocsr()
+            self._A2 = (-killed_generator(self.Rs, self.leak, index_map(rm2))).tocsr()
             # −L_{S′} is a column diagonally dominant M-matrix: diagonal pivots are kept
             self._lu = LinearSolver(self._A2, solver, ndim=g.ndim, diag_pivot_thresh=1.0)
         k = M.size
         if k and k2.size:
-            self.H = np.clip(self._back(self.R[k2][:, M].toarray()), 0.0, None)   # h_m on S′
-            self.A = np.clip(self._fwd(self.R[M][:, k2].toarray().T), 0.0, None)  # a_m on S′
+            self.H = np.clip(self._back(self.Rs[k2][:, M].toarray()), 0.0, None)   # h_m on S′
+            self.A = np.clip(self._fwd(self.Rs[M][:, k2].toarray().T), 0.0, None)  # a_m on S′
         else:
             self.H = np.zeros((k2.size, k))
             self.A = np.zeros((k2.size, k))
@@ -458,22 +498,33 @@ class KilledProcess:
         """
         if self._renewal is None:
             M, k2 = self.traps, self.kept2
-            R = self.R
+            R = self.Rs
             RkM = R[k2][:, M].toarray()          # rates S′ → traps
             RMM = R[M][:, M].toarray()           # direct trap → trap jumps
             np.fill_diagonal(RMM, 0.0)
             into_other = RkM.sum(axis=1)[None, :] - RkM.T  # rate y → M ∖ m, row m
             Z = ((self.A.T * (into_other + self.leak[k2][None, :])).sum(axis=1)
                  + RMM.sum(axis=1) + self.leak[M])
-            if np.any(~(Z > 0)):
-                raise SolverError("a trap has no way out (zero escape weight); is the target "
-                                  "reachable?")
+            # Z ≈ e^(−depth): past a depth of ~700 the occupations a_m near the saddle are
+            # subnormal or zero, Z loses its relative precision, and 1/Z (the escape time)
+            # overflows: refuse rather than return a wrong time
+            depth = np.where(np.isfinite(self.trap_depths), self.trap_depths, 0.0)
+            bad = ~(Z >= np.finfo(float).tiny) | (depth > MAX_DEPTH)
+            if np.any(bad):
+                bad = int(np.flatnonzero(bad)[0])
+                x = tuple(round(float(c.ravel()[M[bad]]), 6) for c in self.grid.coords)
+                raise SolverError(
+                    f"the escape weight of the well at x = {x} underflows double precision: the "
+                    f"time to leave it exceeds ~1e308 (a barrier of more than ~700 D), and no "
+                    f"answer that depends on it is representable. Use the log-space quadratures "
+                    f"of fpsolve.theory (1D), or a target, domain or noise level with lower "
+                    f"barriers.")
             Gw = self.A.T / Z[:, None]
             Gm = 1.0 / Z
             Q = Gw @ RkM + Gm[:, None] * RMM
             np.fill_diagonal(Q, 0.0)
             lk = Gw @ self.leak[k2] + Gm * self.leak[M]
-            self._renewal = (Gw, Gm, Q, lk, GTH(Q, lk) if self.removed.any() else None)
+            self._renewal = (Gw, Gm, Q, lk, GTH(Q, lk) if self.absorbing.any() else None)
         return self._renewal[:4]
 
     # -- solves ------------------------------------------------------------------------------------
@@ -486,7 +537,7 @@ class KilledProcess:
                              f"cells.")
         if np.any(F2 < 0) or not np.all(np.isfinite(F2)):
             raise InputError(f"{what}: the source must be finite and non-negative.")
-        if not self.removed.any():
+        if not self.absorbing.any():
             raise InputError(f"{what}: nothing is absorbing (empty target).")
         full = np.zeros((self.grid.size, F2.shape[1]))
         full[self.kept] = F2
@@ -534,16 +585,30 @@ class KilledProcess:
         return (nS[:, 0] if vec else nS), info
 
     def absorption_flux(self, n):
-        """Flux into each removed cell (flat, grid size) from occupation ``n`` on the kept cells."""
+        """Killed flux per exit cell (flat, grid size) from occupation ``n`` on the kept cells:
+        into each removed cell, or, for an absorption with walls or thin targets, attributed as
+        :class:`~fpsolve.escape.absorption.Absorption` says (``site_cell``)."""
         full = np.zeros(self.grid.size)
         full[self.kept] = n
-        return np.asarray(self.R.T @ full).ravel() * self.removed
+        if self.absorption is None:
+            return np.asarray(self.R.T @ full).ravel() * self.removed
+        ab = self.absorption
+        return np.bincount(ab.site_cell, weights=ab.site_rate * full[ab.site_from],
+                           minlength=self.grid.size)
+
+    def site_flux(self, n):
+        """Killed flux through each exit site of the absorption (``n``: occupation on the kept
+        cells; an absorption must have been given)."""
+        full = np.zeros(self.grid.size)
+        full[self.kept] = n
+        ab = self.absorption
+        return ab.site_rate * full[ab.site_from]
 
     # -- diagnostics -------------------------------------------------------------------------------
     def generator_restricted(self):
         """L_S (sparse), the killed generator on the kept cells."""
         if self._LS is None:
-            self._LS = self.rates.generator(index=self.index)
+            self._LS = killed_generator(self.Rs, self.leak, self.index)
         return self._LS
 
     def well_masks(self):
@@ -556,7 +621,7 @@ class KilledProcess:
             masks = []
             for m, depth in self._wells:
                 sub = np.flatnonzero(~self.removed & (phi < phi[m] + depth))
-                _, lab = connected_components(self.R[sub][:, sub], directed=False)
+                _, lab = connected_components(self.Rs[sub][:, sub], directed=False)
                 mask = np.zeros(self.grid.size, dtype=bool)
                 mask[sub[lab == lab[np.searchsorted(sub, m)]]] = True
                 masks.append(mask)
@@ -566,8 +631,15 @@ class KilledProcess:
     def balance_defects(self, x, F, kind="backward"):
         """Relative defects of the conservation laws over S and over each deep well's basin B.
 
-        backward (K u = F): Σ_B π (K u − F) = 0, which by stationarity of π involves only the
-        edges leaving B: Σ_{i∈B} u_i Σ_{j∉B} π_j r(j → i) − Σ_{i∈B} π_i Σ_{j∉B} r(i → j) u_j.
+        backward (K u = F): Σ_B π (K u − F) = 0, which by stationarity of π (for the model's
+        rates R) involves only the edges leaving B: with R_s the rates of the killed process
+        (R without the jumps into or across the target, cut = the jumps across it), κ the
+        killing rates and c = R − R_s summed over each row (the jumps κ replaces),
+
+            Σ_{i∈B} u_i [Σ_{j∉B} π_j R_ji + Σ_{j∈B} π_j cut_ji] − Σ_{i∈B} π_i Σ_{j∉B} R_s,ij u_j
+            + Σ_{i∈B} π_i u_i (κ_i − c_i) = Σ_{i∈B} π_i F_i
+
+        (κ = c for a cell mask: the last sum vanishes; κ ≥ c for sharp edges).
         forward (−L_S n = ρ): Σ_B (−L_S n − ρ) = 0, i.e. outflow of n from B − inflow = Σ_B ρ.
         Returns (defect over S, worst defect over the wells), max over the columns.
         """
@@ -576,23 +648,30 @@ class KilledProcess:
         xf[self.kept] = x
         Ff = np.zeros_like(xf)
         Ff[self.kept] = F
-        R = self.R
+        R, Rs, C = self.R, self.Rs, self.cut
         pi = np.exp(self.log_pi) if kind == "backward" else np.ones(N)
+        if kind == "backward":
+            c = np.asarray(R.sum(axis=1)).ravel() - np.asarray(Rs.sum(axis=1)).ravel()
+            replaced = np.where(self.removed, 0.0, self.leak - c)
 
         def defect(B):
             out = ~B
-            RBo = R[B][:, out]
             if kind == "backward":
                 src = pi[B] @ Ff[B]
-                t_out = np.asarray(R[out][:, B].T @ pi[out]).ravel() @ xf[B]
-                t_in = pi[B] @ (RBo @ xf[out])
+                inflow = np.asarray(R[out][:, B].T @ pi[out]).ravel()
+                if C.nnz:
+                    inflow = inflow + np.asarray(C[B][:, B].T @ pi[B]).ravel()
+                t_out = inflow @ xf[B]
+                t_in = pi[B] @ (Rs[B][:, out] @ xf[out])
+                corr = (pi[B] * replaced[B]) @ xf[B]
             else:
                 src = Ff[B].sum(axis=0)
-                t_out = np.asarray(RBo.sum(axis=1)).ravel() @ xf[B]
-                t_in = np.asarray(R[out][:, B].sum(axis=1)).ravel() @ xf[out]
-            scale = src + t_out + t_in
+                t_out = (np.asarray(Rs[B][:, out].sum(axis=1)).ravel() + self.leak[B]) @ xf[B]
+                t_in = np.asarray(Rs[out][:, B].sum(axis=1)).ravel() @ xf[out]
+                corr = 0.0
+            scale = src + t_out + t_in + np.abs(corr)
             with np.errstate(invalid="ignore", divide="ignore"):
-                d = np.where(scale > 0, np.abs(src - t_out + t_in) / scale, 0.0)
+                d = np.where(scale > 0, np.abs(src - t_out + t_in - corr) / scale, 0.0)
             return float(np.max(d))
 
         return defect(~self.removed), max([defect(B) for B in self.well_masks()], default=0.0)

@@ -20,9 +20,10 @@ import numpy as np
 
 from ..fields.field import Field
 from ..numerics import timestepping
-from .first_passage import _start_masses
-from .green import leak_rates
-from .targets import as_mask, index_map
+from . import absorption
+from .starts import start_law
+from .green import jump_rates, killed_generator, moving_rates
+from .targets import index_map
 
 
 @dataclass
@@ -62,20 +63,27 @@ def survival(model, target, p0, times, *, method="implicit", scheme="tr-bdf2", d
              keep_densities=False) -> Survival:
     """Survival probability S(t) and first-passage density f(t) of the process killed on ``target``.
 
-    p0 : start density (Density, array on the grid, callable of the coordinates) or a point.
-        Mass starting inside the target counts as absorbed at t = 0.
+    p0 : start density (Density, array on the grid, callable of the coordinates) or a point,
+        whose unit mass is split over the cells around it by multilinear interpolation, target
+        edges included (second order in the start position; :mod:`fpsolve.escape.starts`).
+        Mass starting inside the target (or interpolated onto its edge) counts as absorbed at
+        t = 0 (``info["absorbed_at_start"]``): S(t) from a point within a cell of an edge is
+        second order once the boundary layer √(D t) spans a few cells.
     times : output times (t ≥ 0, non-decreasing); include 0 to get S(0).
     method, scheme, dt : as in :meth:`FokkerPlanck.evolve` (time stepping of the killed
         generator; default TR-BDF2 with Δt = T/200, and each output interval divided exactly).
     """
     g = model.grid
-    removed = as_mask(g, target, "target").ravel()
+    ab = absorption.build(model, {"target": target})
+    removed = ab.removed
     kept = np.flatnonzero(~removed)
-    rho = _start_masses(model, p0)
+    law = start_law(model, p0, ab)
+    rho = law.masses
     t = timestepping.check_times(times)
-    L = model.rates.generator(index=index_map(removed))
+    L = killed_generator(moving_rates(jump_rates(model.rates), removed, ab.cut), ab.kill,
+                         index_map(removed))
     states, stats = timestepping.evolve(L, rho[kept], t, method, scheme, dt)
-    leak = leak_rates(model.rates, removed)[kept]
+    leak = ab.kill[kept]
     S = np.array([s.sum() for s in states])
     f = np.array([s @ leak for s in states])
     dens = []
@@ -86,5 +94,6 @@ def survival(model, target, p0, times, *, method="implicit", scheme="tr-bdf2", d
             dens.append(Field(g, full.reshape(g.shape)))
     info = dict(stats, method=method, scheme=scheme if method == "implicit" else None,
                 min_value=float(min(s.min() for s in states)),
+                absorbed_at_start=law.absorbed + float(rho[removed].sum()),
                 target_cells=int(removed.sum()))
     return Survival(times=t, survival=S, first_passage_density=f, densities=dens, info=info)

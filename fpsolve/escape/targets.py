@@ -8,9 +8,12 @@ A set of cells is described by
 - a boolean array of the grid's shape (used as given), or
 - a :class:`~fpsolve.fields.field.Field` whose non-zero values mark the set.
 
-Dirichlet convention: a removed (absorbing) cell is killed as soon as the process jumps into it,
-so the absorbing boundary of the continuum problem sits at the *centres* of the first target
-cells. To put the boundary at a point c exactly, choose the grid so that c is a cell centre.
+Dirichlet convention for these cell sets: a removed (absorbing) cell is killed as soon as the
+process jumps into it, so the absorbing boundary of the continuum problem sits at the *centres*
+of the first target cells, an O(h) error unless the grid puts a centre on the edge. To put the
+Dirichlet condition on the true edge of a set wherever it lies (second order), describe the set
+in space instead: :class:`~fpsolve.escape.regions.HalfSpace`, ``Box``, ``Ball``, ``LevelSet``,
+``Wall`` (:mod:`.regions`, :mod:`.absorption`).
 """
 from __future__ import annotations
 
@@ -23,8 +26,9 @@ from ..fields.field import Field
 from ..geometry.grid import Grid
 
 
-def as_mask(grid: Grid, spec, what: str = "target") -> np.ndarray:
-    """Boolean mask (grid shape) of the cells described by ``spec``; raises if it is empty."""
+def as_mask(grid: Grid, spec, what: str = "target", allow_empty: bool = False) -> np.ndarray:
+    """Boolean mask (grid shape) of the cells described by ``spec``; raises if it is empty
+    (unless ``allow_empty``)."""
     if isinstance(spec, Field):
         if spec.grid != grid:
             raise InputError(f"{what}: the Field lives on a different grid than the model.")
@@ -56,7 +60,7 @@ def as_mask(grid: Grid, spec, what: str = "target") -> np.ndarray:
         else:
             mask = _box_mask(grid, spec, what)
     mask = np.array(mask, dtype=bool)
-    if not mask.any():
+    if not mask.any() and not allow_empty:
         raise InputError(f"{what}: no cell centre lies in the set. Enlarge it or refine the grid "
                          f"(spacing {tuple(float(h) for h in grid.h)}).")
     return mask

@@ -9,6 +9,13 @@ General tools, re-exported here:
 * :mod:`.quadrature` — exact 1D references in log space (stationary density, mean and second
   moment of first-passage times, committors, basin probabilities) for any convention, accurate to
   ~1e-9 even for barriers ΔU/D ≥ 100.
+* :mod:`.killed_spectrum` — the principal eigenvalue (exact decay rate) and quasi-stationary
+  density of a 1D diffusion killed at an absorbing end, by log-space quadrature, and the OU
+  closed form (a parabolic-cylinder zero).
+* :mod:`.exit_times` — exit probabilities and conditional exit times E[τ | end], E[τ² | end]
+  from an interval, by quadrature.
+* :mod:`.periodic` — effective drift and diffusion of tilted periodic landscapes in closed form
+  (Stratonovich, Lifson–Jackson, Reimann et al.), state-dependent D included.
 * :mod:`.kramers` — Eyring–Kramers law (n-D, constant scalar D) and Kramers' 1D formula.
 * :mod:`.ornstein_uhlenbeck` — stationary covariance (Lyapunov), current and circulation,
   transient moments, spectrum and transition density of OU processes (Chaudhari & Soatto's OU case).
@@ -27,7 +34,11 @@ One module per paper, each function one theorem with printed and corrected forms
 * :mod:`.chaudhari_soatto` — Chaudhari & Soatto (seed 004): Theorem 10's shift of the most
   likely point (their OU case is in :mod:`.ornstein_uhlenbeck`).
 """
-from . import chaudhari_soatto, dai_zhu, hu_li, kramers, mori, ornstein_uhlenbeck, quadrature, xie
+from . import (chaudhari_soatto, dai_zhu, exit_times, hu_li, killed_spectrum, kramers, mori,
+               ornstein_uhlenbeck, periodic, quadrature, xie)
+from .exit_times import ConditionalExit1D, conditional_exit_times_1d
+from .killed_spectrum import KilledEigen1D, ou_killed_eigenvalue, principal_eigenvalue_1d
+from .periodic import PeriodicTransport, periodic_transport
 from .kramers import KramersTime, eyring_kramers_time, kramers_time_1d
 from .ornstein_uhlenbeck import (
     OUStationaryState, chaudhari_soatto_ou, current_exists, ou_eigenvalues, ou_stationary_state,
@@ -40,11 +51,13 @@ from .quadrature import (
 )
 
 __all__ = [
-    "quadrature", "kramers", "ornstein_uhlenbeck", "dai_zhu", "hu_li", "mori", "xie",
-    "chaudhari_soatto",
+    "quadrature", "killed_spectrum", "exit_times", "periodic", "kramers", "ornstein_uhlenbeck",
+    "dai_zhu", "hu_li", "mori", "xie", "chaudhari_soatto",
     "stationary_density_1d", "mfpt_1d", "mfpt_interval_1d", "splitting_probability_1d",
     "basin_probabilities_1d", "effective_ito_drift", "StationaryDensity1D", "FirstPassage1D",
     "Splitting1D", "BasinProbabilities1D",
+    "principal_eigenvalue_1d", "ou_killed_eigenvalue", "KilledEigen1D",
+    "conditional_exit_times_1d", "ConditionalExit1D", "periodic_transport", "PeriodicTransport",
     "eyring_kramers_time", "kramers_time_1d", "KramersTime",
     "ou_stationary_state", "stationary_current", "current_exists", "chaudhari_soatto_ou",
     "transient_moments", "ou_eigenvalues", "ou_transition_density_1d", "OUStationaryState",

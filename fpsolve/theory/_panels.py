@@ -159,7 +159,8 @@ class PanelGrid:
         return log_nodes, log_edges
 
     def log_panel_integrals(self, g):
-        """log ∫ e^g over each panel, shape (K,)."""
+        """log ∫ e^g over each panel, shape (K,) (−inf for a panel where g ≡ −inf)."""
         c = np.max(g, axis=1)
+        c = np.where(np.isfinite(c), c, 0.0)
         with np.errstate(divide="ignore", under="ignore"):
             return np.log(self.half * (np.exp(g - c[:, None]) @ _W)) + c

@@ -96,3 +96,17 @@ def test_committor_through_a_deep_middle_well():
         plain = escape.committor(m, lambda x: x <= a + 1e-9, lambda x: x >= b - 1e-9,
                                  trap_depth=np.inf)
     assert abs(plain.at(0.0) / ref[2] - 1) > 1e-2
+
+
+def test_escape_time_beyond_double_precision_is_refused():
+    # a well ~800 D below the target: E τ ~ e^800 overflows; the renewal weight underflows to a
+    # subnormal. Refuse (SolverError) rather than return a number the diagnostics must disown
+    from fpsolve.errors import SolverError
+
+    g = fp.Grid([(-3.0, 5.11)], 811)
+    m = fp.FokkerPlanck(g, potential=lambda x: 4 * ((x ** 2 - 1) ** 2 / 4 - 0.1 * x),
+                        diffusion=0.5)
+    with pytest.raises(SolverError, match="underflows double precision"):
+        escape.mean_first_passage_time(m, lambda x: x >= 4.6)
+    with pytest.raises(SolverError, match="underflows double precision"):
+        escape.quasi_stationary(m, lambda x: x >= 4.6)
