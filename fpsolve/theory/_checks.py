@@ -1,4 +1,4 @@
-"""Input checks shared by the theory modules.
+"""Input checks (and two small coefficient helpers) shared by the theory modules.
 
 Each raises InputError saying what was wrong, where, and what to do.
 """
@@ -46,3 +46,49 @@ def square_matrix(a, name, where, *, symmetric=False, positive_definite=False):
         raise InputError(f"{where}: {name} must be positive definite; its smallest eigenvalue is "
                          f"{np.linalg.eigvalsh(m)[0]:.3g}.")
     return m
+
+
+def drift_of(drift, potential_derivative, where):
+    """The drift b from exactly one of ``drift`` (b) and ``potential_derivative`` (U′, b = −U′)."""
+    if (drift is None) == (potential_derivative is None):
+        raise InputError(f"{where}: give exactly one of `drift` (b) or `potential_derivative` (U′, "
+                         "with b = −U′).")
+    if drift is not None:
+        return drift
+    if callable(potential_derivative):
+        return lambda x: -np.asarray(potential_derivative(x), dtype=float)
+    return -float(potential_derivative)
+
+
+def mirror(fn, sign):
+    """x ↦ sign·fn(−x): mirrors a coefficient so that the reflecting end is on the left."""
+    if callable(fn):
+        return lambda y: sign * np.asarray(fn(-np.asarray(y)), dtype=float)
+    return sign * float(fn)
+
+
+def interval(lower, upper, where, names=("lower", "upper")):
+    """(lower, upper) as finite floats with lower < upper."""
+    lo, hi = finite(lower, names[0], where), finite(upper, names[1], where)
+    if not lo < hi:
+        raise InputError(f"{where}: need {names[0]} < {names[1]}, got {lo} and {hi}.")
+    return lo, hi
+
+
+def points_inside(x, lo, hi, name, where):
+    """``x`` as a finite float array inside [lo, hi]."""
+    x = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(x)):
+        raise InputError(f"{where}: {name} must be finite.")
+    if np.any((x < lo) | (x > hi)):
+        raise InputError(f"{where}: every {name} must lie in [{lo}, {hi}]; got values in "
+                         f"[{x.min()}, {x.max()}].")
+    return x
+
+
+def breakpoints_array(breakpoints, where):
+    """Breakpoints of the coefficients (kinks, jumps) as a finite 1D array (empty if None)."""
+    b = np.asarray(breakpoints if breakpoints is not None else [], dtype=float).ravel()
+    if not np.all(np.isfinite(b)):
+        raise InputError(f"{where}: breakpoints must be finite.")
+    return b

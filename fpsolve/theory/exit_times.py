@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..conventions import alpha_of
+from ._checks import breakpoints_array, drift_of, interval, points_inside
 from ._panels import PanelGrid
-from .quadrature import _breaks, _drift_of, _interval, _points_inside
 
 __all__ = ["ConditionalExit1D", "conditional_exit_times_1d"]
 
@@ -55,10 +55,10 @@ def conditional_exit_times_1d(x0, lower, upper, *, drift=None, potential_derivat
     :class:`ConditionalExit1D`."""
     where = "conditional_exit_times_1d"
     alpha = alpha_of(convention, where)
-    lo, hi = _interval(lower, upper, where)
-    b = _drift_of(drift, potential_derivative, where)
-    x0 = _points_inside(x0, lo, hi, "x0", where)
-    grid = PanelGrid(lo, hi, np.concatenate([x0.ravel(), _breaks(breakpoints, where)]), b,
+    lo, hi = interval(lower, upper, where)
+    b = drift_of(drift, potential_derivative, where)
+    x0 = points_inside(x0, lo, hi, "x0", where)
+    grid = PanelGrid(lo, hi, np.concatenate([x0.ravel(), breakpoints_array(breakpoints, where)]), b,
                      diffusion, alpha, where)
     lm, _ = grid.log_speed()
     ls, _ = grid.log_scale()

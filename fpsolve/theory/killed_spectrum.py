@@ -40,9 +40,8 @@ from scipy.special import pbdv
 
 from ..conventions import alpha_of
 from ..errors import InputError
-from ._checks import finite
+from ._checks import breakpoints_array, drift_of, finite, interval, mirror, points_inside
 from ._panels import PanelGrid
-from .quadrature import _breaks, _drift_of, _interval, _mirror, _points_inside
 
 __all__ = ["KilledEigen1D", "principal_eigenvalue_1d", "ou_killed_eigenvalue"]
 
@@ -95,15 +94,15 @@ def principal_eigenvalue_1d(lower, upper, *, absorbing="upper", drift=None,
     """
     where = "principal_eigenvalue_1d"
     alpha = alpha_of(convention, where)
-    lo, hi = _interval(lower, upper, where)
+    lo, hi = interval(lower, upper, where)
     if absorbing not in ("upper", "lower", "both"):
         raise InputError(f"{where}: absorbing={absorbing!r}; choose 'upper', 'lower' or 'both'.")
-    b = _drift_of(drift, potential_derivative, where)
-    brk = _breaks(breakpoints, where)
-    xs = np.empty(0) if x is None else _points_inside(np.atleast_1d(x), lo, hi, "x", where)
+    b = drift_of(drift, potential_derivative, where)
+    brk = breakpoints_array(breakpoints, where)
+    xs = np.empty(0) if x is None else points_inside(np.atleast_1d(x), lo, hi, "x", where)
     x_out = xs
     if absorbing == "lower":  # mirror x → −x so that the absorbing end is the upper one
-        b, diffusion = _mirror(b, -1.0), _mirror(diffusion, 1.0)
+        b, diffusion = mirror(b, -1.0), mirror(diffusion, 1.0)
         lo, hi, xs, brk = -hi, -lo, -xs, -brk
     grid = PanelGrid(lo, hi, np.concatenate([xs.ravel(), brk]), b, diffusion, alpha, where)
     lm, lm_e = grid.log_speed()

@@ -31,9 +31,8 @@ import numpy as np
 
 from ..conventions import alpha_of
 from ..errors import InputError
-from ._checks import positive
+from ._checks import breakpoints_array, positive
 from ._panels import PanelGrid, evaluate
-from .quadrature import _breaks
 
 __all__ = ["PeriodicTransport", "periodic_transport"]
 
@@ -78,7 +77,7 @@ def periodic_transport(period, *, drift=None, potential_derivative=None, tilt=0.
     xs = np.empty(0) if x is None else np.atleast_1d(np.asarray(x, dtype=float))
     if np.any((xs < 0) | (xs > L)):
         raise InputError(f"{where}: x must lie in [0, period].")
-    brk = _breaks(breakpoints, where)
+    brk = breakpoints_array(breakpoints, where)
     grid = PanelGrid(0.0, L, np.concatenate([xs, brk]), b, diffusion, alpha, where)
     log_r = -float(grid.psi_edges[-1])
     mirrored = log_r > 0

@@ -40,7 +40,7 @@ import numpy as np
 
 from ..conventions import alpha_of
 from ..errors import InputError
-from ._checks import finite
+from ._checks import breakpoints_array, drift_of, finite, interval, mirror, points_inside
 from ._panels import PanelGrid, evaluate
 
 __all__ = [
@@ -107,48 +107,6 @@ class BasinProbabilities1D:
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def _drift_of(drift, potential_derivative, where):
-    if (drift is None) == (potential_derivative is None):
-        raise InputError(f"{where}: give exactly one of `drift` (b) or `potential_derivative` (U′, "
-                         "with b = −U′).")
-    if drift is not None:
-        return drift
-    if callable(potential_derivative):
-        return lambda x: -np.asarray(potential_derivative(x), dtype=float)
-    return -float(potential_derivative)
-
-
-def _mirror(fn, sign):
-    """x ↦ sign·fn(−x): mirrors a coefficient so that the reflecting end is on the left."""
-    if callable(fn):
-        return lambda y: sign * np.asarray(fn(-np.asarray(y)), dtype=float)
-    return sign * float(fn)
-
-
-def _interval(lower, upper, where, names=("lower", "upper")):
-    lo, hi = finite(lower, names[0], where), finite(upper, names[1], where)
-    if not lo < hi:
-        raise InputError(f"{where}: need {names[0]} < {names[1]}, got {lo} and {hi}.")
-    return lo, hi
-
-
-def _points_inside(x, lo, hi, name, where):
-    x = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(x)):
-        raise InputError(f"{where}: {name} must be finite.")
-    if np.any((x < lo) | (x > hi)):
-        raise InputError(f"{where}: every {name} must lie in [{lo}, {hi}]; got values in "
-                         f"[{x.min()}, {x.max()}].")
-    return x
-
-
-def _breaks(breakpoints, where):
-    b = np.asarray(breakpoints if breakpoints is not None else [], dtype=float).ravel()
-    if not np.all(np.isfinite(b)):
-        raise InputError(f"{where}: breakpoints must be finite.")
-    return b
-
-
 def _moments(log_m1, log_m2, x0, convention):
     """Assemble FirstPassage1D from log E τ and log E τ² (NaN when the latter is absent)."""
     mean = np.exp(log_m1)
@@ -177,11 +135,11 @@ def stationary_density_1d(x, lower, upper, *, drift=None, potential_derivative=N
     Returns :class:`StationaryDensity1D` (density and its log, exact in log form).
     """
     where = "stationary_density_1d"
-    lo, hi = _interval(lower, upper, where)
+    lo, hi = interval(lower, upper, where)
     alpha = alpha_of(convention, where)
-    b = _drift_of(drift, potential_derivative, where)
-    x = _points_inside(x, lo, hi, "x", where)
-    grid = PanelGrid(lo, hi, np.concatenate([x.ravel(), _breaks(breakpoints, where)]), b,
+    b = drift_of(drift, potential_derivative, where)
+    x = points_inside(x, lo, hi, "x", where)
+    grid = PanelGrid(lo, hi, np.concatenate([x.ravel(), breakpoints_array(breakpoints, where)]), b,
                      diffusion, alpha, where)
     lm_nodes, lm_edges = grid.log_speed()
     log_z = float(np.logaddexp.reduce(grid.log_panel_integrals(lm_nodes)))
@@ -215,11 +173,11 @@ def mfpt_1d(x0, target, reflect, *, drift=None, potential_derivative=None, diffu
     c, r = finite(target, "target", where), finite(reflect, "reflect", where)
     if c == r:
         raise InputError(f"{where}: target and reflect must differ (both are {c}).")
-    b = _drift_of(drift, potential_derivative, where)
-    brk = _breaks(breakpoints, where)
-    x0 = _points_inside(x0, min(c, r), max(c, r), "x0", where)
+    b = drift_of(drift, potential_derivative, where)
+    brk = breakpoints_array(breakpoints, where)
+    x0 = points_inside(x0, min(c, r), max(c, r), "x0", where)
     if c < r:  # mirror x → −x so that the reflecting end is on the left
-        b, diffusion = _mirror(b, -1.0), _mirror(diffusion, 1.0)
+        b, diffusion = mirror(b, -1.0), mirror(diffusion, 1.0)
         c, r, xs, brk = -c, -r, -x0, -brk
     else:
         xs = x0
@@ -250,10 +208,10 @@ def mfpt_interval_1d(x0, lower, upper, *, drift=None, potential_derivative=None,
     """
     where = "mfpt_interval_1d"
     alpha = alpha_of(convention, where)
-    lo, hi = _interval(lower, upper, where)
-    b = _drift_of(drift, potential_derivative, where)
-    x0 = _points_inside(x0, lo, hi, "x0", where)
-    grid = PanelGrid(lo, hi, np.concatenate([x0.ravel(), _breaks(breakpoints, where)]), b,
+    lo, hi = interval(lower, upper, where)
+    b = drift_of(drift, potential_derivative, where)
+    x0 = points_inside(x0, lo, hi, "x0", where)
+    grid = PanelGrid(lo, hi, np.concatenate([x0.ravel(), breakpoints_array(breakpoints, where)]), b,
                      diffusion, alpha, where)
     lm, _ = grid.log_speed()
     ls, _ = grid.log_scale()
@@ -286,10 +244,10 @@ def splitting_probability_1d(x0, lower, upper, *, drift=None, potential_derivati
     """
     where = "splitting_probability_1d"
     alpha = alpha_of(convention, where)
-    lo, hi = _interval(lower, upper, where)
-    b = _drift_of(drift, potential_derivative, where)
-    x0 = _points_inside(x0, lo, hi, "x0", where)
-    grid = PanelGrid(lo, hi, np.concatenate([x0.ravel(), _breaks(breakpoints, where)]), b,
+    lo, hi = interval(lower, upper, where)
+    b = drift_of(drift, potential_derivative, where)
+    x0 = points_inside(x0, lo, hi, "x0", where)
+    grid = PanelGrid(lo, hi, np.concatenate([x0.ravel(), breakpoints_array(breakpoints, where)]), b,
                      diffusion, alpha, where)
     ls, _ = grid.log_scale()
     _, sl_e = grid.log_cumulative(ls)
@@ -309,10 +267,10 @@ def basin_probabilities_1d(split_points, lower, upper, *, drift=None, potential_
     """
     where = "basin_probabilities_1d"
     alpha = alpha_of(convention, where)
-    lo, hi = _interval(lower, upper, where)
-    b = _drift_of(drift, potential_derivative, where)
-    s = np.sort(_points_inside(np.atleast_1d(split_points), lo, hi, "split point", where))
-    grid = PanelGrid(lo, hi, np.concatenate([s, _breaks(breakpoints, where)]), b, diffusion,
+    lo, hi = interval(lower, upper, where)
+    b = drift_of(drift, potential_derivative, where)
+    s = np.sort(points_inside(np.atleast_1d(split_points), lo, hi, "split point", where))
+    grid = PanelGrid(lo, hi, np.concatenate([s, breakpoints_array(breakpoints, where)]), b, diffusion,
                      alpha, where)
     lm, _ = grid.log_speed()
     lp = grid.log_panel_integrals(lm)
