@@ -31,7 +31,7 @@ from ..jit import njit
 
 from ..errors import InputError
 from ..models import coefficients
-from .green import KilledProcess, _find, _offdiag, log_stationary
+from .green import KilledProcess, find_root, jump_rates, log_stationary
 
 
 @njit(cache=True)
@@ -57,15 +57,15 @@ def _watershed(phi, order, indptr, indices, dist, min_depth):
             rank[c] = pos
             mincell[c] = c
             continue
-        parent[c] = _find(parent, best)
+        parent[c] = find_root(parent, best)
         # persistence: a basin that first touches a deeper one less than min_depth above its
         # own minimum is merged into it
         for q in range(indptr[c], indptr[c + 1]):
             n = indices[q]
             if n == c or parent[n] < 0:
                 continue
-            r1 = _find(parent, c)
-            r2 = _find(parent, n)
+            r1 = find_root(parent, c)
+            r2 = find_root(parent, n)
             if r1 == r2:
                 continue
             if rank[r1] > rank[r2]:
@@ -76,7 +76,7 @@ def _watershed(phi, order, indptr, indices, dist, min_depth):
                 parent[shallow] = deep
     labels = np.empty(N, dtype=np.int64)
     for c in range(N):
-        labels[c] = mincell[_find(parent, c)]
+        labels[c] = mincell[find_root(parent, c)]
     return labels
 
 
@@ -135,8 +135,7 @@ def _adjacency(model):
     """CSR neighbour pattern of the cells (across faces, periodic where the grid is) and the
     centre-to-centre distance of each entry."""
     g = model.grid
-    R = _offdiag(model.rates.generator()).T.tocsr()
-    R.sort_indices()
+    R = jump_rates(model.rates)
     rows = np.repeat(np.arange(g.size), np.diff(R.indptr))
     a = np.array(np.unravel_index(rows, g.shape))
     b = np.array(np.unravel_index(R.indices, g.shape))

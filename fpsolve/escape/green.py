@@ -86,7 +86,9 @@ BALANCE_TOL = 1e-6
 # kernels
 # ------------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _find(parent, c):
+def find_root(parent, c):
+    """Root of c in a union-find forest ``parent`` (parent[r] = r at a root), compressing the
+    path on the way."""
     root = c
     while parent[root] != root:
         root = parent[root]
@@ -129,8 +131,8 @@ def well_depths(phi, order, indptr, indices, absorbing):
                 n = indices[q]
                 if n == c or parent[n] < 0:
                     continue
-                r2 = _find(parent, n)
-            r1 = _find(parent, c)
+                r2 = find_root(parent, n)
+            r1 = find_root(parent, c)
             if r1 == r2:
                 continue
             # the component whose minimum came later (higher phi) dies here
@@ -143,7 +145,7 @@ def well_depths(phi, order, indptr, indices, absorbing):
             parent[die] = keep
     for pos in range(order.size):
         c = order[pos]
-        if parent[c] >= 0 and _find(parent, c) != sink and mincell[_find(parent, c)] == c:
+        if parent[c] >= 0 and find_root(parent, c) != sink and mincell[find_root(parent, c)] == c:
             depth[c] = np.inf
     return depth
 
@@ -268,7 +270,7 @@ def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", 
     if psi is None:
         psi = least_squares_log_density(rates)
     N = model.grid.size
-    R = _offdiag(rates.generator()).T.tocsr()
+    R = jump_rates(rates)
     phi = -np.asarray(psi, dtype=float).ravel()
     order = np.argsort(phi, kind="stable")
     depths = well_depths(phi, order, R.indptr.astype(np.int64), R.indices.astype(np.int64),
@@ -318,17 +320,14 @@ def killed_generator(Rs, kill, index):
 
 
 def jump_rates(rates):
-    """R[y, z] = rate y → z (CSR, zero diagonal) of the model's face rates (1/time)."""
-    R = _offdiag(rates.generator()).T.tocsr()
+    """R[y, z] = rate y → z (CSR, zero diagonal, sorted indices) of the model's face rates
+    (1/time): the off-diagonal of the generator, transposed."""
+    R = sp.csr_matrix(rates.generator(), copy=True)
+    R.setdiag(0.0)
+    R.eliminate_zeros()
+    R = R.T.tocsr()
     R.sort_indices()
     return R
-
-
-def _offdiag(A):
-    A = sp.csr_matrix(A, copy=True)
-    A.setdiag(0.0)
-    A.eliminate_zeros()
-    return A
 
 
 # ------------------------------------------------------------------------------------------------
@@ -386,7 +385,7 @@ class KilledProcess:
             log_pi = psi if self.reversible else log_stationary(model)[0]
         self.log_pi = np.asarray(log_pi, dtype=float).ravel() - np.max(log_pi)
 
-        self.R = _offdiag(rates.generator()).T.tocsr()  # R[y, z] = rate y → z (the model's)
+        self.R = jump_rates(rates)  # R[y, z] = rate y → z (the model's)
         self.R.sort_indices()
         if absorption is None:
             self.leak = (np.asarray(self.R[:, removed].sum(axis=1)).ravel() if removed.any()
