@@ -16,7 +16,8 @@ from .basins import Basins, basins
 from .first_passage import (ConditionalExitTimes, FirstPassageMoments, committor,
                             conditional_exit_times, exit_distribution, first_passage_moments,
                             killed_process, mean_first_passage_time)
-from .green import KilledProcess, gth_solve, log_stationary
+from .green import KilledProcess, log_stationary
+from .gth import gth_solve
 from .quasi_stationary import EscapeRate, QuasiStationary, flux_over_population, quasi_stationary
 from .regions import Ball, Box, CellSet, HalfSpace, LevelSet, Outside, Region, Union, Wall
 from .survival import Survival, survival

@@ -49,7 +49,7 @@ import scipy.sparse as sp
 from ..errors import InputError
 from ..jit import njit
 from ..numerics.flux import log_bernoulli
-from .green import jump_rates
+from .jumps import jump_rates
 from .regions import CellSet, Region, Union, Wall
 from .targets import as_mask
 

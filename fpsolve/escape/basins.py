@@ -31,7 +31,9 @@ from ..jit import njit
 
 from ..errors import InputError
 from ..models import coefficients
-from .green import KilledProcess, find_root, jump_rates, log_stationary
+from .green import KilledProcess, log_stationary
+from .jumps import jump_rates
+from .wells import find_root
 
 
 @njit(cache=True)

@@ -21,7 +21,8 @@ import numpy as np
 from ..errors import InputError
 from ..fields.field import Field
 from . import absorption
-from .green import TRAP_DEPTH, KilledProcess
+from .green import KilledProcess
+from .wells import TRAP_DEPTH
 from .starts import start_law
 
 

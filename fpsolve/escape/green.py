@@ -63,271 +63,16 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from ..jit import njit
 
 from ..errors import InputError, SolverError
 from ..numerics.linalg import LinearSolver, check_solver
-from ..numerics.stationary import (reversibility_tolerance, stationary_log_density,
+from ..numerics.stationary import (least_squares_log_density, reversibility_tolerance,
+                                   scaling_log_density, stationary_log_density,
                                    stationary_residual)
+from .gth import GTH, gth_stationary
+from .jumps import jump_rates, killed_generator, moving_rates
 from .targets import index_map
-
-#: Default trap depth (in units of Φ = −log π, i.e. ΔU/D): wells shallower than this are left to
-#: the plain LU, whose relative error grows like ε·e^depth·poly(N) (≈ 1e-11 at depth 3).
-TRAP_DEPTH = 3.0
-MAX_TRAPS = 64
-#: Deepest well (ΔU/D) whose escape weight e^(−depth) is representable with full precision:
-#: beyond it the weight is subnormal (e^(−708) is the smallest normal double).
-MAX_DEPTH = 700.0
-#: A balance defect above this raises a warning (and ``info["accurate"] = False``).
-BALANCE_TOL = 1e-6
-
-
-# ------------------------------------------------------------------------------------------------
-# kernels
-# ------------------------------------------------------------------------------------------------
-@njit(cache=True)
-def find_root(parent, c):
-    """Root of c in a union-find forest ``parent`` (parent[r] = r at a root), compressing the
-    path on the way."""
-    root = c
-    while parent[root] != root:
-        root = parent[root]
-    while parent[c] != root:  # path compression
-        nxt = parent[c]
-        parent[c] = root
-        c = nxt
-    return root
-
-
-@njit(cache=True)
-def well_depths(phi, order, indptr, indices, absorbing):
-    """Depth of every local minimum of ``phi`` over the kept cells (union-find sweep).
-
-    Cells are added in ``order`` (ascending phi). A component dies when it merges with a
-    component whose minimum is lower (earlier in the order), or with the sink, which a cell
-    joins when it is added if ``absorbing`` (it has a killing rate: a target next to it); its
-    depth is phi(merge cell) − phi(its minimum), stored at its minimum cell. Returns depths (NaN
-    for cells that are not minima, +inf for minima that never die: a component with no path to
-    the target). Adjacency: CSR pattern (indptr, indices) of the jumps between kept cells.
-    """
-    N = phi.size
-    sink = N
-    parent = np.full(N + 1, -1, dtype=np.int64)
-    parent[sink] = sink
-    rank = np.full(N + 1, -1, dtype=np.int64)  # position in order of the component's minimum
-    mincell = np.full(N + 1, -1, dtype=np.int64)
-    depth = np.full(N, np.nan)
-    for pos in range(order.size):
-        c = order[pos]
-        parent[c] = c
-        rank[c] = pos
-        mincell[c] = c
-        for q in range(indptr[c], indptr[c + 1] + 1):
-            if q == indptr[c + 1]:  # after the neighbours: the sink, if c is absorbing
-                if not absorbing[c]:
-                    continue
-                r2 = sink
-            else:
-                n = indices[q]
-                if n == c or parent[n] < 0:
-                    continue
-                r2 = find_root(parent, n)
-            r1 = find_root(parent, c)
-            if r1 == r2:
-                continue
-            # the component whose minimum came later (higher phi) dies here
-            if r2 == sink or (r1 != sink and rank[r1] > rank[r2]):
-                die, keep = r1, r2
-            else:
-                die, keep = r2, r1
-            m = mincell[die]
-            depth[m] = phi[c] - phi[m]
-            parent[die] = keep
-    for pos in range(order.size):
-        c = order[pos]
-        if parent[c] >= 0 and find_root(parent, c) != sink and mincell[find_root(parent, c)] == c:
-            depth[c] = np.inf
-    return depth
-
-
-class GTH:
-    """Grassmann–Taksar–Heyman LU factors of S − Q, S = diag(Σ_j Q_ij + leak_i).
-
-    Q : (k, k) non-negative transition weights (diagonal ignored), leak : (k,) non-negative
-    absorption weights. Every pivot is a sum of positive terms and every solve (``solve`` for
-    (S − Q) u = b, ``solve_transposed`` for (S − Q)ᵀ w = c, with b, c ≥ 0) only adds positive
-    numbers, so solutions keep full relative accuracy however small the leaks are.
-    """
-
-    def __init__(self, Q, leak):
-        Q = np.array(Q, dtype=float)
-        np.fill_diagonal(Q, 0.0)
-        leak = np.array(leak, dtype=float)
-        k = Q.shape[0]
-        s = np.empty(k)
-        F = np.zeros((k, k))  # multipliers f_ip = Q_ip / s_p (i > p)
-        for p in range(k):
-            s[p] = Q[p, p + 1:].sum() + leak[p]
-            if not s[p] > 0:
-                raise SolverError("renewal system is singular: a trap has no way out (no path "
-                                  "from it to the target).")
-            f = Q[p + 1:, p] / s[p]
-            F[p + 1:, p] = f
-            Q[p + 1:, p + 1:] += np.outer(f, Q[p, p + 1:])
-            leak[p + 1:] += f * leak[p]
-            Q[p + 1:, p] = 0.0
-        self.U = np.triu(Q, 1)  # off-diagonal outflows of the eliminated rows
-        self.F = F
-        self.s = s
-
-    def solve(self, b):
-        b = np.array(b, dtype=float)
-        vec = b.ndim == 1
-        b = b[:, None] if vec else b
-        k = self.s.size
-        for p in range(k):  # forward elimination of the right-hand side
-            b[p + 1:] += np.outer(self.F[p + 1:, p], b[p])
-        u = np.zeros_like(b)
-        for p in range(k - 1, -1, -1):
-            u[p] = (b[p] + self.U[p, p + 1:] @ u[p + 1:]) / self.s[p]
-        return u[:, 0] if vec else u
-
-    def solve_transposed(self, c):
-        c = np.array(c, dtype=float)
-        vec = c.ndim == 1
-        c = c[:, None] if vec else c
-        k = self.s.size
-        z = np.zeros_like(c)
-        for p in range(k):  # Uᵀ z = c (U = diag(s) − strict upper outflows)
-            z[p] = (c[p] + self.U[:p, p] @ z[:p]) / self.s[p]
-        w = z.copy()
-        for p in range(k - 1, -1, -1):  # Lᵀ w = z (L unit lower with −F below the diagonal)
-            w[p] = z[p] + self.F[p + 1:, p] @ w[p + 1:]
-        return w[:, 0] if vec else w
-
-
-def gth_solve(Q, leak, b):
-    """Solve (S − Q) u = b, S = diag(Σ_j Q_ij + leak_i), by GTH elimination (see :class:`GTH`)."""
-    return GTH(Q, leak).solve(b)
-
-
-def gth_stationary(Q):
-    """Stationary law ν = ν Q of a stochastic matrix (k×k, zero diagonal allowed) by GTH
-    elimination: no subtraction, full relative accuracy for nearly decomposable chains."""
-    P = np.array(Q, dtype=float)
-    np.fill_diagonal(P, 0.0)
-    k = P.shape[0]
-    for p in range(k - 1, 0, -1):
-        s = P[p, :p].sum()
-        if not s > 0:
-            raise SolverError("gth_stationary: the chain is reducible.")
-        P[:p, :p] += np.outer(P[:p, p] / s, P[p, :p])
-        P[:p, p] /= s
-        np.fill_diagonal(P[:p, :p], 0.0)
-    nu = np.zeros(k)
-    nu[0] = 1.0
-    for p in range(1, k):
-        nu[p] = nu[:p] @ P[:p, p]
-    return nu / nu.sum()
-
-
-def log_stationary(model, max_traps=MAX_TRAPS, solver="auto"):
-    """(log π, info): log stationary density of the full chain (up to a constant), accurate
-    behind deep wells also without detailed balance.
-
-    Detailed balance: the comb integral (exact, O(N)). Otherwise, if the scaling potential of
-    the rates (:func:`~fpsolve.numerics.stationary.scaling_log_density`: the comb integral when
-    nearly reversible, else the least-squares potential) has two or more wells deeper than
-    ``TRAP_DEPTH``, the regenerative
-    (Markov-renewal) formula over those minima m:
-
-        π(y) ∝ Σ_m ν_m G_m(y),   ν = ν Q (GTH),
-
-    with G_m, Q the trap Green's functions and jump probabilities of :class:`KilledProcess`
-    (no target, the minima as traps): sums of positive terms only. The pinned null-vector solve
-    of :mod:`fpsolve.numerics.stationary` is used for a single well, where it is well
-    conditioned; with several deep wells it loses their relative weights (it fails outright on a
-    tilted 2D double well at ΔU/D ≈ 20).
-    """
-    from ..numerics.stationary import scaling_log_density
-
-    rates = model.rates
-    reference = rates.reference_log_density()
-    psi, defect = reference
-    if defect <= reversibility_tolerance(psi):
-        return stationary_log_density(rates, "detailed-balance", reference=reference)
-    return renewal_log_stationary(model, max_traps=max_traps, solver=solver,
-                                  psi=scaling_log_density(rates, reference), reference=reference)
-
-
-def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", reference=None):
-    """Log stationary density by the regenerative formula over the deep minima of ``psi`` (the
-    landscape that chooses them; default the least-squares potential). See
-    :func:`log_stationary`."""
-    from ..numerics.stationary import least_squares_log_density
-
-    rates = model.rates
-    if psi is None:
-        psi = least_squares_log_density(rates)
-    N = model.grid.size
-    R = jump_rates(rates)
-    phi = -np.asarray(psi, dtype=float).ravel()
-    order = np.argsort(phi, kind="stable")
-    depths = well_depths(phi, order, R.indptr.astype(np.int64), R.indices.astype(np.int64),
-                         np.zeros(N, dtype=bool))
-    minima = np.flatnonzero(np.isinf(depths) | (depths > TRAP_DEPTH))
-    minima = minima[np.argsort(-depths[minima], kind="stable")][:max_traps]
-    if minima.size < 2:  # one well: the pinned solve is well conditioned
-        log_p, info = stationary_log_density(rates, "solve", solver, reference=reference,
-                                             guess=psi)
-        return log_p, dict(info, wells=int(minima.size))
-    kp = KilledProcess(model, np.zeros(N, dtype=bool), trap_depth=np.inf,
-                       extra_traps=np.sort(minima), log_pi=psi, solver=solver)
-    Gw, Gm, Q, _ = kp.renewal()
-    nu = gth_stationary(Q)
-    occ = np.zeros(N)
-    occ[kp.kept2] = nu @ Gw
-    occ[kp.traps] = nu * Gm
-    with np.errstate(divide="ignore"):
-        log_p = np.log(occ)
-    return log_p, {"method": "renewal over deep minima", "wells": int(minima.size),
-                   "linear_solver": kp.linear_solver,
-                   "residual": stationary_residual(rates, log_p)}
-
-
-def moving_rates(R, removed, cut=None):
-    """The jump rates of the killed process, R_s[y, z] = rate y → z between cells that are not
-    ``removed``, without the jumps in ``cut`` (those that cross a target; see
-    :mod:`fpsolve.escape.absorption`). R : the model's rates (R[y, z] = rate y → z, CSR)."""
-    keep = (~np.asarray(removed, dtype=bool)).astype(float)
-    Rs = sp.csr_matrix(R.multiply(keep[None, :]))
-    if cut is not None and cut.nnz:
-        Rs = sp.csr_matrix(Rs - cut)
-    Rs.eliminate_zeros()
-    Rs.sort_indices()
-    return Rs
-
-
-def killed_generator(Rs, kill, index):
-    """L restricted to the cells with ``index >= 0``: off-diagonals Rs (transposed: L[z, y] =
-    rate y → z), diagonal minus every rate out of the cell, to any cell or killed (``kill``);
-    a sum of positive terms, so no cancellation. Rates into cells with index −1 (traps, target)
-    stay as loss."""
-    keep = np.flatnonzero(index >= 0)
-    out = np.asarray(Rs.sum(axis=1)).ravel() + kill
-    K = Rs[keep][:, keep]
-    return sp.csr_matrix(K.T - sp.diags(out[keep]))
-
-
-def jump_rates(rates):
-    """R[y, z] = rate y → z (CSR, zero diagonal, sorted indices) of the model's face rates
-    (1/time): the off-diagonal of the generator, transposed."""
-    R = sp.csr_matrix(rates.generator(), copy=True)
-    R.setdiag(0.0)
-    R.eliminate_zeros()
-    R = R.T.tocsr()
-    R.sort_indices()
-    return R
+from .wells import BALANCE_TOL, MAX_DEPTH, MAX_TRAPS, TRAP_DEPTH, well_depths
 
 
 # ------------------------------------------------------------------------------------------------
@@ -708,3 +453,66 @@ class KilledProcess:
                           f"{self.untreated_depth:.1f}; {self.dropped_traps} traps dropped.",
                           RuntimeWarning, stacklevel=3)
         return info
+
+
+# ------------------------------------------------------------------------------------------------
+# stationary densities behind deep wells (Markov renewal over the minima)
+# ------------------------------------------------------------------------------------------------
+def log_stationary(model, max_traps=MAX_TRAPS, solver="auto"):
+    """(log π, info): log stationary density of the full chain (up to a constant), accurate
+    behind deep wells also without detailed balance.
+
+    Detailed balance: the comb integral (exact, O(N)). Otherwise, if the scaling potential of
+    the rates (:func:`~fpsolve.numerics.stationary.scaling_log_density`: the comb integral when
+    nearly reversible, else the least-squares potential) has two or more wells deeper than
+    ``TRAP_DEPTH``, the regenerative
+    (Markov-renewal) formula over those minima m:
+
+        π(y) ∝ Σ_m ν_m G_m(y),   ν = ν Q (GTH),
+
+    with G_m, Q the trap Green's functions and jump probabilities of :class:`KilledProcess`
+    (no target, the minima as traps): sums of positive terms only. The pinned null-vector solve
+    of :mod:`fpsolve.numerics.stationary` is used for a single well, where it is well
+    conditioned; with several deep wells it loses their relative weights (it fails outright on a
+    tilted 2D double well at ΔU/D ≈ 20).
+    """
+    rates = model.rates
+    reference = rates.reference_log_density()
+    psi, defect = reference
+    if defect <= reversibility_tolerance(psi):
+        return stationary_log_density(rates, "detailed-balance", reference=reference)
+    return renewal_log_stationary(model, max_traps=max_traps, solver=solver,
+                                  psi=scaling_log_density(rates, reference), reference=reference)
+
+
+def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", reference=None):
+    """Log stationary density by the regenerative formula over the deep minima of ``psi`` (the
+    landscape that chooses them; default the least-squares potential). See
+    :func:`log_stationary`."""
+    rates = model.rates
+    if psi is None:
+        psi = least_squares_log_density(rates)
+    N = model.grid.size
+    R = jump_rates(rates)
+    phi = -np.asarray(psi, dtype=float).ravel()
+    order = np.argsort(phi, kind="stable")
+    depths = well_depths(phi, order, R.indptr.astype(np.int64), R.indices.astype(np.int64),
+                         np.zeros(N, dtype=bool))
+    minima = np.flatnonzero(np.isinf(depths) | (depths > TRAP_DEPTH))
+    minima = minima[np.argsort(-depths[minima], kind="stable")][:max_traps]
+    if minima.size < 2:  # one well: the pinned solve is well conditioned
+        log_p, info = stationary_log_density(rates, "solve", solver, reference=reference,
+                                             guess=psi)
+        return log_p, dict(info, wells=int(minima.size))
+    kp = KilledProcess(model, np.zeros(N, dtype=bool), trap_depth=np.inf,
+                       extra_traps=np.sort(minima), log_pi=psi, solver=solver)
+    Gw, Gm, Q, _ = kp.renewal()
+    nu = gth_stationary(Q)
+    occ = np.zeros(N)
+    occ[kp.kept2] = nu @ Gw
+    occ[kp.traps] = nu * Gm
+    with np.errstate(divide="ignore"):
+        log_p = np.log(occ)
+    return log_p, {"method": "renewal over deep minima", "wells": int(minima.size),
+                   "linear_solver": kp.linear_solver,
+                   "residual": stationary_residual(rates, log_p)}

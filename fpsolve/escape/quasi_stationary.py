@@ -24,7 +24,8 @@ import scipy.sparse.linalg as spla
 from ..errors import InputError, SolverError
 from ..fields.field import Density
 from . import absorption
-from .green import TRAP_DEPTH, KilledProcess
+from .green import KilledProcess
+from .wells import TRAP_DEPTH
 from .regions import CellSet
 from .targets import as_mask, is_point, point_cell
 

@@ -22,7 +22,7 @@ from ..fields.field import Field
 from ..numerics import timestepping
 from . import absorption
 from .starts import start_law
-from .green import jump_rates, killed_generator, moving_rates
+from .jumps import jump_rates, killed_generator, moving_rates
 from .targets import index_map
 
 

@@ -30,7 +30,8 @@ import scipy.sparse as sp
 from ..errors import InputError
 from ..fields.field import Density
 from ..numerics.linalg import LinearSolver, pin_row
-from .green import jump_rates, log_stationary
+from .green import log_stationary
+from .jumps import jump_rates
 
 
 @dataclass

@@ -5,7 +5,8 @@ import pytest
 
 import fpsolve as fp
 from fpsolve import escape
-from fpsolve.escape.green import jump_rates, log_stationary
+from fpsolve.escape.green import log_stationary
+from fpsolve.escape.jumps import jump_rates
 
 dU = lambda x: 4 * x ** 3 - 4 * x
 

@@ -58,13 +58,13 @@ def test_gth_keeps_relative_accuracy_where_elimination_cancels():
     b = np.ones(3)
     u = escape.gth_solve(Q, leak, b)
     np.testing.assert_allclose(u, [4 / eps + 1, 4 / eps, 4 / eps - 3], rtol=1e-14)
-    w = escape.green.GTH(Q, leak).solve_transposed(b)
+    w = escape.gth.GTH(Q, leak).solve_transposed(b)
     np.testing.assert_allclose(w, [3 / eps, 6 / eps - 2, 3 / eps], rtol=1e-14)
     # a moderate ε, against a dense solve, checks the non-asymptotic parts
     eps = 1e-3
     Q[2, 1], leak[2] = 1 - eps, eps
     K = np.diag(Q.sum(1) + leak) - Q
-    G = escape.green.GTH(Q, leak)
+    G = escape.gth.GTH(Q, leak)
     rhs = np.array([[1.0, 0.0], [2.0, 1.0], [0.5, 3.0]])
     np.testing.assert_allclose(G.solve(rhs), np.linalg.solve(K, rhs), rtol=1e-12)
     np.testing.assert_allclose(G.solve_transposed(rhs), np.linalg.solve(K.T, rhs), rtol=1e-12)

@@ -1,0 +1,41 @@
+"""The jump rates of the model's Markov chain on the cells, and of the process killed on a target:
+sparse matrices built from the model's face rates."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def moving_rates(R, removed, cut=None):
+    """The jump rates of the killed process, R_s[y, z] = rate y → z between cells that are not
+    ``removed``, without the jumps in ``cut`` (those that cross a target; see
+    :mod:`fpsolve.escape.absorption`). R : the model's rates (R[y, z] = rate y → z, CSR)."""
+    keep = (~np.asarray(removed, dtype=bool)).astype(float)
+    Rs = sp.csr_matrix(R.multiply(keep[None, :]))
+    if cut is not None and cut.nnz:
+        Rs = sp.csr_matrix(Rs - cut)
+    Rs.eliminate_zeros()
+    Rs.sort_indices()
+    return Rs
+
+
+def killed_generator(Rs, kill, index):
+    """L restricted to the cells with ``index >= 0``: off-diagonals Rs (transposed: L[z, y] =
+    rate y → z), diagonal minus every rate out of the cell, to any cell or killed (``kill``);
+    a sum of positive terms, so no cancellation. Rates into cells with index −1 (traps, target)
+    stay as loss."""
+    keep = np.flatnonzero(index >= 0)
+    out = np.asarray(Rs.sum(axis=1)).ravel() + kill
+    K = Rs[keep][:, keep]
+    return sp.csr_matrix(K.T - sp.diags(out[keep]))
+
+
+def jump_rates(rates):
+    """R[y, z] = rate y → z (CSR, zero diagonal, sorted indices) of the model's face rates
+    (1/time): the off-diagonal of the generator, transposed."""
+    R = sp.csr_matrix(rates.generator(), copy=True)
+    R.setdiag(0.0)
+    R.eliminate_zeros()
+    R = R.T.tocsr()
+    R.sort_indices()
+    return R
