@@ -23,7 +23,8 @@ import numpy as np
 from ..errors import InputError, SolverError
 from .discretisation import FaceRates
 from .generator import generator_residual
-from .linalg import DIRECT_LIMIT, factorize, null_vector
+from .linalg import null_vector
+from .poisson import least_squares_potential
 
 METHODS = ("auto", "detailed-balance", "solve")
 
@@ -116,41 +117,16 @@ def scaling_log_density(rates: FaceRates, reference=None) -> np.ndarray:
 
 
 def least_squares_log_density(rates: FaceRates, rtol: float = 1e-8) -> np.ndarray:
-    """ψ minimising Σ_faces (ψ_{k+1} − ψ_k − log(rate_fwd / rate_bwd))² (a graph Poisson problem).
+    """ψ minimising Σ_faces (ψ_{k+1} − ψ_k − log(rate_fwd / rate_bwd))² (a graph Poisson problem),
+    solved exactly by fast transforms (:func:`fpsolve.numerics.poisson.least_squares_potential`).
 
-    Only a scaling for the null-vector solve, so a modest tolerance suffices.
+    Only a scaling for the null-vector solve. ``rtol`` is kept for compatibility and ignored (the
+    transform solve is exact to round-off). A :class:`~fpsolve.numerics.anisotropic.TensorRates`
+    already holds this potential of its leg Péclet numbers when it is not reversible.
     """
-    import scipy.sparse as sp
-
     g = rates.grid
-    N = g.size
-    idx = np.arange(N).reshape(g.shape)
-    lo_l, hi_l, inc_l = [], [], []
-    for a in range(g.ndim):
-        with np.errstate(invalid="ignore"):  # walls: −inf − (−inf); masked out below
-            inc = (rates.log_fwd[a] - rates.log_bwd[a]).reshape(g.shape)
-        hi = np.roll(idx, -1, axis=a)
-        keep = np.ones(g.shape, dtype=bool)
-        if not g.periodic[a]:
-            keep[(slice(None),) * a + (-1,)] = False
-        lo_l.append(idx[keep])
-        hi_l.append(hi[keep])
-        inc_l.append(inc[keep])
-    lo, hi, inc = map(np.concatenate, (lo_l, hi_l, inc_l))
-    E = lo.size
-    e = np.arange(E)
-    G = sp.csr_matrix((np.r_[-np.ones(E), np.ones(E)], (np.r_[e, e], np.r_[lo, hi])),
-                      shape=(E, N))
-    lap = (G.T @ G).tocsr()
-    rhs = G.T @ inc
-    lap = lap + sp.identity(N, format="csr") * (1e-12 * lap.diagonal().max())  # fix the constant
-    if N <= (200_000 if g.ndim < 3 else DIRECT_LIMIT[3]):
-        # sparse LU: ~0.1 s at 160²; pyamg's setup was 40× slower under BLAS thread contention.
-        # In 3D the LU fills: 1.33 s of a 1.5 s stationary solve at 24³ (measured), AMG-CG 0.1 s
-        psi = factorize(lap)(rhs)
-    else:
-        import pyamg
-
-        ml = pyamg.smoothed_aggregation_solver(lap, symmetry="symmetric")
-        psi = ml.solve(rhs, tol=rtol, accel="cg", maxiter=500)
-    return psi - psi.max()
+    if getattr(rates, "psi", None) is not None and not rates.reversible:
+        return np.asarray(rates.psi, dtype=float)  # the tensor scheme's own least-squares ψ
+    with np.errstate(invalid="ignore"):  # walls: −inf − (−inf), ignored by the solver
+        inc = rates.log_fwd - rates.log_bwd
+    return least_squares_potential(inc, g.shape, g.periodic)
