@@ -6,8 +6,9 @@ error ‖b − A x‖ ≤ atol (see :class:`fpsolve.numerics.linalg.LinearSolver
 afterwards, and scipy's GMRES took 58 V-cycles where this one takes 14 for the same answer on the
 512² tensor problem (measured). With right preconditioning, A M⁻¹ u = b, x = M⁻¹ u, the GMRES
 residual *is* b − A x (up to round-off), so the iteration stops exactly when the answer is good
-enough. Orthogonalisation: classical Gram–Schmidt applied twice (two matrix–vector products with
-the basis per step, BLAS level 2; as stable as modified Gram–Schmidt with reorthogonalisation).
+enough. Orthogonalisation: classical Gram–Schmidt (BLAS level 2), repeated when the new vector lost
+more than 30% of its norm (Kahan's "twice is enough"; as stable as modified Gram–Schmidt with
+reorthogonalisation, at half the memory traffic when no cancellation occurs).
 """
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ def gmres(A, b, M, x0=None, atol=0.0, restart=40, max_cycles=50, callback=None):
     """Solve A x = b to ‖b − A x‖₂ ≤ atol.
 
     A, M : callables v ↦ A v and v ↦ M⁻¹ v (the preconditioner). ``atol`` may be a callable
-    ‖x‖ ↦ tolerance, re-evaluated at every restart with the current iterate (for tolerances that
-    scale with the answer). ``callback(k)`` is called after every inner iteration.
+    ‖x‖ ↦ tolerance for tolerances that scale with the answer: it is re-evaluated whenever the
+    residual estimate meets it, with the iterate formed at that point (one preconditioner
+    application), and the iteration goes on in the same Krylov space if the tolerance moved.
+    ``callback(k)`` is called after every inner iteration.
 
     Stops early (converged = False) when a restart cycle reduces the residual by less than a
     factor 2: below the round-off floor the iteration stagnates, and the caller decides whether
@@ -47,17 +50,21 @@ def gmres(A, b, M, x0=None, atol=0.0, restart=40, max_cycles=50, callback=None):
         sn = np.zeros(restart)
         g = np.zeros(restart + 1)
         g[0] = beta
-        V[0] = r / beta
-        k_used = 0
+        np.divide(r, beta, out=V[0])
+        x_new = None
         for k in range(restart):
             w = A(M(V[k]))
             its += 1
-            h = V[:k + 1] @ w
-            w -= h @ V[:k + 1]
-            h2 = V[:k + 1] @ w  # second pass: orthogonal to round-off
-            w -= h2 @ V[:k + 1]
-            h += h2
+            Vk = V[:k + 1]
+            wn = float(np.linalg.norm(w))
+            h = Vk @ w
+            w -= h @ Vk
             hn = float(np.linalg.norm(w))
+            if hn < 0.7 * wn:  # cancellation: orthogonalise once more ("twice is enough")
+                h2 = Vk @ w
+                w -= h2 @ Vk
+                h += h2
+                hn = float(np.linalg.norm(w))
             H[:k + 1, k] = h
             H[k + 1, k] = hn
             for i in range(k):  # apply the earlier Givens rotations to the new column
@@ -70,14 +77,19 @@ def gmres(A, b, M, x0=None, atol=0.0, restart=40, max_cycles=50, callback=None):
             H[k + 1, k] = 0.0
             g[k + 1] = -sn[k] * g[k]
             g[k] = cs[k] * g[k]
-            k_used = k + 1
             if callback is not None:
                 callback(its)
-            if abs(g[k + 1]) <= target or hn == 0.0:
-                break
-            V[k + 1] = w / hn
-        y = solve_triangular(H[:k_used, :k_used], g[:k_used], check_finite=False)
-        x = x + M(y @ V[:k_used])
+            if abs(g[k + 1]) <= target or hn == 0.0 or k == restart - 1:
+                y = solve_triangular(H[:k + 1, :k + 1], g[:k + 1], check_finite=False)
+                x_new = x + M(y @ Vk)
+                if hn == 0.0 or k == restart - 1:
+                    break
+                moved = tol(float(np.linalg.norm(x_new)))
+                if abs(g[k + 1]) <= moved:
+                    break
+                target = moved  # the answer grew: go on in the same space to the new floor
+            np.divide(w, hn, out=V[k + 1])
+        x = x_new
     r = b - A(x)
     beta = float(np.linalg.norm(r))
     return x, bool(beta <= tol(float(np.linalg.norm(x)))), beta, its
