@@ -32,14 +32,18 @@ DIRECT_LIMIT = {1: np.inf, 2: 250_000, 3: 2_500}
 #: (measured up to 10⁶ unknowns in 2D and 2·10⁶ in 3D), so 40 rarely restarts, and memory stays
 #: at 41 vectors.
 RESTART = 40
-#: pyamg's classical AMG as configured here (see :meth:`LinearSolver.hierarchy`): coarsening,
-#: smoothers and coarsest size. One forward Gauss–Seidel sweep before and one backward sweep
-#: after the coarse correction cost half of pyamg's default symmetric sweeps for a few more
-#: iterations; CLJP-c coarsening needed 13 where Ruge–Stüben's needed 22 (512² tensor MFPT,
-#: 0.66 s against 0.83 s for set-up and solve, measured).
-AMG_OPTIONS = dict(CF="CLJPc", max_coarse=500, coarse_solver="splu",
-                   presmoother=("gauss_seidel", {"sweep": "forward"}),
-                   postsmoother=("gauss_seidel", {"sweep": "backward"}))
+#: pyamg's classical AMG as configured here (see :meth:`LinearSolver.hierarchy`), by grid
+#: dimension. 2D: CLJP-c coarsening with one forward Gauss–Seidel sweep before and one backward
+#: sweep after the coarse correction (pyamg's default is a symmetric sweep each): 13 iterations
+#: where Ruge–Stüben coarsening needed 22, 0.66 against 0.83 s for set-up and solve (512² tensor
+#: MFPT, measured). 3D: CLJP-c coarsens too slowly there (26 levels, operator complexity 19 at
+#: 48³), so Ruge–Stüben with pyamg's default smoothing (complexity 3; 0.6 against 3.5 s).
+AMG_OPTIONS = {
+    2: dict(CF="CLJPc", max_coarse=500, coarse_solver="splu",
+            presmoother=("gauss_seidel", {"sweep": "forward"}),
+            postsmoother=("gauss_seidel", {"sweep": "backward"})),
+    3: dict(CF="RS", max_coarse=500, coarse_solver="splu"),
+}
 
 
 def check_solver(solver):
@@ -106,6 +110,7 @@ class LinearSolver:
         self.A = sp.csr_matrix(A)
         n = self.A.shape[0]
         self.method = choose_solver(n, ndim, solver)
+        self.ndim = ndim
         self.rtol = float(rtol)
         self.iterations = []
         self._pre = {}
@@ -190,7 +195,7 @@ class LinearSolver:
                 import pyamg
 
                 with _seeded_numpy_rng():
-                    ml = pyamg.ruge_stuben_solver(A, **AMG_OPTIONS)
+                    ml = pyamg.ruge_stuben_solver(A, **AMG_OPTIONS[3 if self.ndim == 3 else 2])
                 M = ml.aspreconditioner(cycle="V")
             else:
                 try:
