@@ -110,6 +110,11 @@ class LinearSolver:
         self.A = sp.csr_matrix(A)
         n = self.A.shape[0]
         self.method = choose_solver(n, ndim, solver)
+        #: "superlu", "pardiso", "amg" or "ilu": what runs underneath. ``method`` stays one of
+        #: "direct", "amg", "gmres" (PARDISO is a sparse LU: method "direct"), as callers read it
+        self.backend = {"direct": "superlu", "gmres": "ilu"}.get(self.method, self.method)
+        if self.method == "pardiso":
+            self.method = "direct"
         self.ndim = ndim
         self.rtol = float(rtol)
         self.iterations = []
@@ -117,17 +122,11 @@ class LinearSolver:
         self._gain = {}  # ‖x‖/‖b‖ of the last solve, per direction
         self._normA = float(abs(self.A).sum(axis=1).max())
         self._lu = None
-        if self.method == "direct":
+        if self.backend == "superlu":
             kw = {} if diag_pivot_thresh is None else {"diag_pivot_thresh": diag_pivot_thresh}
             self._lu = spla.splu(self.A.tocsc(), permc_spec=ORDERING, **kw)
-        elif self.method == "pardiso":
-            import pypardiso
-
-            self._pardiso = pypardiso.PyPardisoSolver()
-            self.A.sort_indices()
-            self._pardiso.factorize(self.A)
-            # the CSC matrix on A's CSR arrays is Aᵀ: PARDISO solves it with A's factors
-            self._AT = sp.csc_matrix((self.A.data, self.A.indices, self.A.indptr), shape=(n, n))
+        elif self.backend == "pardiso":
+            self._lu = _Pardiso(self.A)
         else:
             # AMG wants a positive diagonal (an M-matrix); our generators have a negative one
             self._sign = -1.0 if self.A.diagonal().sum() < 0 else 1.0
@@ -138,9 +137,6 @@ class LinearSolver:
         b = np.asarray(b, dtype=float)
         if self.method == "direct":
             return self._lu.solve(np.ascontiguousarray(b), trans="T" if trans else "N")
-        if self.method == "pardiso":
-            x = self._pardiso.solve(self._AT if trans else self.A, b)
-            return np.asarray(x).reshape(b.shape)
         if b.ndim == 1:
             return self._krylov(b, trans)
         return np.column_stack([self._krylov(b[:, i], trans) for i in range(b.shape[1])])
@@ -161,7 +157,7 @@ class LinearSolver:
                              f"e^(±300) is the most that stays finite.")
         e = np.exp(s - 0.5 * (s.max() + s.min()))
         B = sp.csr_matrix(B)
-        if self.method in ("direct", "pardiso"):
+        if self.method == "direct":
             def pre(v):
                 return self.solve(e * v) / e
             sign = 1.0
@@ -178,7 +174,8 @@ class LinearSolver:
 
     @property
     def lu(self):
-        """The SuperLU object (direct solver only; None otherwise)."""
+        """The factorisation (direct solvers only; None otherwise): an object with
+        ``solve(b, trans="N" | "T")``, SciPy's SuperLU or the PARDISO wrapper."""
         return self._lu if self.method == "direct" else None
 
     # -- iterative -------------------------------------------------------------------------------
@@ -252,6 +249,29 @@ class LinearSolver:
         return x
 
 
+class _Pardiso:
+    """MKL PARDISO factors of a CSR matrix A with SuperLU's ``solve(b, trans)`` interface.
+
+    PARDISO reads the CSC matrix on A's CSR arrays (that is Aᵀ) as a request for a transposed
+    solve with the factors it already has, so Aᵀ x = b costs no second factorisation.
+    """
+
+    def __init__(self, A):
+        import pypardiso
+
+        self.A = sp.csr_matrix(A)
+        self.A.sort_indices()
+        n = self.A.shape[0]
+        self._solver = pypardiso.PyPardisoSolver()
+        self._solver.factorize(self.A)
+        self._AT = sp.csc_matrix((self.A.data, self.A.indices, self.A.indptr), shape=(n, n))
+
+    def solve(self, b, trans="N"):
+        b = np.asarray(b, dtype=float)
+        x = self._solver.solve(self._AT if trans == "T" else self.A, b)
+        return np.asarray(x).reshape(b.shape)
+
+
 def factorize(A: sp.spmatrix):
     """Sparse LU with a fill-reducing ordering; returns a solve callable."""
     lu = spla.splu(sp.csc_matrix(A), permc_spec=ORDERING)
@@ -287,7 +307,8 @@ def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e
     rhs[j] = 1.0
     ls = LinearSolver(A, solver, ndim=ndim, rtol=rtol)
     r = ls.solve(rhs)
-    return (r, ls.method, ls) if return_solver else (r, ls.method)
+    used = "pardiso" if ls.backend == "pardiso" else ls.method
+    return (r, used, ls) if return_solver else (r, used)
 
 
 def relative_residual(L: sp.csr_matrix, p: np.ndarray) -> float:
