@@ -271,12 +271,13 @@ def _compare(f, jf, vals, cols, ndim, what, vector):
     width = ndim if vector else 1
     try:
         got = np.empty((len(vals), width))
-        for i, v in enumerate(vals):
-            v = (v,) if (width == 1 and not isinstance(v, tuple)) else v
+        wanted = f"a tuple of {width} floats" if width > 1 else "a float"
+        for i, v0 in enumerate(vals):
+            v = (v0,) if (width == 1 and not isinstance(v0, tuple)) else v0
             if not isinstance(v, tuple) or len(v) != width or not all(
                     isinstance(c, (float, int)) for c in v):
-                return None, (f"compiled, the {what} returns {type(v).__name__} for float "
-                              f"arguments, not {'a tuple of ' + str(width) + ' floats' if width > 1 else 'a float'}")
+                return None, (f"compiled, the {what} returns {type(v0).__name__} for float "
+                              f"arguments, not {wanted}")
             got[i] = v
         ref = f(*cols)
         ref = [ref] if width == 1 or (ndim == 1 and not isinstance(ref, (list, tuple))) else ref
@@ -284,7 +285,7 @@ def _compare(f, jf, vals, cols, ndim, what, vector):
                         for r in ref], axis=-1)
     except Exception as exc:
         return None, f"the {what} could not be checked on sample points ({exc})"
-    ok = np.abs(got - ref) <= AUTO_RTOL * (1.0 + np.abs(ref)) + 0 * got
+    ok = np.abs(got - ref) <= AUTO_RTOL * (1.0 + np.abs(ref))
     if not np.all(ok | (np.isnan(got) & np.isnan(ref))):
         i = int(np.argwhere(~ok)[0][0])
         return None, (f"compiled, the {what} gives {got[i].tolist()} at "
