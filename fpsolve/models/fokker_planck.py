@@ -16,7 +16,7 @@ from ..analysis import thermodynamics
 from ..errors import InputError
 from ..fields.field import Density, Field
 from ..geometry.grid import Grid
-from ..numerics import anisotropic, spectrum, stationary, timestepping
+from ..numerics import anisotropic, memory, spectrum, stationary, timestepping
 from ..numerics.discretisation import scharfetter_gummel
 from . import coefficients, schedules
 from .conventions import alpha_of
@@ -76,8 +76,11 @@ class FokkerPlanck:
         self.potential = potential
         self.drift = drift
         self.floor = floor
-        # Evaluate and check everything now, before any solve.
+        # Evaluate and check everything now, before any solve; first whether it fits at all
+        _check_memory(grid, tensor=False)
         self.tensor = grid.ndim > 1 and anisotropic.is_tensor_diffusion(diffusion, grid)
+        if self.tensor:
+            _check_memory(grid, tensor=True)
         if grid.ndim == 1 and anisotropic.is_tensor_diffusion(diffusion, grid):
             diffusion = _scalar_from_1x1(diffusion)  # a 1×1 "tensor" is a scalar
             self.diffusion = diffusion
@@ -413,6 +416,13 @@ class Evolution:
 
     def __len__(self):
         return len(self.times)
+
+
+def _check_memory(grid, tensor):
+    memory.check(memory.model_bytes(grid.size, grid.ndim, tensor),
+                 f"FokkerPlanck on {grid.size} cells ({'tensor' if tensor else 'scalar'} D)",
+                 "Use a coarser grid (memory grows in proportion to the number of cells), or a "
+                 "machine with more memory.")
 
 
 def _rows(val, d):

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
-from . import krylov
+from . import krylov, memory
 
 LINEAR_SOLVERS = ("auto", "direct", "pardiso", "amg", "gmres")
 # Minimum degree on the pattern of A + Aᵀ: our generators are structurally symmetric (a rate in
@@ -69,7 +69,10 @@ def choose_solver(n: int, ndim=None, solver: str = "auto") -> str:
                          "pip install 'fpsolve[pardiso]'; or use solver='direct' (SuperLU).")
     if solver != "auto":
         return solver
-    return "direct" if n <= DIRECT_LIMIT.get(ndim or 2, DIRECT_LIMIT[2]) else "amg"
+    if n <= DIRECT_LIMIT.get(ndim or 2, DIRECT_LIMIT[2]) and memory.fits(
+            memory.solver_bytes(n, ndim, "superlu", 2 * (ndim or 2) + 1)):
+        return "direct"
+    return "amg"
 
 
 @contextlib.contextmanager
@@ -116,6 +119,12 @@ class LinearSolver:
         if self.method == "pardiso":
             self.method = "direct"
         self.ndim = ndim
+        nnz_row = self.A.nnz / max(n, 1)
+        memory.check(memory.solver_bytes(n, ndim, self.backend, nnz_row),
+                     f"the linear solver ({self.backend}, {n} unknowns)",
+                     "Use a coarser grid (an AMG solve needs about 1 kB per unknown; a sparse "
+                     "LU grows like N log N in 2D and N^(4/3) in 3D), solver='amg' instead of a "
+                     "direct solver, or a machine with more memory.")
         self.rtol = float(rtol)
         self.iterations = []
         self._pre = {}
