@@ -21,6 +21,7 @@ import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
 from . import krylov, memory
+from .multigrid import VCycle
 
 LINEAR_SOLVERS = ("auto", "direct", "pardiso", "amg", "gmres")
 # Minimum degree on the pattern of A + Aᵀ: our generators are structurally symmetric (a rate in
@@ -44,6 +45,9 @@ AMG_OPTIONS = {
             postsmoother=("gauss_seidel", {"sweep": "backward"})),
     3: dict(CF="RS", max_coarse=500, coarse_solver="splu"),
 }
+#: Gauss–Seidel sweeps of the V-cycle before and after the coarse correction, by dimension
+#: (the smoothers named in AMG_OPTIONS; the cycle runs in :mod:`fpsolve.numerics.multigrid`)
+AMG_SWEEPS = {2: ("forward", "backward"), 3: ("symmetric", "symmetric")}
 
 
 def check_solver(solver):
@@ -200,9 +204,10 @@ class LinearSolver:
             if self.method == "amg":
                 import pyamg
 
+                dim = 3 if self.ndim == 3 else 2
                 with _seeded_numpy_rng():
-                    ml = pyamg.ruge_stuben_solver(A, **AMG_OPTIONS[3 if self.ndim == 3 else 2])
-                M = ml.aspreconditioner(cycle="V")
+                    ml = pyamg.ruge_stuben_solver(A, **AMG_OPTIONS[dim])
+                M = VCycle(ml, *AMG_SWEEPS[dim])
             else:
                 try:
                     ilu = spla.spilu(A.tocsc(), drop_tol=1e-5, fill_factor=20)
