@@ -166,12 +166,18 @@ class TensorRates:
         on the diagonal as loss — exactly as :meth:`FaceRates.generator`.
         """
         N = self.grid.size
+        plain = psi is None and index is None
+        if plain and self.__dict__.get("_L") is not None:  # L is asked for several times
+            return self._L.copy()
         psi = np.zeros(N) if psi is None else np.ascontiguousarray(psi, dtype=float)
         index = np.arange(N, dtype=np.int64) if index is None else \
             np.ascontiguousarray(index, dtype=np.int64)
         data, indices, indptr = self._csr
         d, i, p = kernels.rescale_restrict(data, indices, indptr, psi - self.psi, index)
-        return to_csr(d, i, p, len(p) - 1)
+        L = to_csr(d, i, p, len(p) - 1)
+        if plain:
+            self._L = L.copy()
+        return L
 
     def reference_log_density(self):
         """(ψ, defect): the reference log-density and its edge mismatch (see the class doc)."""
