@@ -152,8 +152,8 @@ class FokkerPlanck:
             rescaled null-vector solve for a single well), "detailed-balance", or "solve"; see
             :mod:`fpsolve.numerics.stationary`.
         solver : linear solver when one is needed (no detailed balance, or method "solve"):
-            "auto" (sparse LU in 1D, in 2D up to 2.5·10⁵ cells and in 3D up to 2.5·10³;
-            AMG-preconditioned GMRES beyond), "direct", "amg", "gmres"; see
+            "auto" (sparse LU in 1D, in 2D up to 10⁵ cells and in 3D up to 2.5·10³;
+            AMG-preconditioned GMRES beyond), "direct", "pardiso", "amg", "gmres"; see
             :class:`fpsolve.numerics.linalg.LinearSolver`.
 
         The result's ``info`` holds the method, the relative residual ‖Lp‖/(max rate ‖p‖) and the

@@ -1,15 +1,16 @@
 """Sparse linear algebra used by the solvers: one solver object per matrix (sparse LU with a
-fill-reducing ordering, or algebraic-multigrid-preconditioned GMRES), pinned null-space solves,
-and residual checks. Never forms a dense matrix.
+fill-reducing ordering, MKL PARDISO, or algebraic-multigrid-preconditioned GMRES), pinned
+null-space solves, and residual checks. Never forms a dense matrix.
 
-Choosing the solver (``solver="auto"``; measured in ``benchmarks/bench_large.py``, CPU seconds of
-one solve on 2 shared cores): a sparse LU is fastest in 1D at every size and in 2D up to about
-2.5·10⁵ unknowns (512²: LU and AMG within 1.7×); beyond that Ruge–Stüben AMG + GMRES wins
-(1000²: 2.5× faster, 58% of the memory). In 3D the LU's fill grows like N^(4/3) and its time
-like N²: AMG is faster from about 2.5·10³ cells (14³: 0.13 against 0.22 s for a whole
-non-reversible stationary solve, 16³: 0.12 against 0.14 s for an MFPT; at 12³ the LU is still
-faster), and 160–490× at 64³, and 128³ (2·10⁶ unknowns) is out
-of reach of the LU on 24 GB (≈ 100 GB), while AMG solves it in about a minute with 2 GB.
+Choosing the solver (``solver="auto"``; measured in ``benchmarks/bench_general.py``, CPU
+seconds on 2 shared cores, tensor 2D problem of issue 13): a sparse LU is fastest in 1D at
+every size and in 2D up to about 10⁵ unknowns (256²: LU and AMG within 10% for stationary, MFPT
+and committor); beyond, the AMG path wins (384²: 0.80 against 0.90 s stationary, 1.27 against
+1.56 s MFPT; 512²: 1.7 against 2.1 s stationary). Time stepping reuses one factorisation for
+hundreds of solves, which moves its crossover to about 2.5·10⁵ unknowns
+(:data:`DIRECT_LIMIT_REUSED`). In 3D the LU's fill grows like N^(4/3) and its time like N²: AMG
+is faster from about 2.5·10³ cells, and 128³ (2·10⁶ unknowns) is out of reach of the LU
+(≈ 100 GB) while AMG needs about 2 GB.
 """
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ LINEAR_SOLVERS = ("auto", "direct", "pardiso", "amg", "gmres")
 # each direction across every face), where it beats COLAMD (3.4 s vs 5.1 s at 512², measured).
 ORDERING = "MMD_AT_PLUS_A"
 #: largest number of unknowns solved by sparse LU under ``solver="auto"``, by dimension
-DIRECT_LIMIT = {1: np.inf, 2: 250_000, 3: 2_500}
+DIRECT_LIMIT = {1: np.inf, 2: 100_000, 3: 2_500}
+#: the same for a matrix solved many times (implicit time steps: the LU is factorised once)
+DIRECT_LIMIT_REUSED = {1: np.inf, 2: 250_000, 3: 2_500}
 #: Krylov vectors kept by GMRES between restarts: AMG needs 10–25 iterations on our generators
 #: (measured up to 10⁶ unknowns in 2D and 2·10⁶ in 3D), so 40 rarely restarts, and memory stays
 #: at 41 vectors.
@@ -64,16 +67,17 @@ def pardiso_available() -> bool:
     return True
 
 
-def choose_solver(n: int, ndim=None, solver: str = "auto") -> str:
+def choose_solver(n: int, ndim=None, solver: str = "auto", reused: bool = False) -> str:
     """The concrete solver ("direct", "pardiso", "amg" or "gmres") for an n×n system on a
-    ``ndim`` grid."""
+    ``ndim`` grid; ``reused``: the matrix will be solved many times (time stepping)."""
     check_solver(solver)
     if solver == "pardiso" and not pardiso_available():
         raise InputError("solver='pardiso' needs the optional package pypardiso (MKL PARDISO): "
                          "pip install 'fpsolve[pardiso]'; or use solver='direct' (SuperLU).")
     if solver != "auto":
         return solver
-    if n <= DIRECT_LIMIT.get(ndim or 2, DIRECT_LIMIT[2]) and memory.fits(
+    limits = DIRECT_LIMIT_REUSED if reused else DIRECT_LIMIT
+    if n <= limits.get(ndim or 2, limits[2]) and memory.fits(
             memory.solver_bytes(n, ndim, "superlu", 2 * (ndim or 2) + 1)):
         return "direct"
     return "amg"
@@ -110,13 +114,15 @@ class LinearSolver:
     to that raises :class:`SolverError`; nothing is returned silently.
 
     ``diag_pivot_thresh``: passed to SuperLU (1.0 = partial pivoting; 0.0 keeps diagonal pivots,
-    right for column diagonally dominant M-matrices).
+    right for column diagonally dominant M-matrices). ``reused``: the matrix will be solved
+    many times (time stepping), which favours a factorisation under "auto".
     """
 
-    def __init__(self, A, solver="auto", ndim=None, rtol=1e-12, diag_pivot_thresh=None):
+    def __init__(self, A, solver="auto", ndim=None, rtol=1e-12, diag_pivot_thresh=None,
+                 reused=False):
         self.A = sp.csr_matrix(A)
         n = self.A.shape[0]
-        self.method = choose_solver(n, ndim, solver)
+        self.method = choose_solver(n, ndim, solver, reused)
         #: "superlu", "pardiso", "amg" or "ilu": what runs underneath. ``method`` stays one of
         #: "direct", "amg", "gmres" (PARDISO is a sparse LU: method "direct"), as callers read it
         self.backend = {"direct": "superlu", "gmres": "ilu"}.get(self.method, self.method)
