@@ -38,9 +38,10 @@ AUTO_JIT_SECONDS = 3.0
 
 
 def numpy_route_seconds(n, steps):
-    """Rough time of the numpy route: ~50 µs of Python per step plus ~50 ns per particle-step
-    (measured: 2·10⁷ particle-steps/s at 2·10⁴ particles, 1D double well, 2 cores)."""
-    return steps * (5e-5 + n * 5e-8)
+    """Rough time of the numpy route: ~50 µs of Python per step plus ~200 ns per particle-step
+    (measured on the shared 2-core machine, README double well with lambdas: 2.8·10⁶
+    particle-steps/s at 2·10⁵ particles, 1–2·10⁷ at 2·10⁴; the issue's report: 1.4·10⁶)."""
+    return steps * (5e-5 + n * 2e-7)
 _SAID = set()
 
 
