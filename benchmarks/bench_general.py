@@ -26,6 +26,7 @@ Usage::
     python benchmarks/bench_general.py --quick   # small sizes, one run each (≈ 3 min)
     python benchmarks/bench_general.py           # tensor2d 256–1000², ou 400–800, 3D 32–128³
     python benchmarks/bench_general.py --problems tensor2d --sizes 512 --solvers auto,amg
+    python benchmarks/bench_general.py --sequence separable3d 192 auto   # one model, in turn
 
 Writes ``results/general.json`` (every run, machine, load averages) and ``results/general.md``
 (the tables of ``benchmarks/README.md``); ``--out-dir`` to put them elsewhere.
@@ -142,6 +143,23 @@ def worker(problem, n, solver):
     print(json.dumps(out))
 
 
+def sequence(problem, n, solver):
+    """Construct one model, then every question on it in turn (what a user does; the
+    stationary density is reused by the first-passage questions). For the largest grids, where
+    the cold per-question runs of :func:`worker` would take too long; prints one JSON line."""
+    out = {"problem": problem, "n": n, "solver": solver}
+    t0, c0 = time.perf_counter(), time.process_time()
+    model = build(problem, n)
+    _ = model.rates
+    out["construct"] = {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0}
+    for q in QUESTIONS[problem]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        _, info = ask(problem, model, q, solver)
+        out[q] = {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0, **info}
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
 def run_case(problem, n, solver, timeout):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", problem, str(n), solver]
@@ -247,6 +265,8 @@ def machine():
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--sequence", nargs=3, metavar=("PROBLEM", "N", "SOLVER"),
+                    help="one model, every question in turn, one JSON line (largest grids)")
     ap.add_argument("--quick", action="store_true", help="small sizes, one run each")
     ap.add_argument("--problems", default=",".join(QUESTIONS))
     ap.add_argument("--sizes", default=None, help="comma-separated n (overrides the mode's)")
@@ -258,6 +278,10 @@ def main(argv=None):
     if args.worker:
         problem, n, solver = args.worker
         worker(problem, int(n), solver)
+        return
+    if args.sequence:
+        problem, n, solver = args.sequence
+        sequence(problem, int(n), solver)
         return
     sys.path.insert(0, str(ROOT))
     from fpsolve.numerics.linalg import pardiso_available
