@@ -90,6 +90,8 @@ class FokkerPlanck:
         if self.tensor:
             self.D = None
             self.D_tensor = anisotropic._diffusion_field(diffusion, grid)
+            if self.D_tensor is diffusion:  # the user's own array: keep a copy of it
+                self.D_tensor = self.D_tensor.copy()
             self.b_faces = None
             self.rates_at(0.0)  # tensor checks (symmetry, definiteness) happen here
         else:
@@ -129,7 +131,8 @@ class FokkerPlanck:
                 self._rates_cache.clear()
             if self.tensor:
                 rates = anisotropic.build_tensor_rates(
-                    self.grid, s * self.D_tensor, self.convention, potential=self.U,
+                    self.grid, self.D_tensor if s == 1.0 else s * self.D_tensor,
+                    self.convention, potential=self.U,
                     drift=self.drift, floor=self.floor)
             else:
                 rates = scharfetter_gummel(self.grid, s * self.D, self.alpha, potential=self.U,
