@@ -9,6 +9,11 @@ Problems
             into the kernel. Uses a stand-in model with a d×d diffusion (FokkerPlanck does not
             take one yet).
 
+  dw1d_py   the README's double well with a state-dependent D, U and D written as plain Python
+            lambdas (compiled automatically with numba.njit under compiled="auto"); dw1d_njit:
+            the same functions decorated with @njit. *_fpt: first_passage to x ≥ 1 instead of
+            simulate. tensor2d_py: tensor2d with a lambda drift.
+
 Backends
   numba     one subprocess per thread count (NUMBA_NUM_THREADS is read at import), rate per
             core = rate / threads. Also reported: rate per CPU-second (process_time), which is
@@ -22,6 +27,9 @@ Examples
   python benchmarks/bench_particles.py --backend torch --device cuda --n 100000000 --steps 1000 \\
       --dtype float32 --fuse 16                                       # the GPU figure
   python benchmarks/bench_particles.py --json benchmarks/results/particles.json
+  python benchmarks/bench_particles.py --backend numba --n 200000 --steps 200 \
+      --problems dw1d_py dw1d_njit dw1d_py_fpt dw1d_njit_fpt tensor2d_py tensor2d \
+      --json benchmarks/results/particles_python.json       # plain Python vs @njit
 
 Timings exclude compilation (a warm-up run of the same shapes comes first) and include the
 host↔device copies of the initial and final positions.
@@ -70,6 +78,17 @@ def build(problem, backend):
     if problem == "dw1d":
         U = potentials.double_well() if backend == "numba" else (lambda x: (x ** 2 - 1) ** 2 / 4)
         return fp.FokkerPlanck(fp.Grid([(-2.5, 2.5)], 100), potential=U, diffusion=0.25), -1.0
+    if problem in ("dw1d_py", "dw1d_py_fpt", "dw1d_njit", "dw1d_njit_fpt"):
+        # the README's double well with a state-dependent D, as plain lambdas (compiled
+        # automatically under compiled="auto") or as @njit functions
+        U, D = (lambda x: (x ** 2 - 1) ** 2 / 4), (lambda x: 0.05 * (1 + x ** 2))
+        if "njit" in problem:
+            from numba import njit
+            U, D = njit(U), njit(D)
+        return fp.FokkerPlanck(fp.Grid([(-2.5, 2.5)], 100), potential=U, diffusion=D), -1.0
+    if problem == "tensor2d_py":
+        return AnisotropicModel(lambda x, y: (x - x ** 3, -y), D_TENSOR,
+                                [(-2.5, 2.5), (-2.0, 2.0)]), [-1.0, 0.0]
     if problem == "tensor2d":
         def drift(x, y):
             return x - x ** 3, -y
@@ -103,18 +122,31 @@ def run_one(args, problem):
         warm_n, warm_steps = 4096, 10
         if chunk:
             kw["chunk"] = chunk
-    simulate(model, x0, n=warm_n, dt=dt, t_end=warm_steps * dt, **kw)
+    if problem.endswith("_fpt"):  # first passage to x ≥ 1 instead of simulate
+        from fpsolve.particles import first_passage
+
+        def call(n_, steps_, compiled="auto"):
+            return first_passage(model, x0, [(1.0, np.inf)], n=n_, dt=dt, t_max=steps_ * dt,
+                                 compiled=compiled, **kw)
+    else:
+        def call(n_, steps_, compiled="auto"):
+            return simulate(model, x0, n=n_, dt=dt, t_end=steps_ * dt, compiled=compiled, **kw)
+    # warm-up with the measured run's route (a plain Python coefficient is compiled only for
+    # long runs under "auto": force it here, so that compilation is excluded as for @njit)
+    call(warm_n, warm_steps, compiled=True if "_py" in problem and args.backend == "numba"
+         else "auto")
     if args.backend == "torch" and args.device.startswith("cuda"):
         torch.cuda.synchronize()
     t0, c0 = time.perf_counter(), time.process_time()
-    r = simulate(model, x0, n=n, dt=dt, t_end=args.steps * dt, **kw)
+    r = call(n, args.steps)
     if args.backend == "torch" and args.device.startswith("cuda"):
         torch.cuda.synchronize()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    work = n * args.steps
+    work = r.info["particle_steps"] if problem.endswith("_fpt") else n * args.steps
     out = dict(problem=problem, backend=args.backend, route=r.route, n=n, steps=args.steps,
                particle_steps=work, wall_s=wall, rate=work / wall, rate_per_cpu_s=work / cpu,
-               mean_final=float(r.mean()[0]))
+               mean_final=float(r.mean[0] if problem.endswith("_fpt") else r.mean()[0])
+               if not problem.endswith("_fpt") else float(r.mean))
     if args.backend == "numba":
         import numba
 

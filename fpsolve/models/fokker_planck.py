@@ -17,7 +17,7 @@ from ..conventions import alpha_of
 from ..errors import InputError
 from ..fields.field import Density, Field
 from ..geometry.grid import Grid
-from ..numerics import anisotropic, spectrum, stationary, timestepping
+from ..numerics import anisotropic, memory, spectrum, stationary, timestepping
 from ..numerics.discretisation import scharfetter_gummel
 from . import coefficients, schedules
 
@@ -76,8 +76,11 @@ class FokkerPlanck:
         self.potential = potential
         self.drift = drift
         self.floor = floor
-        # Evaluate and check everything now, before any solve.
+        # Evaluate and check everything now, before any solve; first whether it fits at all
+        _check_memory(grid, tensor=False)
         self.tensor = grid.ndim > 1 and anisotropic.is_tensor_diffusion(diffusion, grid)
+        if self.tensor:
+            _check_memory(grid, tensor=True)
         if grid.ndim == 1 and anisotropic.is_tensor_diffusion(diffusion, grid):
             diffusion = _scalar_from_1x1(diffusion)  # a 1×1 "tensor" is a scalar
             self.diffusion = diffusion
@@ -87,6 +90,8 @@ class FokkerPlanck:
         if self.tensor:
             self.D = None
             self.D_tensor = anisotropic._diffusion_field(diffusion, grid)
+            if self.D_tensor is diffusion:  # the user's own array: keep a copy of it
+                self.D_tensor = self.D_tensor.copy()
             self.b_faces = None
             self.rates_at(0.0)  # tensor checks (symmetry, definiteness) happen here
         else:
@@ -126,7 +131,8 @@ class FokkerPlanck:
                 self._rates_cache.clear()
             if self.tensor:
                 rates = anisotropic.build_tensor_rates(
-                    self.grid, s * self.D_tensor, self.convention, potential=self.U,
+                    self.grid, self.D_tensor if s == 1.0 else s * self.D_tensor,
+                    self.convention, potential=self.U,
                     drift=self.drift, floor=self.floor)
             else:
                 rates = scharfetter_gummel(self.grid, s * self.D, self.alpha, potential=self.U,
@@ -149,8 +155,8 @@ class FokkerPlanck:
             rescaled null-vector solve for a single well), "detailed-balance", or "solve"; see
             :mod:`fpsolve.numerics.stationary`.
         solver : linear solver when one is needed (no detailed balance, or method "solve"):
-            "auto" (sparse LU in 1D, in 2D up to 2.5·10⁵ cells and in 3D up to 2.5·10³;
-            AMG-preconditioned GMRES beyond), "direct", "amg", "gmres"; see
+            "auto" (sparse LU in 1D, in 2D up to 10⁵ cells and in 3D up to 2.5·10³;
+            AMG-preconditioned GMRES beyond), "direct", "pardiso", "amg", "gmres"; see
             :class:`fpsolve.numerics.linalg.LinearSolver`.
 
         The result's ``info`` holds the method, the relative residual ‖Lp‖/(max rate ‖p‖) and the
@@ -413,6 +419,13 @@ class Evolution:
 
     def __len__(self):
         return len(self.times)
+
+
+def _check_memory(grid, tensor):
+    memory.check(memory.model_bytes(grid.size, grid.ndim, tensor),
+                 f"FokkerPlanck on {grid.size} cells ({'tensor' if tensor else 'scalar'} D)",
+                 "Use a coarser grid (memory grows in proportion to the number of cells), or a "
+                 "machine with more memory.")
 
 
 def _rows(val, d):

@@ -81,6 +81,7 @@ from ..errors import InputError
 from ..geometry.grid import Grid
 from . import anisotropic_kernels as kernels
 from .generator import comb_log_density, to_csr
+from .poisson import least_squares_potential
 
 CONVENTIONS = {"ito": 0.0, "stratonovich": 0.5, "isothermal": 1.0}
 SYMMETRY_RTOL = 1e-10   # |D_ij − D_ji| above this (relative to max|D| in the cell) is an error
@@ -129,11 +130,8 @@ class TensorRates:
 
     def __post_init__(self):
         self._csr = kernels.assemble_scaled(self.shape, self.periodic, *self._edges(), self.psi)
-        data, indices, indptr = self._csr
-        rows = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
-        off = data[indices != rows]
-        scale = float(np.max(np.abs(data[indices == rows])))
-        self.min_offdiagonal = float(off.min() / scale) if off.size and scale else 0.0
+        off, scale = kernels.offdiagonal_extremes(*self._csr)
+        self.min_offdiagonal = float(off / scale) if np.isfinite(off) and scale else 0.0
 
     def _edges(self):
         return (self.leg_logk, self.leg_sgn, self.leg_P, self.planes, self.orient,
@@ -168,12 +166,18 @@ class TensorRates:
         on the diagonal as loss — exactly as :meth:`FaceRates.generator`.
         """
         N = self.grid.size
+        plain = psi is None and index is None
+        if plain and self.__dict__.get("_L") is not None:  # L is asked for several times
+            return self._L.copy()
         psi = np.zeros(N) if psi is None else np.ascontiguousarray(psi, dtype=float)
         index = np.arange(N, dtype=np.int64) if index is None else \
             np.ascontiguousarray(index, dtype=np.int64)
         data, indices, indptr = self._csr
         d, i, p = kernels.rescale_restrict(data, indices, indptr, psi - self.psi, index)
-        return to_csr(d, i, p, len(p) - 1)
+        L = to_csr(d, i, p, len(p) - 1)
+        if plain:
+            self._L = L.copy()
+        return L
 
     def reference_log_density(self):
         """(ψ, defect): the reference log-density and its edge mismatch (see the class doc)."""
@@ -250,7 +254,11 @@ def build_tensor_rates(grid: Grid, diffusion, convention="ito", *, potential=Non
     D = _diffusion_field(diffusion, grid)
     D, n_floored = _check_tensor(D, grid, floor)
     flat = D.reshape(grid.ndim, grid.ndim, -1)
-    constant = bool(np.all(np.abs(flat - flat[:, :, :1]) <= 1e-14 * np.max(np.abs(D))))
+    # per component (np.ptp): no full-size temporaries (0.2 s of page faults at 1000²)
+    tol = 1e-14 * max(float(np.max(np.abs(flat[i, j]))) for i in range(grid.ndim)
+                      for j in range(grid.ndim))
+    constant = all(float(np.ptp(flat[i, j])) <= tol for i in range(grid.ndim)
+                   for j in range(grid.ndim))
     if conv == "stratonovich" and not constant:
         raise InputError(
             "build_tensor_rates: convention 'stratonovich' with a non-constant diffusion tensor "
@@ -331,7 +339,7 @@ def _diffusion_field(diffusion, grid: Grid) -> np.ndarray:
     if arr.shape == (d, d):
         return np.broadcast_to(arr[(...,) + (None,) * d], (d, d) + shape).copy()
     if arr.shape == (d, d) + shape:
-        return arr.copy()
+        return np.ascontiguousarray(arr)  # read only below: no copy needed
     raise InputError(f"diffusion tensor: got an array of shape {arr.shape}; expected a constant "
                      f"({d}, {d}) matrix or a field of shape ({d}, {d}, *grid.shape) = "
                      f"{(d, d) + shape}.")
@@ -340,15 +348,24 @@ def _diffusion_field(diffusion, grid: Grid) -> np.ndarray:
 def _check_tensor(D, grid: Grid, floor):
     """Finite, symmetric, positive definite (or floored); returns (D, number of floored cells)."""
     d = grid.ndim
-    bad = ~np.all(np.isfinite(D), axis=(0, 1))
+    if d == 2:  # one fused pass (Numba) instead of full-size temporaries
+        finite, worst, scale, wmin, wmax = (
+            x.reshape(grid.shape) for x in kernels.tensor_checks_2d(D.reshape(2, 2, -1)))
+        bad = ~finite
+    else:
+        bad = ~np.all(np.isfinite(D), axis=(0, 1))
     if np.any(bad):
         raise InputError(f"diffusion tensor is not finite {_where(grid, bad)}. Restrict the grid "
                          f"to where it is defined.")
-    scale = np.max(np.abs(D), axis=(0, 1))
-    asym = np.abs(D - np.swapaxes(D, 0, 1))
-    worst = np.max(asym, axis=(0, 1))
+    if d != 2:
+        scale = np.max(np.abs(D), axis=(0, 1))
+        worst = np.zeros(grid.shape)
+        for i in range(d):
+            for j in range(i + 1, d):
+                np.maximum(worst, np.abs(D[i, j] - D[j, i]), out=worst)
     bad = worst > SYMMETRY_RTOL * scale
     if np.any(bad):
+        asym = np.abs(D - np.swapaxes(D, 0, 1))
         k = tuple(int(i) for i in np.unravel_index(
             np.argmax(np.where(bad, worst / np.where(scale > 0, scale, 1), 0)), grid.shape))
         i, j = np.unravel_index(np.argmax(asym[(...,) + k]), (d, d))
@@ -357,10 +374,12 @@ def _check_tensor(D, grid: Grid, floor):
             f"D[{i},{j}] = {D[(i, j) + k]:.6g} but D[{j},{i}] = {D[(j, i) + k]:.6g} "
             f"(difference {asym[(i, j) + k]:.3g}). A diffusion tensor is D = σσᵀ/2, symmetric; "
             f"pass (D + Dᵀ)/2 if the asymmetry is round-off.")
-    D = 0.5 * (D + np.swapaxes(D, 0, 1))
+    if np.any(worst):
+        D = 0.5 * (D + np.swapaxes(D, 0, 1))
     M = np.moveaxis(D, (0, 1), (-2, -1))  # (*shape, d, d)
-    w = np.linalg.eigvalsh(M)
-    wmin, wmax = w[..., 0], np.max(np.abs(w), axis=-1)
+    if d != 2:
+        w = np.linalg.eigvalsh(M)
+        wmin, wmax = w[..., 0], np.max(np.abs(w), axis=-1)
     n_floored = 0
     if floor is None:
         neg = wmin < -SINGULAR_RTOL * wmax
@@ -547,9 +566,8 @@ def _assemble(grid: Grid, D, b_faces, conv, n_floored) -> TensorRates:
     # leg Péclet numbers h_a (D_f⁻¹ b̃_f)_a = ∫ a·dl along the leg (midpoint rule)
     G = np.zeros((d,) + shape)
     for a in range(d):
-        M = np.moveaxis(Df[a], (0, 1), (-2, -1))[inner[a]]
-        v = np.moveaxis(b_faces[a], 0, -1)[inner[a]]
-        G[a][inner[a]] = h[a] * np.linalg.solve(M, v[..., None])[..., a, 0]
+        G[a] = kernels.leg_peclet(Df[a].reshape(d, d, N), b_faces[a].reshape(d, N),
+                                  inner[a].ravel(), a, float(h[a])).reshape(shape)
     planes = [(a, j) for a in range(d) for j in range(a + 1, d)]
     orient, c_tri = _split(grid, D)
     dia_P = np.array([_diagonal_peclet(grid, G, a, j, o) for (a, j), o in zip(planes, orient)])
@@ -662,34 +680,10 @@ def _defect(grid: Grid, psi, G, dia_P, orient, planes):
 
 
 def _least_squares_potential(grid: Grid, G):
-    """ψ minimising Σ_legs (ψ_{k+e_a} − ψ_k − G_a,k)²: a graph Poisson problem, solved by sparse
-    LU up to 4·10⁵ cells (exact, and fast on two cores) and by AMG-CG beyond."""
-    import scipy.sparse as sp
-
-    N = grid.size
-    if N > 400_000:
-        from .discretisation import FaceRates
-        from .stationary import least_squares_log_density
-
-        return least_squares_log_density(FaceRates(grid, G, np.zeros_like(G)))
-    idx = np.arange(N).reshape(grid.shape)
-    lo, hi, inc = [], [], []
-    for a in range(grid.ndim):
-        keep = _interior(grid, a)
-        lo.append(idx[keep])
-        hi.append(np.roll(idx, -1, axis=a)[keep])
-        inc.append(G[a].reshape(grid.shape)[keep])
-    lo, hi, inc = map(np.concatenate, (lo, hi, inc))
-    E = lo.size
-    e = np.arange(E)
-    B = sp.csr_matrix((np.r_[-np.ones(E), np.ones(E)], (np.r_[e, e], np.r_[lo, hi])), shape=(E, N))
-    # The constant is free (rank N − 1). Adding e₀e₀ᵀ fixes ψ₀ = 0 without changing the
-    # solution: 1ᵀ rhs = 0 and 1ᵀ lap = 0 force ψ₀ = 0.
-    from .linalg import factorize
-
-    pin = sp.csr_matrix(([1.0], ([0], [0])), shape=(N, N))
-    psi = factorize((B.T @ B + pin).tocsr())(B.T @ inc)
-    return psi - psi.max()
+    """ψ minimising Σ_legs (ψ_{k+e_a} − ψ_k − G_a,k)²: a graph Poisson problem, solved exactly by
+    fast cosine/Fourier transforms (:mod:`fpsolve.numerics.poisson`; 0.02 s at 512², where the
+    sparse LU used before took 0.9 s)."""
+    return least_squares_potential(G, grid.shape, grid.periodic)
 
 
 def _wall_strip(grid: Grid, a, Df):

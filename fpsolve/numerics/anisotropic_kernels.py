@@ -73,49 +73,18 @@ def _add(cols, vals, m, col, val):
 
 
 @njit(cache=True)
-def _row(r, shape, strides, periodic, leg_logk, leg_sgn, leg_P, planes, orient, dia_logk,
-         dia_sgn, dia_P, psi, cols, vals):
-    """Entries of row r of S = E⁻¹ L E into (cols, vals); returns how many (diagonal first).
-
-    S[r, m] = (rate m → r) e^(ψ_m − ψ_r); S[r, r] = −(total rate out of r).
-    """
-    ndim = shape.shape[0]
-    cols[0] = r
-    vals[0] = 0.0
-    m = 1
-    for a in range(ndim):
-        lo = _step(r, a, -1, shape, strides, periodic)
-        if lo >= 0 and leg_sgn[a, lo] != 0.0:  # leg lo → r
-            k, P, sg = leg_logk[a, lo], leg_P[a, lo], leg_sgn[a, lo]
-            m = _add(cols, vals, m, lo, sg * math.exp(k + log_bernoulli(-P) + psi[lo] - psi[r]))
-            vals[0] -= sg * math.exp(k + log_bernoulli(P))
-        hi = _step(r, a, 1, shape, strides, periodic)
-        if hi >= 0 and leg_sgn[a, r] != 0.0:  # leg r → hi
-            k, P, sg = leg_logk[a, r], leg_P[a, r], leg_sgn[a, r]
-            m = _add(cols, vals, m, hi, sg * math.exp(k + log_bernoulli(P) + psi[hi] - psi[r]))
-            vals[0] -= sg * math.exp(k + log_bernoulli(-P))
-    for p in range(planes.shape[0]):
-        a = planes[p, 0]
-        j = planes[p, 1]
-        bl = _step(r, a, -1, shape, strides, periodic)
-        bd = _step(r, j, -1, shape, strides, periodic)
-        bld = _step(bl, j, -1, shape, strides, periodic)
-        for q in range(4):
-            b = r if q == 0 else (bl if q == 1 else (bd if q == 2 else bld))
-            if b < 0:
-                continue
-            o = orient[p, b]
-            if o == 0 or dia_sgn[p, b] == 0.0:
-                continue
-            s, e = _diagonal(b, a, j, o, shape, strides, periodic)
-            k, P, sg = dia_logk[p, b], dia_P[p, b], dia_sgn[p, b]
-            if s == r:
-                m = _add(cols, vals, m, e, sg * math.exp(k + log_bernoulli(P) + psi[e] - psi[r]))
-                vals[0] -= sg * math.exp(k + log_bernoulli(-P))
-            elif e == r:
-                m = _add(cols, vals, m, s, sg * math.exp(k + log_bernoulli(-P) + psi[s] - psi[r]))
-                vals[0] -= sg * math.exp(k + log_bernoulli(P))
-    return m
+def edge_log_rates(logk, P):
+    """(log rate start → end, log rate end → start) = (log|κ| + log B(−P), log|κ| + log B(P)) of
+    a set of edges (arrays of any shape, flattened): computed once per edge, so that assembling
+    a row costs one exponential per entry and no Bernoulli function."""
+    lk = logk.ravel()
+    p = P.ravel()
+    fwd = np.empty(lk.size)
+    bwd = np.empty(lk.size)
+    for i in range(lk.size):
+        fwd[i] = lk[i] + log_bernoulli(-p[i])
+        bwd[i] = lk[i] + log_bernoulli(p[i])
+    return fwd.reshape(logk.shape), bwd.reshape(logk.shape)
 
 
 @njit(cache=True)
@@ -133,29 +102,109 @@ def _sort_row(cols, vals, m):
 
 
 @njit(cache=True)
+def _scatter(rows, cols, vals, fill, r, c, v):
+    """Append (c, v) to row r (rows[r] is its first slot, fill[r] how many are used)."""
+    q = rows[r] + fill[r]
+    cols[q] = c
+    vals[q] = v
+    fill[r] += 1
+
+
+@njit(cache=True)
 def assemble_scaled(shape, periodic, leg_logk, leg_sgn, leg_P, planes, orient, dia_logk,
                     dia_sgn, dia_P, psi):
-    """CSR arrays (data, indices, indptr) of S = E⁻¹ L E on all cells, rows sorted."""
+    """CSR arrays (data, indices, indptr) of S = E⁻¹ L E on all cells, rows sorted.
+
+    Edge by edge: each edge's two log rates are computed once (:func:`edge_log_rates`) and its
+    four entries scattered into its two rows; then each row is sorted and entries in the same
+    column (a periodic axis of two cells joins the same pair twice) are merged, in place.
+    0.34 → 0.05 s at 512² against evaluating every row's edges from the row (measured).
+    """
     strides = strides_of(shape)
+    ndim = shape.shape[0]
     N = psi.shape[0]
+    n_planes = planes.shape[0]
+    leg_fwd, leg_bwd = edge_log_rates(leg_logk, leg_P)
+    dia_fwd, dia_bwd = edge_log_rates(dia_logk, dia_P)
+    # pass 1: entries per row (an upper bound where two edges join the same pair)
+    count = np.ones(N, dtype=np.int64)
+    for a in range(ndim):
+        for c in range(N):
+            if leg_sgn[a, c] != 0.0:
+                hi = _step(c, a, 1, shape, strides, periodic)
+                if hi >= 0 and hi != c:
+                    count[c] += 1
+                    count[hi] += 1
+    for p in range(n_planes):
+        a = planes[p, 0]
+        j = planes[p, 1]
+        for b in range(N):
+            o = orient[p, b]
+            if o != 0 and dia_sgn[p, b] != 0.0:
+                s, e = _diagonal(b, a, j, o, shape, strides, periodic)
+                if s >= 0 and e >= 0 and s != e:
+                    count[s] += 1
+                    count[e] += 1
+    start = np.zeros(N + 1, dtype=np.int64)
+    for r in range(N):
+        start[r + 1] = start[r] + count[r]
+    indices = np.empty(start[N], dtype=np.int64)
+    data = np.empty(start[N], dtype=np.float64)
+    fill = np.ones(N, dtype=np.int64)  # slot 0 of each row: the diagonal
+    diag = np.zeros(N)
+    # pass 2: scatter S[e, s] = rate s → e · e^(ψ_s − ψ_e), S[s, e] likewise, and the outflows
+    for a in range(ndim):
+        for c in range(N):
+            sg = leg_sgn[a, c]
+            if sg == 0.0:
+                continue
+            hi = _step(c, a, 1, shape, strides, periodic)
+            if hi < 0:
+                continue
+            lf = leg_fwd[a, c]
+            lb = leg_bwd[a, c]
+            diag[c] -= sg * math.exp(lf)
+            diag[hi] -= sg * math.exp(lb)
+            if hi != c:
+                _scatter(start, indices, data, fill, hi, c, sg * math.exp(lf + psi[c] - psi[hi]))
+                _scatter(start, indices, data, fill, c, hi, sg * math.exp(lb + psi[hi] - psi[c]))
+    for p in range(n_planes):
+        a = planes[p, 0]
+        j = planes[p, 1]
+        for b in range(N):
+            o = orient[p, b]
+            sg = dia_sgn[p, b]
+            if o == 0 or sg == 0.0:
+                continue
+            s, e = _diagonal(b, a, j, o, shape, strides, periodic)
+            if s < 0 or e < 0:
+                continue
+            lf = dia_fwd[p, b]
+            lb = dia_bwd[p, b]
+            diag[s] -= sg * math.exp(lf)
+            diag[e] -= sg * math.exp(lb)
+            if s != e:
+                _scatter(start, indices, data, fill, e, s, sg * math.exp(lf + psi[s] - psi[e]))
+                _scatter(start, indices, data, fill, s, e, sg * math.exp(lb + psi[e] - psi[s]))
+    # pass 3: per row, diagonal in, sort, merge equal columns, compact in place (moves only down)
+    indptr = np.zeros(N + 1, dtype=np.int64)
     cols = np.empty(MAX_ROW, dtype=np.int64)
     vals = np.empty(MAX_ROW, dtype=np.float64)
-    indptr = np.zeros(N + 1, dtype=np.int64)
+    out = 0
     for r in range(N):
-        indptr[r + 1] = indptr[r] + _row(r, shape, strides, periodic, leg_logk, leg_sgn, leg_P,
-                                         planes, orient, dia_logk, dia_sgn, dia_P, psi, cols,
-                                         vals)
-    indices = np.empty(indptr[N], dtype=np.int64)
-    data = np.empty(indptr[N], dtype=np.float64)
-    for r in range(N):
-        m = _row(r, shape, strides, periodic, leg_logk, leg_sgn, leg_P, planes, orient,
-                 dia_logk, dia_sgn, dia_P, psi, cols, vals)
+        q0 = start[r]
+        cols[0] = r
+        vals[0] = diag[r]
+        m = 1
+        for q in range(q0 + 1, q0 + fill[r]):
+            m = _add(cols, vals, m, indices[q], data[q])
         _sort_row(cols, vals, m)
-        s = indptr[r]
         for i in range(m):
-            indices[s + i] = cols[i]
-            data[s + i] = vals[i]
-    return data, indices, indptr
+            indices[out + i] = cols[i]
+            data[out + i] = vals[i]
+        out += m
+        indptr[r + 1] = out
+    return data[:out].copy(), indices[:out].copy(), indptr
 
 
 @njit(cache=True)
@@ -259,3 +308,86 @@ def log_bernoulli_1d(z):
     for i in range(z.shape[0]):
         out[i] = log_bernoulli(z[i])
     return out
+
+
+@njit(cache=True)
+def leg_peclet(Df, b, inner, a, h):
+    """h (D_f⁻¹ b̃_f)_a at every face k | k+e_a with ``inner[k]`` (0 elsewhere).
+
+    Df : (d, d, N) face tensors, b : (d, N) face drift vectors. A d×d Gaussian elimination with
+    partial pivoting per face (d ≤ 3), in place of a batched LAPACK solve over (N, d, d) copies
+    (0.26 → 0.02 s at 1000², measured).
+    """
+    d = Df.shape[0]
+    N = Df.shape[2]
+    out = np.zeros(N)
+    M = np.empty((d, d))
+    v = np.empty(d)
+    for c in range(N):
+        if not inner[c]:
+            continue
+        for i in range(d):
+            v[i] = b[i, c]
+            for j in range(d):
+                M[i, j] = Df[i, j, c]
+        for col in range(d):
+            piv = col
+            for i in range(col + 1, d):
+                if abs(M[i, col]) > abs(M[piv, col]):
+                    piv = i
+            if piv != col:
+                for j in range(d):
+                    M[col, j], M[piv, j] = M[piv, j], M[col, j]
+                v[col], v[piv] = v[piv], v[col]
+            for i in range(col + 1, d):
+                f = M[i, col] / M[col, col]
+                for j in range(col, d):
+                    M[i, j] -= f * M[col, j]
+                v[i] -= f * v[col]
+        for i in range(d - 1, -1, -1):
+            acc = v[i]
+            for j in range(i + 1, d):
+                acc -= M[i, j] * v[j]
+            v[i] = acc / M[i, i]
+        out[c] = h * v[a]
+    return out
+
+
+@njit(cache=True)
+def offdiagonal_extremes(data, indices, indptr):
+    """(smallest off-diagonal entry, largest |diagonal| entry) of a CSR matrix (+inf, 0 if none)."""
+    lo = np.inf
+    big = 0.0
+    for r in range(indptr.shape[0] - 1):
+        for q in range(indptr[r], indptr[r + 1]):
+            if indices[q] == r:
+                if abs(data[q]) > big:
+                    big = abs(data[q])
+            elif data[q] < lo:
+                lo = data[q]
+    return lo, big
+
+
+@njit(cache=True)
+def tensor_checks_2d(D):
+    """One pass over a (2, 2, N) tensor field: (finite, worst |D01 − D10|, max |D_ij|, smallest
+    eigenvalue, largest |eigenvalue|) per cell, the eigenvalues of the symmetric part in closed
+    form (absolute accuracy ~ε‖D‖, as LAPACK's). Replaces a dozen full-size temporaries, whose
+    page faults cost 0.2 s at 1000² (measured)."""
+    N = D.shape[2]
+    finite = np.empty(N, dtype=np.bool_)
+    asym = np.empty(N)
+    scale = np.empty(N)
+    wmin = np.empty(N)
+    wmax = np.empty(N)
+    for c in range(N):
+        a, b1, b2, e = D[0, 0, c], D[0, 1, c], D[1, 0, c], D[1, 1, c]
+        finite[c] = np.isfinite(a) and np.isfinite(b1) and np.isfinite(b2) and np.isfinite(e)
+        asym[c] = abs(b1 - b2)
+        scale[c] = max(max(abs(a), abs(e)), max(abs(b1), abs(b2)))
+        b = 0.5 * (b1 + b2)
+        mid = 0.5 * (a + e)
+        rad = math.hypot(0.5 * (a - e), b)
+        wmin[c] = mid - rad
+        wmax[c] = max(abs(mid - rad), abs(mid + rad))
+    return finite, asym, scale, wmin, wmax

@@ -38,13 +38,23 @@ class FaceRates:
         return np.asarray(self.grid.periodic, dtype=np.bool_)
 
     def generator(self, psi=None, index=None):
-        """Sparse E⁻¹ L E (E = diag e^ψ; ψ = 0 gives L) on the cells with ``index >= 0``."""
+        """Sparse E⁻¹ L E (E = diag e^ψ; ψ = 0 gives L) on the cells with ``index >= 0``.
+
+        L itself (no ψ, no index) is assembled once and a copy returned on later calls: the
+        stationary, trap-selection and first-passage code ask for it several times per question.
+        """
         N = self.grid.size
+        plain = psi is None and index is None
+        if plain and self.__dict__.get("_L") is not None:
+            return self._L.copy()
         psi = np.zeros(N) if psi is None else np.ascontiguousarray(psi, dtype=float)
         index = np.arange(N, dtype=np.int64) if index is None else index
         data, indices, indptr = assemble_csr(self.log_fwd, self.log_bwd, psi, index,
                                              self.shape, self.periodic)
-        return to_csr(data, indices, indptr, len(indptr) - 1)
+        L = to_csr(data, indices, indptr, len(indptr) - 1)
+        if plain:
+            self._L = L.copy()
+        return L
 
     def reference_log_density(self):
         """(ψ, defect): comb-integrated log-density and its worst detailed-balance defect."""

@@ -1,34 +1,56 @@
 """Sparse linear algebra used by the solvers: one solver object per matrix (sparse LU with a
-fill-reducing ordering, or algebraic-multigrid-preconditioned GMRES), pinned null-space solves,
-and residual checks. Never forms a dense matrix.
+fill-reducing ordering, MKL PARDISO, or algebraic-multigrid-preconditioned GMRES), pinned
+null-space solves, and residual checks. Never forms a dense matrix.
 
-Choosing the solver (``solver="auto"``; measured in ``benchmarks/bench_large.py``, CPU seconds of
-one solve on 2 shared cores): a sparse LU is fastest in 1D at every size and in 2D up to about
-2.5·10⁵ unknowns (512²: LU and AMG within 1.7×); beyond that Ruge–Stüben AMG + GMRES wins
-(1000²: 2.5× faster, 58% of the memory). In 3D the LU's fill grows like N^(4/3) and its time
-like N²: AMG is faster from about 2.5·10³ cells (14³: 0.13 against 0.22 s for a whole
-non-reversible stationary solve, 16³: 0.12 against 0.14 s for an MFPT; at 12³ the LU is still
-faster), and 160–490× at 64³, and 128³ (2·10⁶ unknowns) is out
-of reach of the LU on 24 GB (≈ 100 GB), while AMG solves it in about a minute with 2 GB.
+Choosing the solver (``solver="auto"``; measured in ``benchmarks/bench_general.py``, CPU
+seconds on 2 shared cores, tensor 2D problem of issue 13): a sparse LU is fastest in 1D at
+every size and in 2D up to about 10⁵ unknowns (256²: LU and AMG within 10% for stationary, MFPT
+and committor); beyond, the AMG path wins (384²: 0.80 against 0.90 s stationary, 1.27 against
+1.56 s MFPT; 512²: 1.7 against 2.1 s stationary). Time stepping reuses one factorisation for
+hundreds of solves, which moves its crossover to about 2.5·10⁵ unknowns
+(:data:`DIRECT_LIMIT_REUSED`). In 3D the LU's fill grows like N^(4/3) and its time like N²: AMG
+is faster from about 2.5·10³ cells, and 128³ (2·10⁶ unknowns) is out of reach of the LU
+(≈ 100 GB) while AMG needs about 2 GB.
 """
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
+from . import krylov, memory
+from .multigrid import VCycle
 
-LINEAR_SOLVERS = ("auto", "direct", "amg", "gmres")
+LINEAR_SOLVERS = ("auto", "direct", "pardiso", "amg", "gmres")
 # Minimum degree on the pattern of A + Aᵀ: our generators are structurally symmetric (a rate in
 # each direction across every face), where it beats COLAMD (3.4 s vs 5.1 s at 512², measured).
 ORDERING = "MMD_AT_PLUS_A"
 #: largest number of unknowns solved by sparse LU under ``solver="auto"``, by dimension
-DIRECT_LIMIT = {1: np.inf, 2: 250_000, 3: 2_500}
-#: Krylov vectors kept by GMRES between restarts: AMG needs 17–33 iterations on our generators
+DIRECT_LIMIT = {1: np.inf, 2: 100_000, 3: 2_500}
+#: the same for a matrix solved many times (implicit time steps: the LU is factorised once)
+DIRECT_LIMIT_REUSED = {1: np.inf, 2: 250_000, 3: 2_500}
+#: Krylov vectors kept by GMRES between restarts: AMG needs 10–25 iterations on our generators
 #: (measured up to 10⁶ unknowns in 2D and 2·10⁶ in 3D), so 40 rarely restarts, and memory stays
-#: at 40 vectors (pyamg's own GMRES reserved one per allowed iteration: 2.7 GB at 1000²).
+#: at 41 vectors.
 RESTART = 40
+#: pyamg's classical AMG as configured here (see :meth:`LinearSolver.hierarchy`), by grid
+#: dimension. 2D: CLJP-c coarsening with one forward Gauss–Seidel sweep before and one backward
+#: sweep after the coarse correction (pyamg's default is a symmetric sweep each): 13 iterations
+#: where Ruge–Stüben coarsening needed 22, 0.66 against 0.83 s for set-up and solve (512² tensor
+#: MFPT, measured). 3D: CLJP-c coarsens too slowly there (26 levels, operator complexity 19 at
+#: 48³), so Ruge–Stüben with pyamg's default smoothing (complexity 3; 0.6 against 3.5 s).
+AMG_OPTIONS = {
+    2: dict(CF="CLJPc", max_coarse=500, coarse_solver="splu",
+            presmoother=("gauss_seidel", {"sweep": "forward"}),
+            postsmoother=("gauss_seidel", {"sweep": "backward"})),
+    3: dict(CF="RS", max_coarse=500, coarse_solver="splu"),
+}
+#: Gauss–Seidel sweeps of the V-cycle before and after the coarse correction, by dimension
+#: (the smoothers named in AMG_OPTIONS; the cycle runs in :mod:`fpsolve.numerics.multigrid`)
+AMG_SWEEPS = {2: ("forward", "backward"), 3: ("symmetric", "symmetric")}
 
 
 def check_solver(solver):
@@ -36,21 +58,54 @@ def check_solver(solver):
         raise InputError(f"linear solver {solver!r} is unknown; choose one of {LINEAR_SOLVERS}.")
 
 
-def choose_solver(n: int, ndim=None, solver: str = "auto") -> str:
-    """The concrete solver ("direct", "amg" or "gmres") for an n×n system on a ``ndim`` grid."""
+def pardiso_available() -> bool:
+    """Whether MKL PARDISO is installed (``pip install fpsolve[pardiso]``: pypardiso)."""
+    try:
+        import pypardiso  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def choose_solver(n: int, ndim=None, solver: str = "auto", reused: bool = False) -> str:
+    """The concrete solver ("direct", "pardiso", "amg" or "gmres") for an n×n system on a
+    ``ndim`` grid; ``reused``: the matrix will be solved many times (time stepping)."""
     check_solver(solver)
+    if solver == "pardiso" and not pardiso_available():
+        raise InputError("solver='pardiso' needs the optional package pypardiso (MKL PARDISO): "
+                         "pip install 'fpsolve[pardiso]'; or use solver='direct' (SuperLU).")
     if solver != "auto":
         return solver
-    return "direct" if n <= DIRECT_LIMIT.get(ndim or 2, DIRECT_LIMIT[2]) else "amg"
+    limits = DIRECT_LIMIT_REUSED if reused else DIRECT_LIMIT
+    if n <= limits.get(ndim or 2, limits[2]) and memory.fits(
+            memory.solver_bytes(n, ndim, "superlu", 2 * (ndim or 2) + 1)):
+        return "direct"
+    return "amg"
+
+
+@contextlib.contextmanager
+def _seeded_numpy_rng(seed=0):
+    """pyamg's CLJP coarsening draws from numpy's global generator: seed it for a reproducible
+    hierarchy, and give the user's generator state back afterwards."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 class LinearSolver:
     """Solves A x = b and Aᵀ x = b for one sparse matrix A, many right-hand sides.
 
-    ``solver``: "direct" (sparse LU, minimum-degree ordering; accuracy ~cond(A)·ε), "amg"
-    (classical Ruge–Stüben AMG V-cycle, suited to M-matrices such as our generators, as a GMRES
-    preconditioner), "gmres" (ILU-preconditioned GMRES; never chosen automatically: its
-    incomplete factor breaks down on large generators), or "auto" (:func:`choose_solver`).
+    ``solver``: "direct" (SciPy's SuperLU, minimum-degree ordering; accuracy ~cond(A)·ε),
+    "pardiso" (MKL PARDISO through the optional ``pypardiso``: nested-dissection ordering,
+    multithreaded), "amg" (classical AMG V-cycle from pyamg, CLJP-c coarsening and Gauss–Seidel
+    smoothing, suited to M-matrices such as our generators, as the preconditioner of a
+    right-preconditioned GMRES, :mod:`fpsolve.numerics.krylov`), "gmres" (ILU-preconditioned
+    GMRES; never chosen automatically: its incomplete factor breaks down on large generators),
+    or "auto" (:func:`choose_solver`). Factorisations and AMG hierarchies are built once per
+    matrix and direction and reused by every later solve.
 
     The iterative solvers stop at an *attainable* residual: ‖Ax − b‖₂ ≤ max(rtol‖b‖₂,
     c·ε·‖A‖∞‖x‖₂) with c = 100 — a backward error of a few hundred ε. A test ‖Ax − b‖ ≤ rtol‖b‖
@@ -59,24 +114,41 @@ class LinearSolver:
     to that raises :class:`SolverError`; nothing is returned silently.
 
     ``diag_pivot_thresh``: passed to SuperLU (1.0 = partial pivoting; 0.0 keeps diagonal pivots,
-    right for column diagonally dominant M-matrices).
+    right for column diagonally dominant M-matrices). ``reused``: the matrix will be solved
+    many times (time stepping), which favours a factorisation under "auto".
     """
 
-    def __init__(self, A, solver="auto", ndim=None, rtol=1e-12, diag_pivot_thresh=None):
+    def __init__(self, A, solver="auto", ndim=None, rtol=1e-12, diag_pivot_thresh=None,
+                 reused=False):
         self.A = sp.csr_matrix(A)
         n = self.A.shape[0]
-        self.method = choose_solver(n, ndim, solver)
+        self.method = choose_solver(n, ndim, solver, reused)
+        #: "superlu", "pardiso", "amg" or "ilu": what runs underneath. ``method`` stays one of
+        #: "direct", "amg", "gmres" (PARDISO is a sparse LU: method "direct"), as callers read it
+        self.backend = {"direct": "superlu", "gmres": "ilu"}.get(self.method, self.method)
+        if self.method == "pardiso":
+            self.method = "direct"
+        self.ndim = ndim
+        nnz_row = self.A.nnz / max(n, 1)
+        memory.check(memory.solver_bytes(n, ndim, self.backend, nnz_row),
+                     f"the linear solver ({self.backend}, {n} unknowns)",
+                     "Use a coarser grid (an AMG solve needs about 1 kB per unknown; a sparse "
+                     "LU grows like N log N in 2D and N^(4/3) in 3D), solver='amg' instead of a "
+                     "direct solver, or a machine with more memory.")
         self.rtol = float(rtol)
         self.iterations = []
         self._pre = {}
         self._gain = {}  # ‖x‖/‖b‖ of the last solve, per direction
-        if self.method == "direct":
+        self._normA = float(abs(self.A).sum(axis=1).max())
+        self._lu = None
+        if self.backend == "superlu":
             kw = {} if diag_pivot_thresh is None else {"diag_pivot_thresh": diag_pivot_thresh}
             self._lu = spla.splu(self.A.tocsc(), permc_spec=ORDERING, **kw)
+        elif self.backend == "pardiso":
+            self._lu = _Pardiso(self.A)
         else:
             # AMG wants a positive diagonal (an M-matrix); our generators have a negative one
             self._sign = -1.0 if self.A.diagonal().sum() < 0 else 1.0
-            self._normA = float(abs(self.A).sum(axis=1).max())
 
     # -- public ----------------------------------------------------------------------------------
     def solve(self, b, trans=False):
@@ -88,22 +160,60 @@ class LinearSolver:
             return self._krylov(b, trans)
         return np.column_stack([self._krylov(b[:, i], trans) for i in range(b.shape[1])])
 
+    def solve_similar(self, B, log_scale, b, x0=None):
+        """Solve B x = b for B = E⁻¹ A E, E = diag(exp(log_scale)), reusing this solver's
+        factorisation or hierarchy (no new set-up): GMRES on B, preconditioned by E⁻¹ A⁻¹ E
+        (exact for "direct"/"pardiso": one or two iterations; the AMG V-cycle otherwise).
+
+        ``B`` is passed assembled (in the caller's well-scaled form) because forming it from A
+        and E could overflow; E itself must stay within double range: raises InputError when
+        log_scale spans more than 600 (then build a new LinearSolver for B).
+        """
+        s = np.asarray(log_scale, dtype=float)
+        span = float(np.ptp(s)) if s.size else 0.0
+        if not span < 600.0:
+            raise InputError(f"solve_similar: the scaling spans {span:.0f} in log units; "
+                             f"e^(±300) is the most that stays finite.")
+        e = np.exp(s - 0.5 * (s.max() + s.min()))
+        B = sp.csr_matrix(B)
+        if self.method == "direct":
+            def pre(v):
+                return self.solve(e * v) / e
+            sign = 1.0
+        else:
+            _, M, _ = self._preconditioner(False)
+            sign = self._sign
+
+            def pre(v):
+                return (M @ (e * v)) / e
+        normB = float(abs(B).sum(axis=1).max())
+        x = self._gmres(lambda v: sign * (B @ v), pre, sign * np.asarray(b, dtype=float),
+                        normB, None, x0)
+        return x
+
     @property
     def lu(self):
-        """The SuperLU object (direct solver only; None otherwise)."""
+        """The factorisation (direct solvers only; None otherwise): an object with
+        ``solve(b, trans="N" | "T")``, SciPy's SuperLU or the PARDISO wrapper."""
         return self._lu if self.method == "direct" else None
 
     # -- iterative -------------------------------------------------------------------------------
+    def hierarchy(self, trans=False):
+        """The pyamg multilevel solver of ±A (or ±Aᵀ) for method "amg" (built on first use)."""
+        return self._preconditioner(trans)[2]
+
     def _preconditioner(self, trans):
         if trans not in self._pre:
             A = self._sign * (self.A.T.tocsr() if trans else self.A)
             n = A.shape[0]
+            ml = None
             if self.method == "amg":
                 import pyamg
 
-                # a sparse LU on the coarsest level: pyamg's default dense pinv there is O(n³)
-                ml = pyamg.ruge_stuben_solver(A, coarse_solver="splu", max_coarse=500)
-                M = ml.aspreconditioner(cycle="V")
+                dim = 3 if self.ndim == 3 else 2
+                with _seeded_numpy_rng():
+                    ml = pyamg.ruge_stuben_solver(A, **AMG_OPTIONS[dim])
+                M = VCycle(ml, *AMG_SWEEPS[dim])
             else:
                 try:
                     ilu = spla.spilu(A.tocsc(), drop_tol=1e-5, fill_factor=20)
@@ -111,48 +221,75 @@ class LinearSolver:
                     raise SolverError(f"gmres: the incomplete LU preconditioner failed ({exc}); "
                                       f"use solver='amg' or 'direct'.") from exc
                 M = spla.LinearOperator((n, n), ilu.solve)
-            self._pre[trans] = (A, M)
+            self._pre[trans] = (A, M, ml)
         return self._pre[trans]
 
     def _krylov(self, b, trans):
-        A, M = self._preconditioner(trans)
+        A, M, _ = self._preconditioner(trans)
         rhs = self._sign * b
+        return self._gmres(lambda v: A @ v, lambda v: M @ v, rhs, self._normA, trans, None)
+
+    def _gmres(self, A, M, rhs, normA, key, x0):
         nb = float(np.linalg.norm(rhs))
         if nb == 0.0:
             return np.zeros_like(rhs)
-        its = [0]
-
-        def count(_):
-            its[0] += 1
-
         eps = np.finfo(float).eps
-        gain = self._gain.get(trans)
-        if gain is None:
-            # first solve: a pass to a loose tolerance estimates ‖x‖, which sets the attainable
-            # floor of the second; later solves reuse ‖x‖/‖b‖ from the last one (one pass)
-            x, _ = spla.gmres(A, rhs, M=M, rtol=1e-6, atol=0.0, restart=RESTART, maxiter=20,
-                              callback=count, callback_type="pr_norm")
-            gain = float(np.linalg.norm(x)) / nb
-        else:
-            x = None
-        atol = max(self.rtol * nb, 100 * eps * self._normA * gain * nb)
-        x, flag = spla.gmres(A, rhs, x0=x, M=M, rtol=0.0, atol=atol, restart=RESTART,
-                             maxiter=50, callback=count, callback_type="pr_norm")
+        gain = self._gain.get(key)
+        # the floor 100 ε ‖A‖ ‖x‖ scales with the answer: re-evaluated at every restart from the
+        # current iterate; before the first one, from ‖x‖/‖b‖ of the last solve, or (first solve)
+        # from a loose first cycle: the test ‖r‖ ≤ 1e-6 ‖b‖ stops it early enough to learn ‖x‖
+        first = [gain is None]
+
+        # Aim 10× below the stated tolerance and accept anything up to 10× above it once GMRES
+        # stagnates: right preconditioning minimises ‖r‖₂, which leaves relatively more error
+        # in the slow modes than the left-preconditioned ‖M⁻¹r‖ of the former scipy solve
+        # (1.5e-8 against 4e-9 behind a trap at 96×64, measured); the margin restores it.
+        def atol(nx):
+            if first[0] and nx == 0.0:
+                return 1e-6 * nb
+            first[0] = False
+            ref = nx if nx > 0 else (gain or 0.0) * nb
+            return 0.1 * max(self.rtol * nb, 100 * eps * normA * ref)
+
+        x, ok, res, its = krylov.gmres(A, rhs, M, x0=x0, atol=atol, restart=RESTART,
+                                       max_cycles=50)
+        self.iterations.append(its)
         nx = float(np.linalg.norm(x))
-        wanted = max(self.rtol * nb, 100 * eps * self._normA * nx)
-        if flag == 0 and wanted < atol:  # ‖x‖/‖b‖ was overestimated: go on to the real floor
-            x, flag = spla.gmres(A, rhs, x0=x, M=M, rtol=0.0, atol=wanted, restart=RESTART,
-                                 maxiter=50, callback=count, callback_type="pr_norm")
-            nx = float(np.linalg.norm(x))
-        self.iterations.append(its[0])
-        res = float(np.linalg.norm(A @ x - rhs))
-        self._gain[trans] = nx / nb
-        if flag != 0 or not np.all(np.isfinite(x)) or res > 10 * wanted:
+        wanted = max(self.rtol * nb, 100 * eps * normA * nx)
+        if nx > 0:
+            self._gain[key] = nx / nb
+        if not np.all(np.isfinite(x)) or res > 10 * wanted:
+            name = {"amg": "AMG-preconditioned GMRES", "gmres": "ILU-preconditioned GMRES"}.get(
+                self.method, f"GMRES preconditioned by {self.method}")
             raise SolverError(
-                f"{self.method}: GMRES stopped at residual {res / nb:.2g}·‖b‖ after {its[0]} "
-                f"iterations (wanted {wanted / nb:.2g}·‖b‖); use solver='direct' if the "
-                f"problem fits in memory.")
+                f"{name}: stopped at residual {res / nb:.2g}·‖b‖ after {its} iterations "
+                f"(wanted {wanted / nb:.2g}·‖b‖). Try solver='direct' (or 'pardiso') if the "
+                f"problem fits in memory, or a finer grid if the drift is strong (cell Péclet "
+                f"numbers ≫ 1 slow the multigrid down).")
         return x
+
+
+class _Pardiso:
+    """MKL PARDISO factors of a CSR matrix A with SuperLU's ``solve(b, trans)`` interface.
+
+    PARDISO reads the CSC matrix on A's CSR arrays (that is Aᵀ) as a request for a transposed
+    solve with the factors it already has, so Aᵀ x = b costs no second factorisation.
+    """
+
+    def __init__(self, A):
+        import pypardiso
+
+        self.A = sp.csr_matrix(A)
+        self.A.sort_indices()
+        n = self.A.shape[0]
+        self._solver = pypardiso.PyPardisoSolver()
+        self._solver.factorize(self.A)
+        self._AT = sp.csc_matrix((self.A.data, self.A.indices, self.A.indptr), shape=(n, n))
+
+    def solve(self, b, trans="N"):
+        b = np.asarray(b, dtype=float)
+        x = self._solver.solve(self._AT if trans == "T" else self.A, b)
+        return np.asarray(x).reshape(b.shape)
 
 
 def factorize(A: sp.spmatrix):
@@ -173,12 +310,15 @@ def pin_row(A: sp.csr_matrix, j: int) -> sp.csr_matrix:
     return A
 
 
-def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e-12, ndim=None):
+def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e-12, ndim=None,
+                return_solver=False):
     """Solve M r = 0 with r_j = 1 (M singular with a one-dimensional null space).
 
-    Returns (r, the solver used); see :class:`LinearSolver` for the choices. Accuracy of the
-    direct solve: ~cond(A)·ε ≈ N^(2/d)·ε relative (the scaled entries carry ε-level rounding of
-    ψ differences that refinement cannot remove); the closed form has no such floor.
+    Returns (r, the solver used), and the :class:`LinearSolver` of the pinned matrix when
+    ``return_solver`` (for a rescaled second pass through :meth:`LinearSolver.solve_similar`).
+    Accuracy of the direct solve: ~cond(A)·ε ≈ N^(2/d)·ε relative (the scaled entries carry
+    ε-level rounding of ψ differences that refinement cannot remove); the closed form has no
+    such floor.
     """
     check_solver(solver)
     n = M.shape[0]
@@ -186,7 +326,9 @@ def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e
     rhs = np.zeros(n)
     rhs[j] = 1.0
     ls = LinearSolver(A, solver, ndim=ndim, rtol=rtol)
-    return ls.solve(rhs), ls.method
+    r = ls.solve(rhs)
+    used = "pardiso" if ls.backend == "pardiso" else ls.method
+    return (r, used, ls) if return_solver else (r, used)
 
 
 def relative_residual(L: sp.csr_matrix, p: np.ndarray) -> float:

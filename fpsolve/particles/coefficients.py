@@ -132,19 +132,19 @@ class CompiledSpec:
     def drift_numpy(self, X, t):
         cols = self._cols(X)
         if self.gradient is not None:
-            g = self.gradient(*cols)
+            g = _numpy_side(self.gradient)(*cols)
             g = [g] if self.ndim == 1 else list(g)
             b = -np.stack([np.broadcast_to(np.asarray(v, float), cols[0].shape) for v in g], -1)
         elif self.potential is not None:
-            b = -_fd_gradient(self.potential, cols)
+            b = -_fd_gradient(_numpy_side(self.potential), cols)
         elif self.drift is not None:
-            v = self.drift(*cols)
+            v = _numpy_side(self.drift)(*cols)
             v = [v] if self.ndim == 1 else list(v)
             b = np.stack([np.broadcast_to(np.asarray(c, float), cols[0].shape) for c in v], -1)
         else:
             b = np.zeros_like(X)
         if self.diffusion_fn is not None and self.alpha != 0.0:
-            b = b + self.alpha * self.s(t) * _fd_gradient(self.diffusion_fn, cols)
+            b = b + self.alpha * self.s(t) * _fd_gradient(_numpy_side(self.diffusion_fn), cols)
         return b
 
     def diffusion_numpy(self, X, t):
@@ -153,8 +153,8 @@ class CompiledSpec:
             if np.allclose(D, D[0, 0] * np.eye(self.ndim), rtol=0, atol=0):
                 return np.full(len(X), self.s(t) * D[0, 0])
             return self.s(t) * D
-        return self.s(t) * np.broadcast_to(np.asarray(self.diffusion_fn(*self._cols(X)), float),
-                                           (len(X),))
+        D = _numpy_side(self.diffusion_fn)(*self._cols(X))
+        return self.s(t) * np.broadcast_to(np.asarray(D, float), (len(X),))
 
     def matches(self, model, X, times):
         """Whether the kernel's coefficients equal model.drift_at/diffusion_at on X at times."""
@@ -197,13 +197,132 @@ def _jitted(f):
     return isinstance(f, CPUDispatcher)
 
 
-def compiled_spec(model):
-    """(CompiledSpec, "") when the model's coefficients can be compiled, else (None, reason)."""
+def _numpy_side(f):
+    """The original Python function of a coefficient compiled by :func:`auto_jit` (to evaluate
+    it on arrays without compiling an array version too); any other function as it is."""
+    for jf, _ in _AUTO.values():
+        if jf is f:
+            return f.py_func
+    return f
+
+
+def _plain_function(f):
+    """A Python function or lambda (what ``numba.njit`` can compile), not a class instance, a
+    builtin or a numpy ufunc."""
+    import types
+
+    return isinstance(f, types.FunctionType)
+
+
+#: plain Python coefficients compiled so far: function → (jitted function or None, reason)
+_AUTO = {}
+_AUTO_KEEP = 64
+#: relative agreement required between the compiled function on scalars and the original on
+#: numpy arrays: both evaluate the same expression in double precision, but numpy's vectorised
+#: transcendental functions (SIMD) and LLVM's scalar ones may differ in the last bits
+AUTO_RTOL = 1e-12
+
+
+def sample_points(grid, m=5):
+    """A deterministic m^d lattice of points inside the grid's box (sample points for checks)."""
+    axes = [np.linspace(lo + 0.05 * (hi - lo), hi - 0.05 * (hi - lo), m)
+            for lo, hi in grid.bounds]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return np.stack([c.ravel() for c in mesh], axis=-1)
+
+
+def auto_jit(f, ndim, what, points, vector=False):
+    """(``numba.njit(f)``, "") when that compiles for float arguments and equals ``f`` evaluated
+    with numpy arrays at ``points`` (shape (m, ndim)); (None, why not) otherwise.
+
+    ``vector``: f returns one value per axis (a drift or a gradient: a float in 1D, a tuple of
+    ndim floats else); otherwise a float. A result is never used unchecked: a function that
+    means something else on scalars than on arrays (``np.where``, array methods, Python
+    branches on whole arrays) is refused with the reason, and the caller falls back to numpy.
+    """
+    if _jitted(f):
+        return f, ""
+    try:
+        hit = _AUTO.get(f)
+    except TypeError:  # unhashable callable object
+        return None, f"the {what} is not a plain function"
+    if hit is not None:
+        return hit
+    import numba
+
+    cols = [np.ascontiguousarray(points[:, a]) for a in range(ndim)]
+    try:
+        jf = numba.njit(f)
+        vals = [jf(*(float(c) for c in p)) for p in points]
+    except Exception as exc:  # Numba's typing errors are long: keep the first line
+        msg = str(exc).strip().splitlines()
+        out = (None, f"numba.njit could not compile the {what} ({type(exc).__name__}: "
+                     f"{msg[0][:160] if msg else ''})")
+    else:
+        out = _compare(f, jf, vals, cols, ndim, what, vector)
+    if len(_AUTO) >= _AUTO_KEEP:
+        _AUTO.pop(next(iter(_AUTO)))
+    _AUTO[f] = out
+    return out
+
+
+def _compare(f, jf, vals, cols, ndim, what, vector):
+    """Check scalar results of the compiled function against f on arrays."""
+    width = ndim if vector else 1
+    try:
+        got = np.empty((len(vals), width))
+        wanted = f"a tuple of {width} floats" if width > 1 else "a float"
+        for i, v0 in enumerate(vals):
+            v = (v0,) if (width == 1 and not isinstance(v0, tuple)) else v0
+            if not isinstance(v, tuple) or len(v) != width or not all(
+                    isinstance(c, (float, int)) for c in v):
+                return None, (f"compiled, the {what} returns {type(v0).__name__} for float "
+                              f"arguments, not {wanted}")
+            got[i] = v
+        ref = f(*cols)
+        ref = [ref] if width == 1 or (ndim == 1 and not isinstance(ref, (list, tuple))) else ref
+        ref = np.stack([np.broadcast_to(np.asarray(r, dtype=float), cols[0].shape)
+                        for r in ref], axis=-1)
+    except Exception as exc:
+        return None, f"the {what} could not be checked on sample points ({exc})"
+    ok = np.abs(got - ref) <= AUTO_RTOL * (1.0 + np.abs(ref))
+    if not np.all(ok | (np.isnan(got) & np.isnan(ref))):
+        i = int(np.argwhere(~ok)[0][0])
+        return None, (f"compiled, the {what} gives {got[i].tolist()} at "
+                      f"x = {[float(c[i]) for c in cols]} where numpy gives {ref[i].tolist()}")
+    return jf, ""
+
+
+def compiled_spec(model, auto=True):
+    """(CompiledSpec, "") when the model's coefficients can be compiled, else (None, reason).
+
+    ``auto``: plain Python coefficients (numpy expressions) are compiled with ``numba.njit``
+    and checked against numpy on sample points (:func:`auto_jit`); otherwise only functions
+    the user decorated with ``@njit`` are compiled.
+    """
     ndim = model.grid.ndim
     user_grad = getattr(model, "grad", None)
     pot = getattr(model, "potential", None)
     drift = getattr(model, "drift", None)
     diff = getattr(model, "diffusion", None)
+    if auto:
+        pts = sample_points(model.grid)
+        for name, vector in (("grad", True), ("potential", False), ("drift", True),
+                             ("diffusion", False)):
+            f = {"grad": user_grad, "potential": pot, "drift": drift, "diffusion": diff}[name]
+            if f is None or _jitted(f) or not callable(f) or not _plain_function(f):
+                continue
+            jf, why = auto_jit(f, ndim, name, pts, vector=vector)
+            if jf is None:
+                return None, why
+            if name == "grad":
+                user_grad = jf
+            elif name == "potential":
+                pot = jf
+            elif name == "drift":
+                drift = jf
+            else:
+                diff = jf
     alpha = float(getattr(model, "alpha", 0.0) or 0.0)
     schedule = getattr(model, "schedule", None)
     if user_grad is not None:

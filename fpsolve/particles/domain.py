@@ -127,6 +127,8 @@ def apply_wall(x, lo, hi, kind):
         if kind == PERIODIC and x == hi:
             return lo, False
         return x, False
+    if not math.isfinite(x):  # a blown-up step: keep it visible (stability.check_finite)
+        return math.nan, False
     if kind == ABSORBING:
         return x, True
     L = hi - lo

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 
 from ..errors import InputError, SolverError
 from . import coefficients as coef
+from . import stability
 from .domain import ALIVE, HIT_TARGET, HIT_WALL, Domain
 from .initial import initial_positions
 from .kernels import (compiled_kernel, em_step_scalar, em_step_scalar_serial, em_step_tensor,
@@ -30,6 +32,28 @@ from .results import FirstPassageResult, SimulationResult
 from .rng import stream_states
 
 BACKENDS = ("numba", "torch")
+#: ``compiled="auto"`` compiles plain Python coefficients when the numpy route would take longer
+#: than this (s): compiling a new kernel costs 2–6 s on the shared 2-core machine (measured)
+AUTO_JIT_SECONDS = 3.0
+
+
+def numpy_route_seconds(n, steps):
+    """Rough time of the numpy route: ~50 µs of Python per step plus ~200 ns per particle-step
+    (measured on the shared 2-core machine, README double well with lambdas: 2.8·10⁶
+    particle-steps/s at 2·10⁵ particles, 1–2·10⁷ at 2·10⁴; the issue's report: 1.4·10⁶)."""
+    return steps * (5e-5 + n * 2e-7)
+_SAID = set()
+
+
+def _say_once(why):
+    """One warning per distinct reason why the coefficients run on the numpy route."""
+    if why in _SAID:
+        return
+    _SAID.add(why)
+    warnings.warn(f"particles: the coefficients run on the numpy route (≈ 30× slower than "
+                  f"compiled) because {why}. Write them as numpy/math expressions of the "
+                  f"coordinates (they are then compiled automatically), or decorate them "
+                  f"with @numba.njit.", RuntimeWarning, stacklevel=4)
 DEFAULT_CHUNK = 1024
 # work per kernel call of the compiled route: bounds the progress-update latency
 _WORK_PER_CALL = 2e7
@@ -77,7 +101,7 @@ def _steps(interval, dt):
 class _NumbaRun:
     """Particles in play (compacted), their random streams, and removals so far."""
 
-    def __init__(self, model, domain, X, seed, chunk, compiled, t_span):
+    def __init__(self, model, domain, X, seed, chunk, compiled, t_span, steps=None):
         self.model = model
         self.domain = domain
         self.X = np.ascontiguousarray(X, dtype=float)
@@ -85,6 +109,7 @@ class _NumbaRun:
         self.chunk = int(chunk)
         self.states = stream_states(seed, -(-len(X) // self.chunk), key=(1,))
         self.removed = []  # (ids, times, points, status)
+        self.kappa = 0.0  # the drift's stiffness bound (stability.check_step), for messages
         self.spec = None
         self.route = "vectorised"
         self.kernel = None
@@ -92,7 +117,10 @@ class _NumbaRun:
             raise InputError(f"particles: compiled must be 'auto', True or False; got "
                              f"{compiled!r}.")
         if compiled is not False:
-            spec, why = coef.compiled_spec(model)
+            # plain Python coefficients are compiled when the run is long enough to repay the
+            # compilation (≈ 1–3 s for a new kernel; the numpy route does ~1.4·10⁶ steps/s)
+            long_run = steps is None or numpy_route_seconds(len(X), steps) >= AUTO_JIT_SECONDS
+            spec, why = coef.compiled_spec(model, auto=compiled is True or long_run)
             ts = (t_span[0], 0.5 * (t_span[0] + t_span[1]), t_span[1])
             if spec is not None and not spec.matches(model, self.X[:16], ts):
                 spec, why = None, ("the compiled coefficients differ from model.drift_at/"
@@ -102,6 +130,8 @@ class _NumbaRun:
                 raise InputError(f"particles: compiled=True but {why}. Write the coefficients as "
                                  f"@numba.njit functions of the coordinates, or use "
                                  f"compiled='auto' to evaluate them with numpy.")
+            if spec is None and long_run:
+                _say_once(why)
             if spec is not None and spec.polynomial is not None and not domain.mask_jitted:
                 self.spec = spec
                 self.route = "compiled"
@@ -164,6 +194,7 @@ class _NumbaRun:
                 svals = self.spec.schedule_values(t0 + k * h, h, m)
                 self.kernel(self.X, status, hit, 0, m, h, svals, self.states, self.chunk, d.lo,
                             d.hi, d.kinds, box, Lc)
+                stability.check_finite(self.X, t0 + (k + m) * h, h, self.kappa)
                 work += self.n_alive * m
                 if python_mask:
                     alive = status == ALIVE
@@ -188,6 +219,7 @@ class _NumbaRun:
             else:
                 step = em_step_scalar if kind == "scalar" else em_step_tensor
             step(self.X, b, fac, h, self.states, self.chunk, d.lo, d.hi, d.kinds, box, status)
+            stability.check_finite(self.X, t + h, h, self.kappa)
             if d.mask is not None:
                 alive = status == ALIVE
                 status[d.in_target(self.X) & alive] = HIT_TARGET
@@ -256,14 +288,18 @@ def simulate(model, x0, n=None, dt=1e-3, t_end=None, times=None, backend="numba"
     out_t = _output_times(times, t_end)
     domain = Domain(model, target)
     X = _initial(model, x0, n, seed, domain)
+    kappa = stability.check_step(model, float(dt))
     if backend == "torch":
         from .torch_backend import simulate_torch
         return simulate_torch(model, domain, X, out_t, float(dt), seed, device, dtype, chunk,
                               progress, fuse)
     t_start = time.perf_counter()
-    run = _NumbaRun(model, domain, X, seed, chunk or DEFAULT_CHUNK, compiled, (0.0, out_t[-1]))
+    n_steps = sum(_steps(b - a, dt) for a, b in zip(np.r_[0.0, out_t[:-1]], out_t))
+    total = len(X) * n_steps
+    run = _NumbaRun(model, domain, X, seed, chunk or DEFAULT_CHUNK, compiled, (0.0, out_t[-1]),
+                    steps=n_steps)
+    run.kappa = kappa
     run.remove_initial_hits(0.0)
-    total = len(X) * sum(_steps(b - a, dt) for a, b in zip(np.r_[0.0, out_t[:-1]], out_t))
     bar = Progress(total, progress)
     positions, alive = [], []
     t, done, steps = 0.0, 0, 0
@@ -308,13 +344,16 @@ def first_passage(model, x0, target, n=None, dt=1e-3, t_max=np.inf, backend="num
         raise InputError(f"first_passage: t_max must be a finite positive time; got {t_max}.")
     domain = Domain(model, target)
     X = _initial(model, x0, n, seed, domain)
+    kappa = stability.check_step(model, float(dt))
     nsteps = max(1, int(math.floor(t_max / dt * (1 + 1e-12))))
     if backend == "torch":
         from .torch_backend import first_passage_torch
         return first_passage_torch(model, domain, X, float(dt), nsteps, seed, device, dtype,
                                    chunk, progress, fuse)
     t_start = time.perf_counter()
-    run = _NumbaRun(model, domain, X, seed, chunk or DEFAULT_CHUNK, compiled, (0.0, nsteps * dt))
+    run = _NumbaRun(model, domain, X, seed, chunk or DEFAULT_CHUNK, compiled, (0.0, nsteps * dt),
+                    steps=nsteps)
+    run.kappa = kappa
     run.remove_initial_hits(0.0)
     bar = Progress(len(X) * nsteps, progress)
     done = run.advance(nsteps, float(dt), 0.0, bar, 0)

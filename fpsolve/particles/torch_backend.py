@@ -25,7 +25,6 @@ of chunk); a function that cannot be compiled falls back to eager with a warning
 """
 from __future__ import annotations
 
-import math
 import time
 import warnings
 

@@ -180,8 +180,12 @@ def test_inputs_are_checked(dw_model):
         simulate(dw_model, 0.0, n=10, dt=0.1, t_end=1.0, target=[(0, 1), (0, 1)])
     with pytest.raises(fp.InputError, match="n ="):
         simulate(dw_model, np.zeros((5, 1)), n=10, dt=0.1, t_end=1.0)
+    # plain numpy expressions are compiled automatically now (issue 13); a coefficient that
+    # numba cannot compile (a scipy.special function) still makes compiled=True an error
+    from scipy.special import erf
+
     with pytest.raises(fp.InputError, match="compiled=True"):
-        m = fp.FokkerPlanck(dw_model.grid, potential=lambda x: x ** 2, diffusion=1.0)
+        m = fp.FokkerPlanck(dw_model.grid, potential=lambda x: erf(x), diffusion=1.0)
         simulate(m, 0.0, n=10, dt=0.1, t_end=1.0, compiled=True)
 
 
