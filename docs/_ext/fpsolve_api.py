@@ -29,9 +29,9 @@ import types
 #: re-exporting packages documented through their parent, deprecated aliases, and the
 #: validation suite's case modules (one per paper; the theory pages show their cases).
 INTERNAL_MODULES = {
-    "fpsolve.numerics.anisotropic_kernels", "fpsolve.particles.coefficients",
+    "fpsolve.numerics.anisotropic_kernels", "fpsolve.particles.routes",
     "fpsolve.particles.domain", "fpsolve.particles.initial", "fpsolve.particles.kernels",
-    "fpsolve.particles.progress", "fpsolve.particles.rng",
+    "fpsolve.particles.progress", "fpsolve.particles.rng", "fpsolve.particles.stepping",
     "fpsolve.solve_toml", "fpsolve.sweep",  # deprecated aliases of fpsolve.problems, .sweeps
     "fpsolve.validation.backends_fipy", "fpsolve.validation.chaudhari_soatto",
     "fpsolve.validation.core", "fpsolve.validation.dai_zhu", "fpsolve.validation.hu_li",

@@ -70,6 +70,9 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from ..errors import InputError
+from ..geometry.grid import Grid
+from ..models.fokker_planck import FokkerPlanck
+from ..particles import first_passage, simulate
 from .objective import Objective
 from .reduced import ReducedLandscape, reduced_model
 from .train import TrainResult
@@ -562,17 +565,15 @@ def crosscheck(model, data=None, *, lr: float, batch_size: int, loss=None, k: in
     timings["reduced model"] = time.perf_counter() - t0
 
     # -- 2. PDE ---------------------------------------------------------------------------------
-    from ..geometry.grid import Grid
-    from ..models.fokker_planck import FokkerPlanck
-
     t0 = time.perf_counter()
     grid = Grid(bounds, grid_cells)
     def reduced_fp(g):
-        """The reduced model on grid g (scalar D in 1D)."""
-        return FokkerPlanck(g, potential=red.potential, diffusion=D if k > 1 else float(D[0, 0]))
+        """The reduced model on grid g (scalar D in 1D), with the network's exact gradient for
+        the particles (numpy and torch inputs)."""
+        return FokkerPlanck(g, potential=red.potential, gradient=net.gradient,
+                            diffusion=D if k > 1 else float(D[0, 0]))
 
     pde_model = reduced_fp(grid)
-    pde_model.grad = net.gradient  # exact gradient for the particles (numpy and torch inputs)
     p = pde_model.stationary()
     pde_mean, pde_cov = p.mean(), p.cov()
     coarse_cells = (grid_cells // 2) | 1
@@ -597,8 +598,6 @@ def crosscheck(model, data=None, *, lr: float, batch_size: int, loss=None, k: in
     F = (hd[:, None] + hd[None, :]) / (hd[:, None] + hd[None, :] - lr * hd[:, None] * hd[None, :])
 
     # -- 3. particles -----------------------------------------------------------------------------
-    from ..particles import first_passage, simulate
-
     t0 = time.perf_counter()
     t_burn, t_win = burn_in * relax, window * relax
     times = t_burn + np.linspace(0.0, t_win, n_snapshots) if n_snapshots > 1 else \
@@ -613,13 +612,12 @@ def crosscheck(model, data=None, *, lr: float, batch_size: int, loss=None, k: in
 
     # -- escape references (PDE) -------------------------------------------------------------------
     esc_out = None
-    target_z = None
+    target_z = None  # the escape event on the projected coordinates, for particles and SGD
     if esc is not None:
         t0 = time.perf_counter()
         kind, level = esc
         if kind == "box":
             c = (2.5 if level is None else level) * s_lin
-            half = c
 
             def mfpt_box(widths):
                 m = max(20, (grid_cells - 5) // 2)
@@ -641,11 +639,13 @@ def crosscheck(model, data=None, *, lr: float, batch_size: int, loss=None, k: in
                                  f"raise n_std.")
             ct = [float(x) for x in c]
 
-            def target_z(*z):
+            def outside_box(*z):
                 out = abs(z[0]) >= ct[0]
                 for zi, ci in zip(z[1:], ct[1:]):
                     out = out | (abs(zi) >= ci)
                 return out
+
+            target_z = outside_box
 
             desc = "leave |z_i| < " + ", ".join(f"{x:.3g}" for x in c) + \
                 f" ({2.5 if level is None else level:g} linearised std)"
@@ -670,8 +670,10 @@ def crosscheck(model, data=None, *, lr: float, batch_size: int, loss=None, k: in
             pde_mfpt = _at_origin(tau, k)
             pde_mfpt_dt = pde_mfpt_eta = None
 
-            def target_z(*z):
+            def above_threshold(*z):
                 return net.potential(*z) >= thr
+
+            target_z = above_threshold
 
             desc = f"reach L_red ≥ L* + {dL:.3g}"
         t_max = escape_t_max if escape_t_max is not None else 20.0 * pde_mfpt

@@ -1,6 +1,6 @@
 """Discrete SGD vectorised over many independent chains — the process the SDE approximates.
 
-Two noise models (THEORY §1, D = (η/2)·C with C = Σ₁/B, time t = k·η):
+Two noise models (:doc:`/theory/conventions`, D = (η/2)·C with C = Σ₁/B, time t = k·η):
 
 * :func:`gaussian_sgd` — θ ← θ − η ∇L(θ) + η·sqrt(C(θ)) ξ, ξ ~ N(0, I): the SDE's own noise
   model with the SDE's time step dt = η, i.e. Euler–Maruyama of dθ = −∇L dt + sqrt(2D) dW.
@@ -26,7 +26,7 @@ from numba import prange
 from ..jit import njit
 from ..errors import InputError
 from ..fields.field import Density
-from .coefficients import matrix_sqrt
+from .routes import matrix_sqrt
 from .results import histogram_counts
 from .rng import next_u64, stream_states
 
@@ -246,7 +246,7 @@ def minibatch_sgd(grad_i, theta0, lr, n_samples, batch_size, n_steps, n_chains=N
 
 
 def sde_diffusion(lr, batch_size, per_sample_covariance, n_samples=None, replacement=True):
-    """D = (η/2)·Σ₁/B, times (N − B)/(N − 1) without replacement (THEORY §1)."""
+    """D = (η/2)·Σ₁/B, times (N − B)/(N − 1) without replacement (:doc:`/theory/conventions`)."""
     D = 0.5 * lr * np.asarray(per_sample_covariance, dtype=float) / batch_size
     if not replacement:
         if n_samples is None:

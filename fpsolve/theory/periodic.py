@@ -3,7 +3,7 @@ in closed form over one period (Stratonovich 1958, Lifson & Jackson 1962, Reiman
 
 The 1D diffusion dX = b dt + sqrt(2D) dW with b and D periodic of period L (a tilted periodic
 potential: b = F − U′, U periodic) moves on average as X_t ≈ v t with Gaussian spread
-Var X_t ≈ 2 D_eff t. With the speed and scale densities of the convention (THEORY §1;
+Var X_t ≈ 2 D_eff t. With the speed and scale densities of the convention (:doc:`/theory/conventions`;
 :mod:`fpsolve.theory.quadrature`), m = D^(α−1) e^ψ, s = D^(−α) e^(−ψ), ψ = ∫ b/D, and
 r = s(x + L)/s(x) = e^(−∫_0^L b/D) (r < 1 for a forward tilt),
 

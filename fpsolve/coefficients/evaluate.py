@@ -1,11 +1,14 @@
-"""Evaluate and check user coefficients (potential, drift, scalar diffusion) on a grid.
+"""Evaluating a user's coefficient on arrays of points, and the checks every coefficient gets.
 
 Callables take the coordinates as separate positional arrays, ``f(x)`` in 1D, ``f(x, y)`` in 2D,
-``f(x, y, z)`` in 3D, and must work on numpy arrays (they are called once on whole meshgrids —
-never per cell). Every check runs here, before any solve, and names the first offending point.
+``f(x, y, z)`` in 3D, and must work on numpy arrays (they are called on whole meshgrids — never
+per cell). A potential or a drift may also depend on time: one parameter more than the
+coordinates, named ``t`` (``lambda x, t: …`` in 1D), makes it time-dependent (:func:`takes_time`). Every check here raises
+:class:`~fpsolve.errors.InputError` naming the first offending point.
 """
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 
@@ -14,13 +17,55 @@ import numpy as np
 from ..errors import InputError, InputWarning
 from ..geometry.grid import Grid
 
+__all__ = ["evaluate", "check_finite", "where", "describe", "scalar_diffusion",
+           "potential_on_cells", "warn_if_not_periodic", "takes_time", "at_time"]
 
-def _where(grid_coords, mask) -> str:
-    """'at x=(...)' for the first True entry of mask, plus how many entries are bad."""
+
+def where(coords, mask) -> str:
+    """'at x=(...)' for the first True entry of ``mask``, plus how many entries are bad."""
     idx = tuple(np.argwhere(mask)[0])
-    x = tuple(float(c[idx]) for c in grid_coords)
+    x = tuple(float(c[idx]) for c in coords)
     pt = f"{x[0]:.6g}" if len(x) == 1 else "(" + ", ".join(f"{v:.6g}" for v in x) + ")"
     return f"at x={pt} ({int(mask.sum())} point(s) in all)"
+
+
+def describe(value) -> str:
+    """What a user's function returned, in words: 'a tuple of 3 arrays of shape (4,)', ..."""
+    if isinstance(value, (list, tuple)):
+        kinds = {_kind(v, plural=len(value) != 1) for v in value}
+        inner = kinds.pop() if len(kinds) == 1 else "items of mixed kinds"
+        return f"a {type(value).__name__} of {len(value)} {inner}"
+    return ("a " if np.ndim(value) == 0 else "an ") + _kind(value)
+
+
+def _kind(value, plural=False) -> str:
+    s = "s" if plural else ""
+    if np.ndim(value) == 0:
+        return f"number{s}" if plural else f"number ({value!r})"
+    return f"array{s} of shape {np.shape(value)}"
+
+
+def takes_time(f, ndim: int) -> bool:
+    """Whether a coefficient depends on time: a callable with one parameter more than the
+    coordinates, named ``t`` (``lambda x, t: …`` in 1D, ``lambda x, y, t: …`` in 2D), or a
+    keyword-only ``t``. A 1D loss written ``lambda t: …`` (t for θ) is not time-dependent."""
+    if not callable(f):
+        return False
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):  # builtins, some compiled functions: no signature
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.name == "t" and p.kind == p.KEYWORD_ONLY for p in params):
+        return True
+    return len(positional) == ndim + 1 and positional[-1].name == "t"
+
+
+def at_time(f, t: float, ndim: int):
+    """The coefficient at time ``t``: ``f`` itself unless it takes ``t``."""
+    if not takes_time(f, ndim):
+        return f
+    return lambda *coords: f(*coords, t=t)
 
 
 def evaluate(f, coords, shape, what: str) -> np.ndarray:
@@ -50,9 +95,10 @@ def evaluate(f, coords, shape, what: str) -> np.ndarray:
 
 
 def check_finite(arr, coords, what: str):
+    """Raise when ``arr`` (values at ``coords``) is NaN or infinite somewhere."""
     bad = ~np.isfinite(arr)
     if np.any(bad):
-        raise InputError(f"{what} is not finite {_where(coords, bad)}: value "
+        raise InputError(f"{what} is not finite {where(coords, bad)}: value "
                          f"{arr[tuple(np.argwhere(bad)[0])]}. Restrict the grid to where it is "
                          f"defined, or fix the expression.")
 
@@ -69,12 +115,13 @@ def scalar_diffusion(diffusion, grid: Grid, coords=None, what="diffusion") -> np
     if np.any(bad):
         raise InputError(
             f"{what} must be positive everywhere on the grid; it is "
-            f"{D[tuple(np.argwhere(bad)[0])]:.3g} {_where(coords, bad)}. Shrink the grid to where "
+            f"{D[tuple(np.argwhere(bad)[0])]:.3g} {where(coords, bad)}. Shrink the grid to where "
             f"D > 0, or regularise D (e.g. D + floor).")
     return D
 
 
 def potential_on_cells(potential, grid: Grid) -> np.ndarray:
+    """U on the cell centres, finite; warns when it jumps across the seam of a periodic axis."""
     U = evaluate(potential, grid.coords, grid.shape, "potential")
     check_finite(U, grid.coords, "potential")
     for axis in range(grid.ndim):
@@ -105,69 +152,4 @@ def warn_if_not_periodic(U, grid: Grid, axis: int, factor=3.0):
             f"differ by {float(left[k]):.3g} and {float(right[k]):.3g}. fpsolve reads it as a "
             f"sawtooth with a cliff at the seam. For a tilted periodic landscape U₀(x) − F·x, "
             f"pass the force instead: drift=lambda x: -dU0(x) + F (and no potential=).",
-            InputWarning, stacklevel=4)
-
-
-def drift_on_faces(drift, grid: Grid) -> list:
-    """Normal drift component on the faces along each axis, padded to the grid shape.
-
-    Entry k along ``axis`` is the face between cells k and k+1; on a non-periodic axis the last
-    entry is a wall and holds 0.
-    """
-    out = []
-    for axis in range(grid.ndim):
-        fc = grid.face_coords(axis)
-        comp = _drift_component(drift, fc, grid.ndim, axis)
-        check_finite(comp, fc, f"drift component {axis}")
-        if not grid.periodic[axis]:
-            pad = [(0, 0)] * grid.ndim
-            pad[axis] = (0, 1)
-            comp = np.pad(comp, pad)
-        out.append(comp)
-    return out
-
-
-def drift_on_cells(drift, grid: Grid) -> list:
-    return [_drift_component(drift, grid.coords, grid.ndim, a) for a in range(grid.ndim)]
-
-
-def _drift_component(drift, coords, ndim, axis):
-    val = _drift_tuple(drift, coords, ndim)
-    return evaluate(val[axis], coords, coords[0].shape, f"drift component {axis}")
-
-
-def _drift_tuple(drift, coords, ndim):
-    """The user's drift evaluated at ``coords`` as a sequence of ndim components."""
-    if callable(drift):
-        try:
-            val = drift(*coords)
-        except Exception as exc:
-            raise InputError(f"drift: calling it failed with {type(exc).__name__}: {exc}. It "
-                             f"must accept {ndim} numpy arrays and return {ndim} arrays (one per "
-                             f"axis).") from exc
-    else:
-        val = drift
-    if ndim == 1 and not isinstance(val, (list, tuple)):
-        val = [val]
-    if np.ndim(val) == 0 or len(val) != ndim:
-        names = ("x", "y", "z")[:ndim]
-        raise InputError(f"drift must return one array per axis, {ndim} in all (e.g. lambda "
-                         f"{', '.join(names)}: ({', '.join('-' + a for a in names)})); it "
-                         f"returned {describe(val)}.")
-    return val
-
-
-def describe(value) -> str:
-    """What a user's function returned, in words: 'a tuple of 3 arrays of shape (4,)', ..."""
-    if isinstance(value, (list, tuple)):
-        kinds = {_kind(v, plural=len(value) != 1) for v in value}
-        inner = kinds.pop() if len(kinds) == 1 else "items of mixed kinds"
-        return f"a {type(value).__name__} of {len(value)} {inner}"
-    return ("a " if np.ndim(value) == 0 else "an ") + _kind(value)
-
-
-def _kind(value, plural=False) -> str:
-    s = "s" if plural else ""
-    if np.ndim(value) == 0:
-        return f"number{s}" if plural else f"number ({value!r})"
-    return f"array{s} of shape {np.shape(value)}"
+            InputWarning, stacklevel=5)
