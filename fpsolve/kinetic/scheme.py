@@ -1,0 +1,197 @@
+r"""The finite-volume discretisation of the kinetic Fokker–Planck operator in phase space (x, v).
+
+The equation (unit mass, friction γ, temperature T(x); Itô, though for this equation all
+conventions coincide: the noise acts on V and its amplitude depends on X only, which has no
+martingale part)
+
+    ∂t p = −∂x(v p) + ∂v(U′(x) p) + γ ∂v(v p + T(x) ∂v p)
+
+is split into the Hamiltonian transport (the first two terms) and the Ornstein–Uhlenbeck part in
+v, and each is written in a form whose discrete version keeps the structure of the continuum.
+
+Transport through a stream function
+-----------------------------------
+With a reference temperature T_r (T_r = T when T is constant; the largest T(x) otherwise) and the
+reference density π(x, v) = exp(−H/T_r), H = U(x) + v²/2, the equilibrium transport flux is
+(v π, −U′ π) = (∂v Ψ, −∂x Ψ) with the stream function Ψ = −T_r π: it is divergence-free. The
+scheme puts Ψ on the cell *corners* (exact values there, Ψ = 0 on the corners of the box's
+boundary) and takes as equilibrium flux through each face the difference of Ψ between its two
+end corners, divided by the face length. The discrete divergence of these fluxes vanishes
+identically (the four corner differences of a cell telescope), and the flux through every wall
+is zero. The actual transport flux through a face is that equilibrium flux times a face value of
+f = p/π:
+
+- ``central``: the mean of f in the two cells (second order; the transport is then exactly
+  skew-adjoint in the inner product ⟨p, q⟩ = Σ p q/π, so it neither creates nor dissipates
+  the χ²-distance to π);
+- ``upwind``: f of the cell the equilibrium flux leaves (first order in x; M-matrix).
+
+Ornstein–Uhlenbeck part
+-----------------------
+In each column x_i, the flux −γ(v p + T_i ∂v p) is the Scharfetter–Gummel flux with drift −γv,
+diffusion γT_i (Scharfetter & Gummel 1969): rates γT_i B(±Δ)/h_v², Δ = h_v v_{j+½}/T_i,
+B(z) = z/(eᶻ − 1); its null vector is exp(−v²/2T_i) cell by cell and the drift at every face is
+exactly −γ v_{j+½}. In the ``upwind`` scheme the v-transport through a face is upwinded only as
+much as needed to keep both off-diagonal rates non-negative (the smallest upwind fraction; none
+where the cell Péclet number |U′| h_v/(γT) ≤ 2).
+
+Guarantees (both schemes)
+-------------------------
+- Mass: every flux leaves one cell and enters its neighbour; columns of the generator sum to 0.
+- Constant T: the discrete Gibbs state π_ij = exp(−(U(x_i) + v_j²/2)/T) is stationary to
+  round-off, whatever the face values of f are (each face's equilibrium flux is the Ψ-difference,
+  and the Ornstein–Uhlenbeck fluxes vanish on it) — including with absorbing targets' faces
+  upwinded (:func:`generator`, ``upwind_x``).
+- Second order in h_x, h_v where the solution is smooth: ``central`` only (measured orders in the
+  tests and ``docs/theory/kinetic``); ``upwind`` is first order in x, and in v wherever the cell
+  Péclet number exceeds 2.
+- Positivity: ``upwind`` is an M-matrix (non-negative off-diagonal rates): densities stay
+  non-negative under backward Euler, the backward equation has a maximum principle, and
+  first-passage quantities are probabilities and times of a Markov jump process on the cells.
+  ``central`` is not an M-matrix (the x-transport has rates ±v/(2h_x) with no diffusion in x to
+  compensate — no linear scheme for pure transport is both monotone and second order, Godunov's
+  theorem); instead, with constant T, it is dissipative in the χ² norm Σ p²/π: every eigenvalue
+  has Re λ ≤ 0 and implicit steps are unconditionally stable, but densities and first-passage
+  fields can dip below zero, by small amounts in O(h) layers next to absorbing targets and by
+  large ones far in the Gibbs tail (where π/π_max ≲ e⁻²⁵), where the solution is controlled only
+  in the π-weighted norm. Results carry a diagnostic of this.
+
+Not guaranteed: a discrete stationary state in closed form when T depends on x (there is none in
+the continuum either: it is computed by a linear solve); accuracy near the box's walls, where the
+transport is deflected along the wall (Ψ = 0 there) — the walls must lie in the Gibbs tail, which
+:class:`~fpsolve.kinetic.model.Langevin` checks.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+SCHEMES = ("central", "upwind")
+
+
+def bernoulli(z):
+    """B(z) = z / (eᶻ − 1), B(0) = 1, accurate for every real z (elementwise)."""
+    z = np.asarray(z, dtype=float)
+    out = np.ones_like(z)
+    nz = np.abs(z) > 1e-8
+    zz = z[nz]
+    out[nz] = zz / np.expm1(zz)
+    small = ~nz  # series: B(z) = 1 − z/2 + z²/12
+    out[small] = 1.0 - 0.5 * z[small] + z[small] ** 2 / 12.0
+    return out
+
+
+class PhaseSpaceScheme:
+    """The coefficients of the discretisation on one (x, v) grid, and the generator built from them.
+
+    Parameters
+    ----------
+    grid : Grid (2D, axis 0 = position x, axis 1 = velocity v)
+    U_cells, U_faces : potential at the x cell centres (nx,) and at the nx + 1 x-faces (the
+        walls included; their values are not used).
+    T_cells : temperature at the x cell centres (nx,), positive.
+    friction : γ > 0.
+    scheme : "central" or "upwind" (see the module docstring).
+    """
+
+    def __init__(self, grid, U_cells, U_faces, T_cells, friction, scheme="central"):
+        self.grid = grid
+        self.scheme = scheme
+        self.friction = float(friction)
+        nx, nv = grid.shape
+        self.shape = (nx, nv)
+        hx, hv = (float(h) for h in grid.h)
+        self.hx, self.hv = hx, hv
+        x, v = grid.axes
+        vf = grid.bounds[1, 0] + np.arange(nv + 1) * hv
+        self.T_cells = np.asarray(T_cells, dtype=float)
+        Tr = float(np.max(self.T_cells))
+        self.T_ref = Tr
+        self.constant_T = bool(np.all(self.T_cells == Tr))
+        Umin = float(np.min(U_cells))
+        # log of the reference density's factors a(x) = e^(−U/T_r), b(v) = e^(−v²/2T_r), on
+        # cells and faces; the boundary faces get −inf (Ψ = 0 on the box's boundary)
+        self.lac = -(np.asarray(U_cells, float) - Umin) / Tr
+        laf = -(np.asarray(U_faces, float) - Umin) / Tr
+        laf[0] = laf[-1] = -np.inf
+        self.lbc = -v ** 2 / (2 * Tr)
+        lbf = -vf ** 2 / (2 * Tr)
+        lbf[0] = lbf[-1] = -np.inf
+        self.laf, self.lbf = laf, lbf
+        # Ψ-differences divided by the reference density of the cell they are attached to:
+        # discrete velocity ṽ_j = −T_r (b_{j+½} − b_{j−½}) / (h_v b_j) ≈ v_j and discrete force
+        # f̃_i = T_r (a_{i+½} − a_{i−½}) / (h_x a_i) ≈ −U′(x_i) (exact as T_r → ∞)
+        self.v_disc = -Tr * (np.exp(lbf[1:] - self.lbc) - np.exp(lbf[:-1] - self.lbc)) / hv
+        self.f_disc = Tr * (np.exp(laf[1:] - self.lac) - np.exp(laf[:-1] - self.lac)) / hx
+        # Scharfetter–Gummel rates of the OU part per column (nx, nv − 1)
+        vmid = vf[1:-1]
+        delta = hv * vmid[None, :] / self.T_cells[:, None]
+        gT = self.friction * self.T_cells[:, None]
+        self.ou_up = gT * bernoulli(delta) / hv     # coefficient of p_j in the flux j → j+1
+        self.ou_dn = gT * bernoulli(-delta) / hv    # coefficient of p_{j+1}
+
+    # -- reference density -----------------------------------------------------------------
+    @property
+    def log_reference(self) -> np.ndarray:
+        """log π on the cells (nx, nv), π = exp(−(U − U_min + v²/2)/T_r), max 0 at the minimum."""
+        return self.lac[:, None] + self.lbc[None, :]
+
+    # -- face coefficients ------------------------------------------------------------------
+    def x_face_coefficients(self, upwind=None):
+        """(c_lo, c_hi), each (nx − 1, nv): flux through the x-face between cells (i, j) and
+        (i+1, j) is c_lo p_ij − c_hi p_{i+1,j} (per unit face length). ``upwind``: bool mask
+        (nx − 1,) or (nx − 1, nv) of faces forced to upwinding (absorbing targets)."""
+        up = np.exp(self.laf[1:-1] - self.lac[:-1])[:, None] * self.v_disc[None, :]
+        dn = np.exp(self.laf[1:-1] - self.lac[1:])[:, None] * self.v_disc[None, :]
+        theta = np.full(up.shape, 1.0 if self.scheme == "upwind" else 0.0)
+        if upwind is not None:
+            mask = np.asarray(upwind, dtype=bool)
+            theta[np.broadcast_to(mask[:, None] if mask.ndim == 1 else mask, up.shape)] = 1.0
+        s = np.sign(up)
+        return 0.5 * (1 + theta * s) * up, -0.5 * (1 - theta * s) * dn
+
+    def v_face_coefficients(self):
+        """(c_lo, c_hi), each (nx, nv − 1), for the v-face between (i, j) and (i, j+1):
+        transport (Ψ-weighted) plus the Scharfetter–Gummel OU flux."""
+        up = self.f_disc[:, None] * np.exp(self.lbf[None, 1:-1] - self.lbc[None, :-1])
+        dn = self.f_disc[:, None] * np.exp(self.lbf[None, 1:-1] - self.lbc[None, 1:])
+        c_lo = 0.5 * up + self.ou_up
+        c_hi = -0.5 * dn + self.ou_dn
+        if self.scheme == "upwind":
+            # least upwinding that keeps the downstream rate ≥ 0 (exactly 0 where it binds)
+            pos = (up > 0) & (c_hi < 0)
+            neg = (up < 0) & (c_lo < 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                c_lo = np.where(pos, up + self.ou_up - self.ou_dn * up / dn, c_lo)
+                c_hi = np.where(neg, -dn + self.ou_dn - self.ou_up * dn / up, c_hi)
+            c_hi = np.where(pos, 0.0, c_hi)
+            c_lo = np.where(neg, 0.0, c_lo)
+        return c_lo, c_hi
+
+    # -- the generator ----------------------------------------------------------------------
+    def generator(self, upwind_x=None) -> sp.csr_matrix:
+        """The generator L (scipy CSR, N×N, C-order cells (i, j) ↦ i·nv + j): dp/dt = L p.
+
+        Off-diagonal L[k, l] is the rate l → k (1/time); columns sum to zero. ``upwind_x``: x-faces
+        forced to upwinding (see :meth:`x_face_coefficients`)."""
+        nx, nv = self.shape
+        idx = np.arange(nx * nv).reshape(nx, nv)
+        xlo, xhi = self.x_face_coefficients(upwind_x)
+        vlo, vhi = self.v_face_coefficients()
+        lo = np.concatenate([idx[:-1, :].ravel(), idx[:, :-1].ravel()])
+        hi = np.concatenate([idx[1:, :].ravel(), idx[:, 1:].ravel()])
+        clo = np.concatenate([xlo.ravel() / self.hx, vlo.ravel() / self.hv])
+        chi = np.concatenate([xhi.ravel() / self.hx, vhi.ravel() / self.hv])
+        rows = np.concatenate([hi, lo, lo, hi])
+        cols = np.concatenate([lo, lo, hi, hi])
+        vals = np.concatenate([clo, -clo, chi, -chi])
+        L = sp.csr_matrix((vals, (rows, cols)), shape=(nx * nv, nx * nv))
+        L.sum_duplicates()
+        return L
+
+    def is_m_matrix(self, L=None) -> bool:
+        """Whether every off-diagonal rate of the generator is ≥ 0."""
+        L = self.generator() if L is None else L
+        off = L.tocoo()
+        keep = off.row != off.col
+        return bool(np.all(off.data[keep] >= 0))
