@@ -19,14 +19,19 @@ from .geometry import Grid
 from .models import Evolution, FokkerPlanck
 
 # Imported on first use: they pull in torch (nets) or are heavier than the core needs.
-_LAZY = ("nets", "particles", "escape", "landscape", "compare", "backends", "sweep", "analysis")
+_LAZY = ("nets", "particles", "escape", "landscape", "compare", "backends", "sweep", "analysis",
+         "kinetic")
+#: classes re-exported lazily from a subpackage: fpsolve.Langevin is fpsolve.kinetic.Langevin
+_LAZY_NAMES = {"Langevin": "kinetic"}
 
 
 def __getattr__(name):
     if name in _LAZY:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
     raise AttributeError(f"module 'fpsolve' has no attribute {name!r}")
 
 
 __all__ = ["Grid", "FokkerPlanck", "Evolution", "Field", "Density", "InputError", "SolverError",
-           "noise", "sgd", "theory", "__version__", *_LAZY]
+           "noise", "sgd", "theory", "__version__", *_LAZY, *_LAZY_NAMES]

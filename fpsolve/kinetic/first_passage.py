@@ -35,7 +35,6 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import InputError, SolverError
 from ..escape import gth_solve
@@ -61,24 +60,33 @@ class KilledKinetic:
         nx, nv = g.shape
         self.model, self.grid = model, g
         removed_x = np.asarray(removed_x, dtype=bool)
+        model.check_x_walls(left=not removed_x[0], right=not removed_x[-1])
         self.removed_x = removed_x
         self.removed = np.repeat(removed_x, nv)
         self.kept = np.flatnonzero(~self.removed)
-        self.L = model.generator(upwind_x=removed_x[1:] != removed_x[:-1])
-        self.R = _offdiag(self.L).T.tocsr()  # R[y, z] = rate y → z
+        self.L = model.scheme.generator(absorbing_x=removed_x)   # full N×N, target faces upwinded
+        coo = self.L.tocoo()
+        off = coo.row != coo.col
+        self._edges = (coo.row[off], coo.col[off], coo.data[off])  # L[l, k]: rate k → l
         self.log_pi = _log_stationary(model).ravel()
-        self.leak = np.asarray(self.R[:, self.removed].sum(axis=1)).ravel()
+        # rate of every cell into the target: Σ_{z removed} L[z, y]
+        self.leak = np.asarray(self.L.T @ self.removed.astype(float)).ravel()
         self._find_traps(trap_depth)
         rm2 = self.removed.copy()
         rm2[self.traps] = True
         self.kept2 = np.flatnonzero(~rm2)
-        A2 = (-self.L[self.kept2][:, self.kept2]).tocsr()
-        thresh = 0.0 if model.is_m_matrix else 0.1
-        self.lu = GridLU(A2, g.shape, cells=self.kept2, diag_pivot_thresh=thresh)
+        A2 = -model.scheme.generator(absorbing_x=removed_x, cells=self.kept2)
+        self.lu = GridLU(A2, g.shape, cells=self.kept2)
         M, k2 = self.traps, self.kept2
         if M.size:
-            self.H = self.lu.solve(self.R[k2][:, M].toarray(), trans=True, componentwise=True)[0]
-            self.A = self.lu.solve(self.R[M][:, k2].toarray().T, componentwise=True)[0]
+            LMcols = self.L[:, M].toarray()            # L[z, m]: rate m → z
+            LMrows = self.L[M].toarray()               # L[m, y]: rate y → m
+            self.RkM = LMrows[:, k2].T                 # S′ → traps
+            self.RMk = LMcols[k2].T                    # traps → S′ (row m)
+            self.RMM = LMrows[:, M].T.copy()           # m → m′
+            np.fill_diagonal(self.RMM, 0.0)
+            self.H = self.lu.solve(self.RkM, trans=True, componentwise=True)[0]
+            self.A = self.lu.solve(self.RMk.T, componentwise=True)[0]
             self._renewal()
 
     # -- traps ---------------------------------------------------------------------------------
@@ -116,17 +124,17 @@ class KilledKinetic:
         self.basins = basins
 
     def _renewal(self):
-        M, k2, R = self.traps, self.kept2, self.R
-        k = M.size
-        RkM = R[k2][:, M].toarray()                 # S′ → traps
-        RMM = R[M][:, M].toarray()
-        np.fill_diagonal(RMM, 0.0)
+        M, k2 = self.traps, self.kept2
+        RkM, RMM = self.RkM, self.RMM
         into_other = RkM.sum(axis=1)[None, :] - RkM.T   # rate y → M ∖ m, row m
         Z = ((self.A.T * (into_other + self.leak[k2][None, :])).sum(axis=1)
              + RMM.sum(axis=1) + self.leak[M])
         if np.any(~(Z > 0)):
-            raise SolverError("first passage: a trap has no way out (zero escape weight); is the "
-                              "target reachable from every well?")
+            raise SolverError(
+                "first passage: the escape weight of a trap came out non-positive. With "
+                f"scheme {self.model.scheme_name!r} this means lost accuracy (the central scheme "
+                "has no positivity guarantee): refine the grid or use scheme='upwind'; otherwise "
+                "the target is not reachable from every well.")
         self.Gw = self.A.T / Z[:, None]
         self.Gm = 1.0 / Z
         Q = self.Gw @ RkM + self.Gm[:, None] * RMM
@@ -143,6 +151,10 @@ class KilledKinetic:
         return np.linalg.solve(S.T if transposed else S, b)
 
     # -- solves ---------------------------------------------------------------------------------
+    def rates_into(self, mask):
+        """Total rate of every cell into the cells of ``mask`` (flat bool), on the kept cells."""
+        return np.asarray(self.L.T @ np.asarray(mask, float)).ravel()[self.kept]
+
     def solve(self, F):
         """Backward solve K u = F on the kept cells (F: (|S|,), non-negative). → (u, info)."""
         F = np.asarray(F, dtype=float)
@@ -153,12 +165,13 @@ class KilledKinetic:
         full[self.kept] = F
         u = np.zeros(N)
         M, k2 = self.traps, self.kept2
+        w, err = self.lu.solve(full[k2], trans=True, componentwise=True)
         if M.size:
             uM = self._trap_system(self.Gw @ full[k2] + self.Gm * full[M])
             u[M] = uM
-            u[k2] = self.lu.solve(full[k2], trans=True, componentwise=True)[0] + self.H @ uM
+            u[k2] = w + self.H @ uM
         else:
-            u[k2] = self.lu.solve(full[k2], trans=True)[0]
+            u[k2] = w
         return u[self.kept], self.diagnostics(u, full)
 
     def occupation(self, rho):
@@ -174,34 +187,33 @@ class KilledKinetic:
             c = full[M] + self.H.T @ full[k2]
             w = self._trap_system(c, transposed=True)
             n[M] = self.Gm * w
-            n[k2] = self.lu.solve(full[k2])[0] + self.Gw.T @ w
+            n[k2] = self.lu.solve(full[k2], componentwise=True)[0] + self.Gw.T @ w
         else:
-            n[k2] = self.lu.solve(full[k2])[0]
+            n[k2] = self.lu.solve(full[k2], componentwise=True)[0]
         return n[self.kept]
 
     # -- diagnostics --------------------------------------------------------------------------
     def diagnostics(self, u, F):
         """Backward error, balance defects (module docstring) and the negative share of u."""
         S = self.kept
-        K = -(self.L[S][:, S]).T
-        r = K @ u[S] - F[S]
-        Kn = float(abs(K).sum(axis=1).max())
+        L = self.L
+        r = -(L.T @ u)[S] - F[S]                     # K u − F (u = 0 on the target)
+        Kn = float(np.max(np.asarray(abs(L).sum(axis=0)).ravel()[S]))
         den = Kn * np.max(np.abs(u)) + np.max(np.abs(F))
         backward = float(np.max(np.abs(r)) / den) if den > 0 else 0.0
         pi = np.exp(self.log_pi - self.log_pi.max())
-        Lpi = self.L.multiply(pi[None, :]).tocsr()   # Lpi[l, k] = L_lk π_k (equilibrium flux)
-        Lpi.setdiag(0.0)
+        lrow, kcol, val = self._edges
+        flux = val * pi[kcol]                         # L_lk π_k: equilibrium flux k → l
 
         def defect(B):
-            out = ~B
             src = float(pi[B] @ F[B])
-            t_in = float(u[B] @ np.asarray(Lpi[B][:, out].sum(axis=1)).ravel())
-            t_out = float(u[out] @ np.asarray(Lpi[out][:, B].sum(axis=1)).ravel())
+            inB_l, inB_k = B[lrow], B[kcol]
+            t_in = float(np.sum(u[lrow] * flux * (inB_l & ~inB_k)))
+            t_out = float(np.sum(u[lrow] * flux * (~inB_l & inB_k)))
             scale = abs(src) + abs(t_in) + abs(t_out)
             return abs(src - t_in + t_out) / scale if scale > 0 else 0.0
 
-        kept_mask = ~self.removed
-        balance = defect(kept_mask)
+        balance = defect(~self.removed)
         wells = max([defect(B) for B in self.basins], default=0.0)
         w = pi[S]
         neg = float(w @ np.maximum(-u[S], 0.0) / max(w @ np.abs(u[S]), np.finfo(float).tiny))
@@ -244,13 +256,6 @@ def _barrier(phi, kept, i, step):
     return np.inf, k - step
 
 
-def _offdiag(L):
-    A = sp.csr_matrix(L, copy=True)
-    A.setdiag(0.0)
-    A.eliminate_zeros()
-    return A
-
-
 def _log_stationary(model):
     """log π (nx, nv): the Gibbs state for constant T, else the stationary solve (cached)."""
     if model.constant_T:
@@ -289,9 +294,7 @@ def committor(model, A, B, *, trap_depth=TRAP_DEPTH) -> Field:
     if np.any(a & b):
         raise InputError("committor: the sets A and B overlap; they must be disjoint.")
     kp = KilledKinetic(model, a | b, trap_depth)
-    nv = model.grid.shape[1]
-    bfull = np.repeat(b, nv)
-    F = np.asarray(kp.R[kp.kept][:, np.flatnonzero(bfull)].sum(axis=1)).ravel()
+    F = kp.rates_into(np.repeat(b, model.grid.shape[1]))
     q, info = kp.solve(F)
     info["quantity"] = "committor"
     fld = _field(model, kp, q, info)

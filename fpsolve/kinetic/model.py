@@ -139,6 +139,8 @@ class Langevin:
 
     # -- checks ---------------------------------------------------------------------------------
     def _check_box(self):
+        """Velocity box against the Maxwellian tail (warned at construction; the x-walls are
+        checked by the questions that see them, :meth:`check_x_walls`)."""
         g = self.grid
         Tmax = float(self.T_cells.max())
         vlo, vhi = g.bounds[1]
@@ -146,8 +148,8 @@ class Langevin:
         # x-walls: the Gibbs weight exp(−(U − U_min)/T) of the wall cells, relative to the
         # most probable cell (exact for constant T; with T(x) the local T is used)
         w = np.exp(-(self.U_cells - self.U_cells.min()) / self.T_cells)
-        cut_x = float(max(w[0], w[-1]))
-        report = {"velocity_mass_outside": cut_v, "x_wall_relative_density": cut_x,
+        report = {"velocity_mass_outside": cut_v, "x_wall_relative_density": (float(w[0]),
+                                                                               float(w[-1])),
                   "cells_per_thermal_velocity": float(np.sqrt(self.T_cells.min()) / g.h[1])}
         if cut_v > TAIL_TOL:
             warnings.warn(
@@ -155,12 +157,6 @@ class Langevin:
                 f"{cut_v:.2e} (Maxwellian at T = {Tmax:g}); the walls deflect the flow there. "
                 f"Widen it to about ±{6 * np.sqrt(Tmax):.3g} (6 thermal velocities).",
                 RuntimeWarning, stacklevel=3)
-        if cut_x > TAIL_TOL:
-            side = "left" if w[0] >= w[-1] else "right"
-            warnings.warn(
-                f"Langevin: at the {side} x-wall the Gibbs density is still {cut_x:.2e} of its "
-                f"maximum; the wall cuts the distribution. Widen the x-box.", RuntimeWarning,
-                stacklevel=3)
         if report["cells_per_thermal_velocity"] < 2.0:
             warnings.warn(
                 f"Langevin: the velocity spacing {g.h[1]:.3g} resolves the thermal velocity "
@@ -169,21 +165,36 @@ class Langevin:
                 RuntimeWarning, stacklevel=3)
         return report
 
+    def check_x_walls(self, left=True, right=True):
+        """Warn (once per wall) if the Gibbs density at an x-wall exceeds TAIL_TOL of its
+        maximum: the wall then cuts the distribution. First-passage questions check only the
+        walls on the kept side of the target."""
+        done = self._cache.setdefault("walls_warned", set())
+        for side, use, w in (("left", left, self.box_report["x_wall_relative_density"][0]),
+                             ("right", right, self.box_report["x_wall_relative_density"][1])):
+            if use and w > TAIL_TOL and side not in done:
+                done.add(side)
+                warnings.warn(
+                    f"Langevin: at the {side} x-wall the Gibbs density is still {w:.2e} of its "
+                    f"maximum; the wall cuts the distribution. Widen the x-box.", RuntimeWarning,
+                    stacklevel=4)
+
     # -- discretisation ---------------------------------------------------------------------------
-    def generator(self, upwind_x=None):
-        """The sparse generator L (CSR, N×N, cell (i, j) ↦ i·nv + j): dp/dt = L p (1/time)."""
-        if upwind_x is None:
+    def generator(self, absorbing_x=None):
+        """The sparse generator L (CSR, N×N, cell (i, j) ↦ i·nv + j): dp/dt = L p (1/time).
+        ``absorbing_x``: target positions (bool (nx,)) for the killed process, see
+        :meth:`fpsolve.kinetic.scheme.PhaseSpaceScheme.generator`."""
+        if absorbing_x is None:
             if "L" not in self._cache:
                 self._cache["L"] = self.scheme.generator()
             return self._cache["L"]
-        return self.scheme.generator(upwind_x)
+        return self.scheme.generator(absorbing_x)
 
     @property
     def is_m_matrix(self) -> bool:
-        """Whether the generator has non-negative off-diagonal rates (always for "upwind")."""
-        if "m" not in self._cache:
-            self._cache["m"] = self.scheme.is_m_matrix(self.generator())
-        return self._cache["m"]
+        """Whether the generator has non-negative off-diagonal rates: always for "upwind", never
+        for "central" (its x-transport has rates ±ṽ/(2h_x)); the tests check both."""
+        return self.scheme_name == "upwind"
 
     def gibbs_log_density(self):
         """log of exp(−(U(x) + v²/2)/T) on the cells (constant T only; max 0)."""
@@ -197,10 +208,10 @@ class Langevin:
         :func:`fpsolve.kinetic.questions.stationary`."""
         return questions.stationary(self, method)
 
-    def eigenvalues(self, k=6):
+    def eigenvalues(self, k=6, n_search=None):
         """The k slowest relaxation rates λ (eigenvalues of −L, complex in the underdamped
         regime), sorted by real part. See :func:`fpsolve.kinetic.questions.eigenvalues`."""
-        return questions.eigenvalues(self, k)
+        return questions.eigenvalues(self, k, n_search)
 
     def spectral_gap(self) -> float:
         """Re λ₁: the slowest relaxation rate (1/time)."""
