@@ -40,12 +40,15 @@ from ..errors import InputError, SolverError
 from ..escape import gth_solve
 from ..fields.field import Density, Field
 from .linalg import GridLU
+from .scheme import TAIL
 from .targets import phase_point, position_mask
 
 #: wells deeper than this (in Φ = −log π) are reduced to traps (as in fpsolve.escape)
 TRAP_DEPTH = 3.0
 BALANCE_TOL = 1e-6
 NEGATIVE_TOL = 1e-6
+#: log-units between the highest barrier crossed and the central scheme's tail switch
+TAIL_MARGIN = 15.0
 
 
 class KilledKinetic:
@@ -64,18 +67,23 @@ class KilledKinetic:
         self.removed_x = removed_x
         self.removed = np.repeat(removed_x, nv)
         self.kept = np.flatnonzero(~self.removed)
-        self.L = model.scheme.generator(absorbing_x=removed_x)   # full N×N, target faces upwinded
+        self.log_pi = _log_stationary(model).ravel()
+        self._find_traps(trap_depth)
+        # the central scheme's tail switch must lie above every barrier the process crosses
+        self.tail = max(TAIL, max([float(-self.log_pi[m] + self.log_pi.max()) + d
+                                   for m, d in zip(self.traps, self.trap_depths)], default=0.0)
+                        + TAIL_MARGIN)
+        # full N×N generator, target faces upwinded
+        self.L = model.scheme.generator(absorbing_x=removed_x, tail=self.tail)
         coo = self.L.tocoo()
         off = coo.row != coo.col
         self._edges = (coo.row[off], coo.col[off], coo.data[off])  # L[l, k]: rate k → l
-        self.log_pi = _log_stationary(model).ravel()
         # rate of every cell into the target: Σ_{z removed} L[z, y]
         self.leak = np.asarray(self.L.T @ self.removed.astype(float)).ravel()
-        self._find_traps(trap_depth)
         rm2 = self.removed.copy()
         rm2[self.traps] = True
         self.kept2 = np.flatnonzero(~rm2)
-        A2 = -model.scheme.generator(absorbing_x=removed_x, cells=self.kept2)
+        A2 = -model.scheme.generator(absorbing_x=removed_x, cells=self.kept2, tail=self.tail)
         self.lu = GridLU(A2, g.shape, cells=self.kept2)
         M, k2 = self.traps, self.kept2
         if M.size:

@@ -145,9 +145,9 @@ class Langevin:
         Tmax = float(self.T_cells.max())
         vlo, vhi = g.bounds[1]
         cut_v = float(ndtr(vlo / np.sqrt(Tmax)) + ndtr(-vhi / np.sqrt(Tmax)))
-        # x-walls: the Gibbs weight exp(−(U − U_min)/T) of the wall cells, relative to the
-        # most probable cell (exact for constant T; with T(x) the local T is used)
-        w = np.exp(-(self.U_cells - self.U_cells.min()) / self.T_cells)
+        # x-walls: the weight of the wall cells relative to the most probable cell — the Gibbs
+        # factor exp(−U/T) for constant T, the high-friction (overdamped Itô) law with T(x)
+        w = np.exp(questions.position_log_weight(self))
         report = {"velocity_mass_outside": cut_v, "x_wall_relative_density": (float(w[0]),
                                                                                float(w[-1])),
                   "cells_per_thermal_velocity": float(np.sqrt(self.T_cells.min()) / g.h[1])}

@@ -11,7 +11,7 @@ v, and each is written in a form whose discrete version keeps the structure of t
 
 Transport through a stream function
 -----------------------------------
-With a reference temperature T_r (T_r = T when T is constant; the largest T(x) otherwise) and the
+With a reference temperature T_r (T_r = T when T is constant; the smallest T(x) otherwise) and the
 reference density π(x, v) = exp(−H/T_r), H = U(x) + v²/2, the equilibrium transport flux is
 (v π, −U′ π) = (∂v Ψ, −∂x Ψ) with the stream function Ψ = −T_r π: it is divergence-free. The
 scheme puts Ψ on the cell *corners* (exact values there, Ψ = 0 on the corners of the box's
@@ -52,6 +52,16 @@ exactly −γ v_{j+½}. In the ``upwind`` scheme the v-transport through a face 
 much as needed to keep both off-diagonal rates non-negative (the smallest upwind fraction; none
 where the cell Péclet number |U′| h_v/(γT) ≤ 2).
 
+Tail
+----
+Where the reference density is below e^(−tail) of its maximum (tail = 30 by default; first-
+passage questions raise it to 15 above the deepest barrier they cross), the central scheme
+upwinds (x) and upwinds as little as keeps the rates ≥ 0 (v). Nothing of weight lives there,
+and it is where the central scheme's oscillations used to grow: near the corners of the box, at
+p/p_max ~ 1e-19–1e-32, a state-dependent T(x) gave negative stationary densities (292 cells at
+256×128) without it and none with it. Gibbs exactness, mass and the χ² dissipativity are kept
+(upwinding adds a symmetric negative semi-definite part in ⟨·,·⟩).
+
 Guarantees (both schemes)
 -------------------------
 - Mass: every flux leaves one cell and enters its neighbour; columns of the generator sum to 0.
@@ -88,6 +98,9 @@ from . import assembly
 SCHEMES = ("central", "upwind")
 #: weight κ of the fourth-difference dissipation of the central scheme (module docstring)
 KAPPA = 1.0 / 16.0
+#: the central scheme upwinds the faces between cells whose reference density is below
+#: e^(−TAIL) of its maximum (module docstring: "Tail")
+TAIL = 30.0
 
 
 def bernoulli(z):
@@ -126,7 +139,10 @@ class PhaseSpaceScheme:
         x, v = grid.axes
         vf = grid.bounds[1, 0] + np.arange(nv + 1) * hv
         self.T_cells = np.asarray(T_cells, dtype=float)
-        Tr = float(np.max(self.T_cells))
+        # the transport's reference density must be at least as concentrated as the solution:
+        # with the largest T(x), f = p/π varied by e^2.6 per cell in the v-tails of the cold
+        # regions and a 48² T(x) stationary solve came out negative; with the smallest, positive
+        Tr = float(np.min(self.T_cells))
         self.T_ref = Tr
         self.constant_T = bool(np.all(self.T_cells == Tr))
         Umin = float(np.min(U_cells))
@@ -158,30 +174,37 @@ class PhaseSpaceScheme:
         return self.lac[:, None] + self.lbc[None, :]
 
     # -- face coefficients ------------------------------------------------------------------
-    def x_face_coefficients(self, upwind=None):
+    def x_face_coefficients(self, upwind=None, tail=TAIL):
         """(c_lo, c_hi), each (nx − 1, nv): flux through the x-face between cells (i, j) and
         (i+1, j) is c_lo p_ij − c_hi p_{i+1,j} (per unit face length). ``upwind``: bool mask
-        (nx − 1,) or (nx − 1, nv) of faces forced to upwinding (absorbing targets)."""
+        (nx − 1,) or (nx − 1, nv) of faces forced to upwinding (absorbing targets); ``tail``: the
+        central scheme upwinds faces between cells with log π < −tail."""
         up = np.exp(self.laf[1:-1] - self.lac[:-1])[:, None] * self.v_disc[None, :]
         dn = np.exp(self.laf[1:-1] - self.lac[1:])[:, None] * self.v_disc[None, :]
         theta = np.full(up.shape, 1.0 if self.scheme == "upwind" else 0.0)
+        lr = self.log_reference
+        theta[(lr[:-1] < -tail) & (lr[1:] < -tail)] = 1.0
         if upwind is not None:
             mask = np.asarray(upwind, dtype=bool)
             theta[np.broadcast_to(mask[:, None] if mask.ndim == 1 else mask, up.shape)] = 1.0
         s = np.sign(up)
         return 0.5 * (1 + theta * s) * up, -0.5 * (1 - theta * s) * dn
 
-    def v_face_coefficients(self):
+    def v_face_coefficients(self, tail=TAIL):
         """(c_lo, c_hi), each (nx, nv − 1), for the v-face between (i, j) and (i, j+1):
-        transport (Ψ-weighted) plus the Scharfetter–Gummel OU flux."""
+        transport (Ψ-weighted) plus the Scharfetter–Gummel OU flux (upwinded as little as
+        keeps the rates ≥ 0: everywhere for "upwind", beyond ``tail`` for "central")."""
         up = self.f_disc[:, None] * np.exp(self.lbf[None, 1:-1] - self.lbc[None, :-1])
         dn = self.f_disc[:, None] * np.exp(self.lbf[None, 1:-1] - self.lbc[None, 1:])
         c_lo = 0.5 * up + self.ou_up
         c_hi = -0.5 * dn + self.ou_dn
-        if self.scheme == "upwind":
+        lr = self.log_reference
+        where = (np.ones(up.shape, dtype=bool) if self.scheme == "upwind"
+                 else (lr[:, :-1] < -tail) & (lr[:, 1:] < -tail))
+        if where.any():
             # least upwinding that keeps the downstream rate ≥ 0 (exactly 0 where it binds)
-            pos = (up > 0) & (c_hi < 0)
-            neg = (up < 0) & (c_lo < 0)
+            pos = where & (up > 0) & (c_hi < 0)
+            neg = where & (up < 0) & (c_lo < 0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 c_lo = np.where(pos, up + self.ou_up - self.ou_dn * up / dn, c_lo)
                 c_hi = np.where(neg, -dn + self.ou_dn - self.ou_up * dn / up, c_hi)
@@ -190,7 +213,7 @@ class PhaseSpaceScheme:
         return c_lo, c_hi
 
     # -- the generator ----------------------------------------------------------------------
-    def generator(self, absorbing_x=None, cells=None) -> sp.csr_matrix:
+    def generator(self, absorbing_x=None, cells=None, tail=TAIL) -> sp.csr_matrix:
         """The generator L (scipy CSR, C-order cells (i, j) ↦ i·nv + j): dp/dt = L p.
 
         Off-diagonal L[k, l] is the rate l → k (1/time); columns sum to zero.
@@ -198,15 +221,16 @@ class PhaseSpaceScheme:
         other cells are upwinded (flux only into the target) and the central scheme's
         dissipation stencils that reach into them are dropped. ``cells``: flat indices (sorted)
         to restrict L to (rows and columns; rates out of them into other cells stay on the
-        diagonal as loss) — the killed process; default all N cells.
+        diagonal as loss) — the killed process; default all N cells. ``tail``: log-density
+        level beyond which the central scheme upwinds (module docstring, "Tail").
         """
         nx, nv = self.shape
         up = None
         if absorbing_x is not None:
             ab = np.asarray(absorbing_x, dtype=bool)
             up = ab[1:] != ab[:-1]
-        xlo, xhi = self.x_face_coefficients(up)
-        vlo, vhi = self.v_face_coefficients()
+        xlo, xhi = self.x_face_coefficients(up, tail)
+        vlo, vhi = self.v_face_coefficients(tail)
         if self.scheme == "central":
             ok = np.ones(nx - 2, dtype=bool)
             if absorbing_x is not None:
