@@ -273,7 +273,7 @@ def _stepper(model, d, X, h, c1, states, chunk, tlo, thi):
                                       dcoef, t0, tdx, tab, tlo[0], thi[0])
                 X[:, 0], V[:, 0] = xv, vv
             return step, "poly"
-        return _numpy_stepper(lambda Y: -model.force_at(Y), lambda Y: model.temperature_at(Y[:, 0]),
+        return _numpy_stepper(lambda Y: model.force_at(Y), lambda Y: model.temperature_at(Y[:, 0]),
                               X, h, c1, tlo, thi, states), "numpy"
     grad, T = model.gradient, model.temperature
     if isinstance(grad, CPUDispatcher):

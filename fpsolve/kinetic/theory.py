@@ -12,7 +12,7 @@ Units: friction γ and frequencies ω in 1/time, temperature T in energy (unit m
   high friction (Smoluchowski) k = ω_a ω_b/(2πγ) e^(−ΔU/T); low friction (energy diffusion)
   k = γ I(E_b)/T · (ω_a/2π) e^(−ΔU/T), I(E_b) the action of the orbit at the barrier energy;
   the turnover, Mel'nikov & Meshkov (J. Chem. Phys. 85, 1018 (1986)): k = A(Δ)·k_Kramers,
-  Δ = γ I(E_b)/T, A(Δ) = exp[(1/π) ∫ ln(1 − exp(−Δ(y² + ¼)))/(y² + ¼) dy].
+  Δ = γ I(E_b)/T, A(Δ) = exp[(1/2π) ∫_{−∞}^{∞} ln(1 − exp(−Δ(y² + ¼)))/(y² + ¼) dy].
 * The energy-diffusion limit γ → 0 at fixed T as a 1D diffusion in the energy E of a well
   (Stratonovich; Hänggi et al. §IV.A): dE = γ(T − I/P) dt + sqrt(2γ T I/P) dW with I(E) = ∮ v dx,
   P(E) = dI/dE the period; its exact mean first-passage time from E₀ to E_b,
@@ -85,14 +85,16 @@ def energy_diffusion_rate(friction, action, omega_a, barrier, T):
 
 
 def melnikov_factor(delta):
-    """A(Δ) = exp[(1/π)∫_{−∞}^{∞} ln(1 − e^(−Δ(y² + ¼)))/(y² + ¼) dy] (Mel'nikov & Meshkov 1986);
-    A → Δ as Δ → 0 (energy diffusion), A → 1 as Δ → ∞ (Kramers)."""
+    """A(Δ) = exp[(1/2π)∫_{−∞}^{∞} ln(1 − e^(−Δ(y² + ¼)))/(y² + ¼) dy] (Mel'nikov & Meshkov
+    1986); A → Δ as Δ → 0 (energy diffusion: ∫ dy/(y² + ¼) = 2π, ∫ ln(y² + ¼)/(y² + ¼) dy = 0),
+    A → 1 as Δ → ∞ (Kramers)."""
     def one(d):
         if d <= 0:
             raise InputError(f"melnikov_factor: Δ must be positive; got {d}.")
         f = lambda y: np.log(-np.expm1(-d * (y * y + 0.25))) / (y * y + 0.25)  # noqa: E731
+        # the integrand is even: (1/2π)∫_{−∞}^{∞} = (1/π)∫_0^∞
         val, _ = si.quad(f, 0.0, np.inf, limit=200, epsabs=1e-13, epsrel=1e-12)
-        return np.exp(2 * val / np.pi)
+        return np.exp(val / np.pi)
     return np.vectorize(one, otypes=[float])(delta)
 
 
