@@ -9,6 +9,16 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small tensors: torch's threads cost more than they give on a shared machine (measured:
+    the heavy-ball run below takes 0.3 s on one thread, 4.7 s on two)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def test_torch_baoab_harmonic_and_dtype_follows_input():
     from fpsolve.kinetic.torch_particles import simulate_torch
 
