@@ -23,6 +23,8 @@ Units: friction γ and frequencies ω in 1/time, temperature T in energy (unit m
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.integrate as si
 import scipy.linalg as sla
@@ -138,7 +140,13 @@ class Well:
             kin = 2.0 * max(E - (self.U(x) - self.U0), 0.0)
             jac = (b - a) / 2 * np.sin(th)
             return (np.sqrt(kin) if power > 0 else (1.0 / np.sqrt(kin) if kin > 0 else 0.0)) * jac
-        val, _ = si.quad(g, 0.0, np.pi, limit=200, epsabs=0.0, epsrel=1e-12)
+        with warnings.catch_warnings():   # judged below from quad's own error estimate
+            warnings.simplefilter("ignore", si.IntegrationWarning)
+            val, est = si.quad(g, 0.0, np.pi, limit=500, epsabs=0.0, epsrel=1e-11)
+        if est > 1e-8 * abs(val):
+            warnings.warn(f"Well: the orbit integral at E = {E:g} is accurate to only "
+                          f"{est / abs(val):.1e} (a separatrix or a flat turning point).",
+                          RuntimeWarning, stacklevel=3)
         return 2.0 * val
 
     def action(self, E):
