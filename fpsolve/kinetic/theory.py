@@ -57,7 +57,7 @@ def kinetic_ou_eigenvalues(omega, friction, k, n_max=None):
 
 # -- Kramers' rates -------------------------------------------------------------------------------
 def _check_rate_args(friction, T):
-    if not friction > 0 or not T > 0:
+    if not np.all(np.asarray(friction) > 0) or not np.all(np.asarray(T) > 0):
         raise InputError(f"rates need friction > 0 and T > 0; got γ={friction}, T={T}.")
 
 
