@@ -89,7 +89,8 @@ from fpsolve.particles import potentials
 U = potentials.double_well()
 g = fp.Grid([(-2.5, 2.5), (-2.0, 2.0)], 64)
 out = {}
-for name, T in (("BAOAB, constant T", 0.1), ("BAOAB, T(x) table", lambda x: 0.1 * (1 + 0.1 * x * x))):
+for name, T in (("BAOAB, constant T", 0.1),
+                ("BAOAB, T(x) table", lambda x: 0.1 * (1 + 0.1 * x * x))):
     m = Langevin(g, U, friction=1.0, temperature=T)
     particles.simulate(m, -1.0, n=1000, dt=0.01, t_end=0.1, seed=0)        # warm-up
     best = None
@@ -128,7 +129,7 @@ def particle_rows(threads, n, steps, repeat):
 
 
 def table(grid, parts, meta):
-    lines = [f"# fpsolve.kinetic benchmarks", "",
+    lines = ["# fpsolve.kinetic benchmarks", "",
              f"{meta['machine']}; {meta['when']}; load average at start {meta['load']}; "
              f"median of {meta['repeat']} runs after a warm-up.", "",
              "| question | scheme | grid | wall s | CPU s | target s | check |",

@@ -13,14 +13,11 @@ ball v ← βv − η ĝ, θ ← θ + v maps to γ = (1 − β)/√η, T = ηΣ�
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg as sla
-from scipy.special import ndtr
 
 import fpsolve as fp
 from fpsolve import compare
 from fpsolve.kinetic import Langevin, mapping, particles, theory
 from fpsolve.particles import potentials
-from fpsolve.particles.sgd import double_well_problem, minibatch_sgd
 from fpsolve.theory.quadrature import mfpt_1d, stationary_density_1d
 
 from .framework import Case, Check

@@ -202,7 +202,7 @@ class Langevin:
             raise InputError("gibbs_log_density: T depends on x; there is no Gibbs state.")
         return self.scheme.log_reference
 
-    # -- questions ----------------------------------------------------------------------------------
+    # -- questions ---------------------------------------------------------------------------------
     def stationary(self, method="auto"):
         """The stationary density on the phase-space grid → Density. See
         :func:`fpsolve.kinetic.questions.stationary`."""

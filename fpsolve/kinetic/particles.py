@@ -265,7 +265,7 @@ def _stepper(model, d, X, h, c1, states, chunk, tlo, thi):
             dcoef = np.ascontiguousarray(np.asarray(coef, float)[1:] * np.arange(1, len(coef)))
             if dcoef.size == 0:
                 dcoef = np.zeros(1)
-            x, F = X[:, 0], -np.polyval(dcoef[::-1], X[:, 0])
+            F = -np.polyval(dcoef[::-1], X[:, 0])
 
             def step(X, V, status, hit, k0, nsteps):
                 xv, vv = X[:, 0].copy(), V[:, 0].copy()

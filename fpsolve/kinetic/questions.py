@@ -136,7 +136,7 @@ def _solve_null(model, L):
                                 "backward_error": err}
 
 
-# -- marginals ---------------------------------------------------------------------------------------
+# -- marginals -------------------------------------------------------------------------------------
 def as_density(model, p) -> Density:
     """A Density on the model's grid from a Density, an array (nx, nv) or a callable f(x, v)."""
     g = model.grid
@@ -167,7 +167,7 @@ def marginal(model, p, over="v") -> Density:
     raise InputError(f"marginal: over must be 'v' or 'x'; got {over!r}.")
 
 
-# -- spectrum ------------------------------------------------------------------------------------------
+# -- spectrum --------------------------------------------------------------------------------------
 def eigenvalues(model, k=6, n_search=None) -> np.ndarray:
     """The k eigenvalues of −L with the smallest real part (relaxation rates, 1/time).
 
@@ -221,7 +221,7 @@ def eigenvalues(model, k=6, n_search=None) -> np.ndarray:
     return vals
 
 
-# -- time evolution -------------------------------------------------------------------------------------
+# -- time evolution --------------------------------------------------------------------------------
 def evolve(model, p0, times, scheme="tr-bdf2", dt=None) -> Evolution:
     """Evolve a density to the output ``times`` (t ≥ 0, from t = 0).
 

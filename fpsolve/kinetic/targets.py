@@ -103,8 +103,9 @@ def _interval(x, spec, what):
     try:
         items = list(spec)
     except TypeError:
-        raise InputError(f"{what}: give a callable f(x) → bool, an interval (lo, hi) of positions "
-                         f"or a boolean array over the x cells; got {type(spec).__name__}.") from None
+        raise InputError(f"{what}: give a callable f(x) → bool, an interval (lo, hi) of "
+                         f"positions or a boolean array over the x cells; got "
+                         f"{type(spec).__name__}.") from None
     if len(items) != 2 or any(not (v is None or np.ndim(v) == 0) for v in items):
         raise InputError(f"{what}: an interval is a pair (lo, hi) of positions (None or ±inf for "
                          f"an open side); got {spec!r}. A box in (x, v) is not a first-passage "
