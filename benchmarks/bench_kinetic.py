@@ -83,6 +83,7 @@ def grid_rows(n, repeat):
 
 PARTICLE_CODE = r"""
 import json, sys, time, numpy as np
+N, STEPS, REPEAT = map(int, sys.argv[1:4])
 import fpsolve as fp
 from fpsolve.kinetic import Langevin, particles
 from fpsolve.particles import potentials
@@ -116,11 +117,8 @@ def particle_rows(threads, n, steps, repeat):
     rows = []
     for t in threads:
         env = dict(os.environ, NUMBA_NUM_THREADS=str(t), PYTHONWARNINGS="ignore")
-        code = PARTICLE_CODE.replace("REPEAT", str(repeat)).replace("STEPS", str(steps)) \
-            .replace("N *", f"{n} *").replace("n=N", f"n={n}").replace("n_chains=N",
-                                                                           f"n_chains={n}")
-        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env=env, check=True)
+        res = subprocess.run([sys.executable, "-c", PARTICLE_CODE, str(n), str(steps),
+                              str(repeat)], capture_output=True, text=True, env=env, check=True)
         for name, r in json.loads(res.stdout.strip().splitlines()[-1]).items():
             rows.append(dict(kernel=name, threads=t, steps=r["steps"], wall=r["wall"],
                              cpu=r["cpu"], per_core=r["steps"] / r["wall"] / t,

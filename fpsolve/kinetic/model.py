@@ -1,8 +1,9 @@
 """The kinetic (underdamped) Fokker–Planck model in phase space (x, v).
 
 Data flows one way: the user's coefficients are evaluated once on the grid and checked here,
-turned into face coefficients by :mod:`.scheme`, and every question is answered from the sparse
-generator by :mod:`.questions` and :mod:`.first_passage`. No solver calls back into user code.
+turned into face coefficients by :mod:`fpsolve.kinetic.scheme`, and every question is answered
+from the sparse generator by :mod:`fpsolve.kinetic.questions` and :mod:`fpsolve.kinetic.escape`.
+No solver calls back into user code.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ..errors import InputError
 from ..geometry.grid import Grid
 from ..noise import NoiseModel
 from ..sgd import minibatch_factor
-from . import first_passage, mapping, questions
+from . import escape, mapping, questions
 from .scheme import SCHEMES, PhaseSpaceScheme
 
 #: Gibbs mass beyond the velocity box (or relative density at an x-wall) above which a warning
@@ -56,7 +57,7 @@ class Langevin:
 
     Questions: :meth:`stationary`, :meth:`eigenvalues`, :meth:`evolve`,
     :meth:`mean_first_passage_time`, :meth:`committor`, :meth:`escape_rate` (targets are sets of
-    positions, :mod:`fpsolve.kinetic.targets`), :meth:`marginal`. Particles of the same SDE and
+    positions, :mod:`fpsolve.kinetic.positions`), :meth:`marginal`. Particles of the same SDE and
     heavy-ball chains: :mod:`fpsolve.kinetic.particles`. From SGD with momentum: :meth:`sgd`.
     """
 
@@ -233,18 +234,18 @@ class Langevin:
 
     def mean_first_passage_time(self, target, **kw):
         """E τ to enter the set of positions ``target`` from every (x, v) → Field. See
-        :func:`fpsolve.kinetic.first_passage.mean_first_passage_time`."""
-        return first_passage.mean_first_passage_time(self, target, **kw)
+        :func:`fpsolve.kinetic.escape.mean_first_passage_time`."""
+        return escape.mean_first_passage_time(self, target, **kw)
 
     def committor(self, A, B, **kw):
         """P_(x,v)(X reaches B before A) → Field. See
-        :func:`fpsolve.kinetic.first_passage.committor`."""
-        return first_passage.committor(self, A, B, **kw)
+        :func:`fpsolve.kinetic.escape.committor`."""
+        return escape.committor(self, A, B, **kw)
 
     def escape_rate(self, source, target, **kw):
         """Escape rate from the positions ``source`` into ``target`` (1/time). See
-        :func:`fpsolve.kinetic.first_passage.escape_rate`."""
-        return first_passage.escape_rate(self, source, target, **kw)
+        :func:`fpsolve.kinetic.escape.escape_rate`."""
+        return escape.escape_rate(self, source, target, **kw)
 
     # -- pointwise coefficients (particles) -------------------------------------------------------
     def force_at(self, x) -> np.ndarray:

@@ -1,11 +1,13 @@
 """Particles of underdamped Langevin dynamics (BAOAB) and real heavy-ball SGD chains.
 
 * :func:`simulate` — BAOAB particles of dX = V dt, dV = −γV dt − ∇U dt + sqrt(2γT) dW
-  (:mod:`.kernels`; weak order 2) for a 1D :class:`~.model.Langevin` model or a
-  :class:`KineticSDE` in any dimension; positions and velocities at recorded times, first
-  passage of the position into a box of positions.
+  (:mod:`fpsolve.kinetic.kernels`; weak order 2) for a 1D
+  :class:`~fpsolve.kinetic.model.Langevin` model or a :class:`KineticSDE` in any dimension;
+  positions and velocities at recorded times, first passage of the position into a box of
+  positions.
 * :func:`heavy_ball` — the actual recursion v ← βv − η ĝ, θ ← θ + v with mini-batch gradients
-  of a finite dataset; times reported both as iterations k and as t = k√η (:mod:`.mapping`).
+  of a finite dataset; times reported both as iterations k and as t = k√η
+  (:mod:`fpsolve.kinetic.mapping`).
 
 Compare either with the PDE through :mod:`fpsolve.compare` (``moments``, ``histogram_l1``,
 ``first_passage_mean``): results expose ``positions`` (a list of (n, d) arrays) and
@@ -187,7 +189,8 @@ def simulate(model, x0, v0="gibbs", n=None, dt=1e-2, t_end=1.0, record=None, tar
              seed=None, chunk=CHUNK):
     """BAOAB particles of the underdamped Langevin SDE of ``model``.
 
-    model : a :class:`~.model.Langevin` (1D position) or a :class:`KineticSDE` (any dimension).
+    model : a :class:`~fpsolve.kinetic.model.Langevin` (1D position) or a
+        :class:`KineticSDE` (any dimension).
     x0 : a number, a point (d,) or an array (n, d); v0 : the same, or "gibbs" (Maxwellian at
         T(x0), the default). n : particles (default len(x0)).
     dt : step (units t; weak error O(dt²)); t_end : final time; record : times to store (default
@@ -384,7 +387,8 @@ def heavy_ball(loss, theta0, lr, momentum, batch_size, n_steps, *, data=None, v0
     lr η, momentum β ∈ [0, 1), batch_size B, n_steps iterations; record : iterations to store
     (default the last); target : box of θ [(lo, hi), …] whose first entry is recorded per chain.
 
-    The Langevin limit (:mod:`.mapping`): γ = (1 − β)/√η, T = η Σ₁/(2B(1 − β)), t = k√η.
+    The Langevin limit (:mod:`fpsolve.kinetic.mapping`): γ = (1 − β)/√η,
+    T = η Σ₁/(2B(1 − β)), t = k√η.
     """
     gamma = mapping.friction(lr, momentum)
     B = int(batch_size)

@@ -1,7 +1,8 @@
-"""Stationary state, spectrum, time evolution and marginals of a :class:`~.model.Langevin` model.
+"""Stationary state, spectrum, time evolution and marginals of a
+:class:`~fpsolve.kinetic.model.Langevin` model.
 
-Every question is answered from the sparse generator L of :mod:`.scheme`; linear systems are
-factorised by :class:`.linalg.GridLU` (nested dissection + SuperLU).
+Every question is answered from the sparse generator L of :mod:`fpsolve.kinetic.scheme`; linear
+systems are factorised by :class:`fpsolve.kinetic.linalg.GridLU` (nested dissection + SuperLU).
 """
 from __future__ import annotations
 

@@ -190,7 +190,8 @@ def heavy_ball_quadratic_covariance(lr, momentum, curvature, noise_variance):
     """Exact stationary covariance of (θ, v) for v ← βv − η(λθ + ξ), θ ← θ + v, Var ξ = C.
 
     Returns the 2×2 covariance of (θ, v) (v the chain's own velocity, θ-units per iteration).
-    The Langevin limit (:mod:`.mapping`) gives Var θ = T/λ and Var v = η T, T = ηC/(2(1 − β)).
+    The Langevin limit (:mod:`fpsolve.kinetic.mapping`) gives Var θ = T/λ and Var v = η T,
+    T = ηC/(2(1 − β)).
     """
     eta, beta, lam, C = (float(a) for a in (lr, momentum, curvature, noise_variance))
     # state (θ, v): v' = βv − ηλθ − ηξ; θ' = θ + v' = (1 − ηλ)θ + βv − ηξ

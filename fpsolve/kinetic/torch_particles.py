@@ -1,6 +1,6 @@
 """BAOAB particles and heavy-ball chains in torch, on whatever device the inputs live on.
 
-The same algorithms as :mod:`.particles` (BAOAB for dX = V dt, dV = −γV dt + F dt +
+The same algorithms as :mod:`fpsolve.kinetic.particles` (BAOAB for dX = V dt, dV = −γV dt + F dt +
 sqrt(2γT) dW; heavy ball v ← βv − η ĝ, θ ← θ + v), vectorised over particles with torch: device
 and dtype follow ``x0`` / ``theta0`` (CPU or CUDA; float32 or float64), random numbers come from
 the ``generator`` given (or torch's default one for that device). No global state is touched.

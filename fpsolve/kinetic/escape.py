@@ -1,8 +1,8 @@
 r"""First passage of the position: mean first-passage times, committors and escape rates.
 
-The process is killed when X enters a target set of positions (:mod:`.targets`): the target
-cells (every velocity of the target x cells) are removed from the generator, the x-faces into
-them are upwinded (the mass that crosses leaves; nothing comes back), and rates into them stay
+The process is killed when X enters a target set of positions
+(:mod:`fpsolve.kinetic.positions`): the target cells (every velocity of the target x cells) are
+removed from the generator, the x-faces into them are upwinded (the mass that crosses leaves; nothing comes back), and rates into them stay
 on the diagonal as loss. With K = −L_Sᵀ the backward operator on the kept cells S, the mean
 first-passage time solves K τ = 1, the committor K q = (rates into B).
 
@@ -41,7 +41,7 @@ from ..escape import gth_solve
 from ..fields.field import Density, Field
 from .linalg import GridLU
 from .scheme import TAIL
-from .targets import phase_point, position_mask
+from .positions import phase_point, position_mask
 
 #: wells deeper than this (in Φ = −log π) are reduced to traps (as in fpsolve.escape)
 TRAP_DEPTH = 3.0
@@ -281,7 +281,7 @@ def _field(model, kp, u_kept, info, fill=0.0):
 def mean_first_passage_time(model, target, *, trap_depth=TRAP_DEPTH) -> Field:
     """E τ from every phase-space cell, τ = inf{t : X_t ∈ target} (units of t) → Field.
 
-    target : a set of positions (:mod:`fpsolve.kinetic.targets`): callable f(x), interval
+    target : a set of positions (:mod:`fpsolve.kinetic.positions`): callable f(x), interval
         (lo, hi) or boolean array over the x cells. 0 on the target cells.
     trap_depth : wells deeper than this (ΔU/T) are reduced exactly (module docstring);
         ``np.inf`` gives the plain sparse LU (for comparison).
