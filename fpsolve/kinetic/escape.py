@@ -2,8 +2,8 @@ r"""First passage of the position: mean first-passage times, committors and esca
 
 The process is killed when X enters a target set of positions
 (:mod:`fpsolve.kinetic.positions`): the target cells (every velocity of the target x cells) are
-removed from the generator, the x-faces into them are upwinded (the mass that crosses leaves; nothing comes back), and rates into them stay
-on the diagonal as loss. With K = −L_Sᵀ the backward operator on the kept cells S, the mean
+removed from the generator, the x-faces into them are upwinded (the mass that crosses leaves;
+nothing comes back), and rates into them stay on the diagonal as loss. With K = −L_Sᵀ the backward operator on the kept cells S, the mean
 first-passage time solves K τ = 1, the committor K q = (rates into B).
 
 Behind a barrier ΔU/T ≳ 20 a plain LU of K loses the answer to cancellation (the level of τ in
