@@ -104,8 +104,10 @@ class Langevin:
         """The Langevin model of heavy-ball SGD (:mod:`fpsolve.kinetic.mapping`).
 
         loss : L(θ) (1D, vectorised); noise : a :class:`fpsolve.noise.NoiseModel` giving the
-        per-sample gradient variance Σ₁(θ) (``WhiteNoise(c)`` gives C = Σ₁/B = c directly);
-        lr η, momentum β ∈ [0, 1), batch_size B; without replacement C gains (N − B)/(N − 1).
+        per-sample gradient variance Σ₁(θ), so C = Σ₁/B (× (N − B)/(N − 1) without
+        replacement); ``WhiteNoise(c)`` gives the temperature T = c itself, as it gives D itself
+        to :func:`fpsolve.sgd.model` (T plays D's role: same stationary law at η/(1 − β)).
+        lr η, momentum β ∈ [0, 1), batch_size B.
 
         γ = (1 − β)/√η and T(θ) = η C(θ)/(2(1 − β)) on the x cells; times are t = k√η. The
         model carries ``lr``, ``momentum``, ``batch_size``, ``noise``, ``effective_lr`` =
@@ -127,9 +129,9 @@ class Langevin:
                              f"a 1D position needs a scalar field {xg.shape}.")
         if noise.scales_with_lr_and_batch:
             C = sigma1 / batch_size * minibatch_factor(batch_size, dataset_size, replacement)
+            T = mapping.temperature(lr, momentum, C)
         else:
-            C = sigma1
-        T = mapping.temperature(lr, momentum, C)
+            T = sigma1
         model = cls(grid, loss, gamma, float(T[0]) if np.all(T == T[0]) else T, scheme=scheme,
                     gradient=gradient)
         model.lr, model.momentum, model.batch_size, model.noise = float(lr), float(momentum), \

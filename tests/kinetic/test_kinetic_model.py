@@ -96,7 +96,7 @@ def test_langevin_sgd_constructor():
                       noise=LossScaled(1.0, loss_offset=0.5))
     np.testing.assert_allclose(ls.T_cells, 0.01 * 2 * (U(g.axes[0]) + 0.5) / 4 / 0.2)
     wn = Langevin.sgd(g, U, lr=0.01, momentum=0.5, batch_size=8, noise=WhiteNoise(0.3))
-    assert wn.T_cells[0] == pytest.approx(0.01 * 0.3 / (2 * 0.5))
+    assert wn.T_cells[0] == pytest.approx(0.3)       # WhiteNoise: T itself (SGLD-like)
     with pytest.raises(InputError):
         Langevin.sgd(g, U, lr=0.01, momentum=0.9, batch_size=4, noise=2.0)
     with pytest.raises(InputError):
