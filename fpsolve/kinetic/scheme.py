@@ -39,8 +39,10 @@ fourth-difference artificial dissipation, written here so that it keeps every st
 which annihilates π (D 1 = 0), conserves mass (1ᵀDᵀ = 0) and is symmetric negative semi-definite
 in ⟨·,·⟩ (so the χ² decay and Re λ ≥ 0 below still hold). On smooth f it is κ|v|h_x³ ∂x⁴f, third
 order; on the odd-even modes it damps at rate ≈ 16κ|v|/h_x = |v|/h_x, like upwinding. Measured:
-the spurious modes disappear (kinetic OU eigenvalues to 1e-3 at 128²) and the far-tail
-oscillations of first-passage fields with them. Its second differences are dropped where they
+the spurious modes disappear (kinetic OU eigenvalues to 3e-3 at 128², 9e-4 at 256²) and the
+far-tail oscillations of first-passage fields with them (min E τ −2·10⁹ → +1.6·10⁻³ at 256²,
+E τ(−1, 0) changed by 4e-6 relative). The weight κ trades accuracy at very low friction, where
+it adds energy diffusion, against damping: κ = 1/64 let the spurious modes back in at 64². Its second differences are dropped where they
 would reach into an absorbing target.
 
 Ornstein–Uhlenbeck part
