@@ -27,7 +27,7 @@ forward iterate is needed: past a steep fall of U the true φ is e^(−ψ)-small
 the backward iterates resolve, and ν = m φ built from them would put the mass at the exit (the
 failure of a forward iteration started from π, here avoided as in :func:`fpsolve.escape.quasi_stationary`). Every
 integral is taken in log space on the adaptive Gauss–Legendre panels of
-:mod:`fpsolve.theory._panels`, so targets far past a barrier, where e^ψ spans e^(±1000), are
+``fpsolve/theory/_panels.py``, so targets far past a barrier, where e^ψ spans e^(±1000), are
 fine. Accuracy: relative error ≲ 1e-10 for smooth coefficients (the panel quadrature's), checked in
 tests/theory against the Ornstein–Uhlenbeck closed form (a zero of a parabolic-cylinder function)
 and the interval closed form π²D/L².
@@ -84,7 +84,7 @@ def principal_eigenvalue_1d(lower, upper, *, absorbing="upper", drift=None,
     ----------
     lower, upper : the interval ends (finite).
     absorbing : "upper" (reflecting at lower), "lower" (reflecting at upper) or "both".
-    drift / potential_derivative, diffusion, convention, breakpoints : as in
+    drift, potential_derivative, diffusion, convention, breakpoints : as in
         :func:`fpsolve.theory.mfpt_1d`.
     x : points in [lower, upper] at which to return φ and ν (default: none).
     maxiter : power iterations allowed; the error shrinks like (λ₁/λ₂)^(2k), so well-separated
