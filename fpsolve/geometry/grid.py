@@ -6,8 +6,6 @@ model, because they are statements about the flux, not about the geometry.
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from ..errors import InputError
@@ -98,13 +96,16 @@ class Grid:
         self.size = int(np.prod(shape))
         self.axes = tuple(lo + (np.arange(n) + 0.5) * h
                           for (lo, _), n, h in zip(bounds, shape, self.h))
+        self._coords = None
 
-    @functools.cached_property
+    @property
     def coords(self) -> tuple:
         """The cell centres as 'ij' meshgrids, one array of the grid shape per axis (built on
         first use: a grid itself costs no memory of its size, so a model can check that the
         problem fits before anything that large is allocated)."""
-        return tuple(np.meshgrid(*self.axes, indexing="ij"))
+        if self._coords is None:
+            self._coords = tuple(np.meshgrid(*self.axes, indexing="ij"))
+        return self._coords
 
     @classmethod
     def aligned(cls, lo: float, hi: float, *, n: int | None = None, h: float | None = None,
