@@ -96,6 +96,7 @@ class FirstPassageMoments:
 
     @property
     def std(self) -> Field:
+        """Standard deviation of τ (a Field, time units), sqrt of the variance."""
         return Field(self.variance.grid, np.sqrt(self.variance.values), self.variance.info)
 
     def average(self, density):
