@@ -19,15 +19,16 @@ ROOT = Path(__file__).resolve().parents[1] / "fpsolve"
 #: Layers, lowest first: a module may import its own layer and the layers before it.
 LAYERS = [
     # foundations: no fpsolve imports beyond these
-    {"errors", "conventions", "jit", "jsonable", "progress", "expressions", "theory"},
+    {"errors", "conventions", "jit", "jsonable", "progress", "expressions", "theory",
+     "__version__"},                                   # a constant set before any import
     {"geometry"},
     {"fields"},
     {"coefficients"},                                  # user input, evaluated and checked once
     {"numerics"},                                      # discretisation and solvers
     {"escape", "analysis", "landscape"},               # questions answered from the rates
     {"models", "noise"},                               # the user's model: a facade over them
-    {"sgd", "particles", "compare", "backends", "kinetic", "large_deviations"},
-    {"nets"},
+    {"sgd", "particles", "compare", "backends", "kinetic"},
+    {"nets", "large_deviations"},                      # network paths use nets.Objective
     {"problems", "sweeps", "validation"},              # files, sweeps, the validation suite
     {"cli", "solve_toml", "sweep", "__init__"},        # entry points and deprecated aliases
 ]
@@ -46,7 +47,14 @@ def _modules():
 
 def _group(module: str) -> str:
     parts = module.split(".")
-    return parts[1] if len(parts) > 1 else "__init__"
+    if len(parts) == 1:
+        return "__init__"
+    # `from fpsolve import Grid` names an object of the package's __init__, not a module
+    if parts[1] == "__version__":
+        return parts[1]
+    if not ((ROOT / parts[1]).is_dir() or (ROOT / f"{parts[1]}.py").is_file()):
+        return "__init__"
+    return parts[1]
 
 
 def _imports(name, path):

@@ -14,7 +14,7 @@ from typing import Callable
 
 #: Paper modules of fpsolve.validation, in report order. Add yours here once it has cases.
 PAPERS = ("core", "dai_zhu", "hu_li", "mori", "xie", "chaudhari_soatto", "networks",
-          "kinetic")
+          "kinetic", "large_deviations")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -38,7 +38,8 @@ INTERNAL_MODULES = {
     "fpsolve.validation.backends_fipy", "fpsolve.validation.chaudhari_soatto",
     "fpsolve.validation.core", "fpsolve.validation.dai_zhu", "fpsolve.validation.hu_li",
     "fpsolve.validation.mori", "fpsolve.validation.networks", "fpsolve.validation.xie",
-    "fpsolve.validation.kinetic",
+    "fpsolve.validation.kinetic", "fpsolve.validation.large_deviations",
+    "fpsolve.large_deviations.olim.kernels",
 }
 
 
