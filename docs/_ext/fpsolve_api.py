@@ -32,7 +32,9 @@ INTERNAL_MODULES = {
     "fpsolve.numerics.anisotropic_kernels", "fpsolve.particles.routes",
     "fpsolve.particles.domain", "fpsolve.particles.initial", "fpsolve.particles.kernels",
     "fpsolve.particles.progress", "fpsolve.particles.rng", "fpsolve.particles.stepping",
-    "fpsolve.solve_toml", "fpsolve.sweep",  # deprecated aliases of fpsolve.problems, .sweeps
+    # deprecated aliases (see the changelog)
+    "fpsolve.solve_toml", "fpsolve.sweep", "fpsolve.models.conventions",
+    "fpsolve.models.schedules", "fpsolve.models.coefficients", "fpsolve.nets.noise",
     "fpsolve.validation.backends_fipy", "fpsolve.validation.chaudhari_soatto",
     "fpsolve.validation.core", "fpsolve.validation.dai_zhu", "fpsolve.validation.hu_li",
     "fpsolve.validation.mori", "fpsolve.validation.networks", "fpsolve.validation.xie",

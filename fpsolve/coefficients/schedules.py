@@ -36,6 +36,8 @@ class Schedule:
 
 
 class Constant(Schedule):
+    """s(t) = value for all t (the default: value 1, no time dependence)."""
+
     piecewise_constant = True
 
     def __init__(self, value=1.0):
@@ -98,6 +100,7 @@ class Annealing(Function):
 
 
 def as_schedule(s) -> Schedule:
+    """A Schedule from None (constant 1), a Schedule, or a callable s(t) (a smooth schedule)."""
     if s is None:
         return Constant(1.0)
     if isinstance(s, Schedule):

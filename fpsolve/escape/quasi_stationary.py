@@ -248,6 +248,7 @@ class EscapeRate:
 
     @property
     def mean_time(self):
+        """1/rate: the mean escape time this rate describes (time units)."""
         return 1.0 / self.rate
 
 

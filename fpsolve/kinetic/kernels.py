@@ -9,7 +9,7 @@ dX = V dt, dV = −γV dt + F(X) dt + sqrt(2γT) dW, one step of size h:
 The O-step is the exact Ornstein–Uhlenbeck flow at frozen X (so T(X) is sampled in the Itô
 sense, the only sense there is: X has no noise of its own). Weak order 2; one force and one
 normal draw per dimension per step. Every kernel runs over chunks of ``chunk`` particles in
-parallel, one random stream per chunk (:mod:`fpsolve.particles.rng`), so results depend on the
+parallel, one random stream per chunk (``fpsolve/particles/rng.py``), so results depend on the
 seed and chunk size only, not on the thread count. Status per particle: 0 running, 1 reached the
 target (the first step whose end point lies in it; X is C¹, so the monitoring error is O(h)).
 """

@@ -384,6 +384,7 @@ def heavy_ball(loss, theta0, lr, momentum, batch_size, n_steps, *, data=None, v0
         in a Numba kernel — or a :class:`fpsolve.particles.sgd.FiniteSumProblem` (any dimension,
         its ``grad_i``; numpy, with or without replacement).
     theta0 : a number/point or an array (n_chains, d); v0 : initial velocity (θ-units per step).
+
     lr η, momentum β ∈ [0, 1), batch_size B, n_steps iterations; record : iterations to store
     (default the last); target : box of θ [(lo, hi), …] whose first entry is recorded per chain.
 

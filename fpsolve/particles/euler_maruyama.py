@@ -7,7 +7,7 @@ The scheme (Itô, :doc:`/theory/conventions`), one step of size h from (X, t):
 with b = ``model.coefficients.drift`` (which already contains the α∇D correction of a Stratonovich
 or isothermal model, so the particles sample the same Fokker–Planck equation as the PDE) and D =
 ``model.coefficients.diffusion`` (scalar now; an (n, d, d) tensor is handled by Cholesky). Then
-walls and targets (:mod:`.domain`). Weak order 1 in h (bias O(h) in expectations), strong order ½.
+walls and targets (``particles/domain.py``). Weak order 1 in h (bias O(h) in expectations), strong order ½.
 
 Each interval between output times is split into equal steps no longer than ``dt``, so that the
 outputs are exact step ends.

@@ -16,7 +16,7 @@ One random stream (:mod:`.rng`) per chunk of ``chunk`` particles: results depend
 the chunk size, not on the thread count. The stream state is loaded into four registers per chunk
 and stored back at the end (see :func:`.rng.normal4`).
 
-The cached kernels inline :mod:`.rng` and :mod:`.domain`; :mod:`fpsolve.jit` keeps one cache
+The cached kernels inline ``particles/rng.py`` and ``particles/domain.py``; :mod:`fpsolve.jit` keeps one cache
 folder per state of the package's source, so an edit there recompiles them.
 """
 from __future__ import annotations

@@ -57,9 +57,11 @@ class SGDResult:
         return self.theta
 
     def mean(self, index=-1):
+        """Mean of the chains' θ at recorded step ``index`` (d,)."""
         return self.theta[index].mean(axis=0)
 
     def cov(self, index=-1):
+        """Covariance of the chains' θ at recorded step ``index`` (d, d)."""
         return np.atleast_2d(np.cov(self.theta[index], rowvar=False))
 
     def histogram(self, grid, index=-1):
@@ -272,20 +274,24 @@ class FiniteSumProblem:
         self.name = name
 
     def grad_i(self, theta, idx):
+        """Per-sample gradients ∇ℓ_i(θ) for index arrays ``idx`` (n, B) → (n, B, d)."""
         th = np.asarray(theta, dtype=float).reshape(-1, self.dim)
         return self._g(th[:, None, :], np.asarray(idx))
 
     def grad(self, theta):
+        """The full-batch gradient ∇L(θ) = mean of ∇ℓ_i, for θ of shape (n, d) → (n, d)."""
         th = np.asarray(theta, dtype=float).reshape(-1, self.dim)
         all_idx = np.broadcast_to(np.arange(self.n_samples), (len(th), self.n_samples))
         return self.grad_i(th, all_idx).mean(axis=1)
 
     def loss(self, theta):
+        """The full-batch loss L(θ) for θ of shape (n, d) → (n,)."""
         th = np.asarray(theta, dtype=float).reshape(-1, self.dim)
         all_idx = np.broadcast_to(np.arange(self.n_samples), (len(th), self.n_samples))
         return self._l(th[:, None, :], all_idx).mean(axis=1)
 
     def per_sample_covariance(self, theta):
+        """Σ₁(θ) = (1/N) Σ_i (∇ℓ_i − ∇L)(∇ℓ_i − ∇L)ᵀ at one θ (d, d)."""
         g = self.grad_i(np.asarray(theta, dtype=float).reshape(1, self.dim),
                         np.arange(self.n_samples)[None])[0]
         g = g - g.mean(axis=0)
