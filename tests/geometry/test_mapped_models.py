@@ -169,3 +169,10 @@ def test_particles_refuse_a_mapped_grid():
         m.drift_at(np.zeros((3, 1)))
     with pytest.raises(InputError, match="infinite end"):
         fp.particles.simulate(m, 0.0, n=10, dt=1e-3, t_end=0.01)
+
+
+def test_sgd_model_refuses_a_mapped_grid():
+    """The noise models evaluate Σ₁ on the grid's coordinate (y on a MappedGrid): refused, not
+    a law in the wrong coordinate (it gave max |p/p_exact − 1| = 4 before)."""
+    with pytest.raises(InputError, match="reaching to ±∞"):
+        fp.sgd.model(line(50), lambda t: 0.5 + t * t / 2, 20.0, 1, fp.noise.LossScaled(1.0))
