@@ -57,7 +57,7 @@ class FokkerPlanck:
         are callables of x, carried to the computational coordinate by Itô's formula
         (:mod:`fpsolve.coefficients.mapped`); an infinite end is a wall that a natural or
         entrance boundary never reaches, and an exit at infinity is asked for with the target
-        ``fpsolve.escape.Wall`` (docs/guide/first_passage.rst, "Domains to ±∞").
+        ``fpsolve.escape.Wall`` (:doc:`/guide/grids`, "Domains to ±∞").
     convention : "ito" (default, SGD), "stratonovich" or "isothermal"; see
         :mod:`fpsolve.conventions`.
     schedule : None, a :mod:`fpsolve.coefficients.schedules` schedule, or a callable s(t)

@@ -23,7 +23,7 @@ tests/numerics/test_spectrum_accuracy.py): the error of a metastable λ₁ is 0.
 with λ_k the Rayleigh quotient of ARPACK's vector and gap_k the distance to the nearest other
 computed eigenvalue (‖A‖₁ ≥ max |L_kk|): a bound for the symmetric problem (Kato–Temple: the
 residual bounds the error, its square over the gap does too; ε‖A‖₁ is the rounding)
-and warns when it exceeds :data:`RTOL` = 1e-6 for any returned λ_k ≠ 0 (the earlier floor
+and warns when it exceeds ``RTOL`` = 1e-6 for any returned λ_k ≠ 0 (the earlier floor
 λ < 1e4 ε max rate let errors of 1e-4 pass unannounced). For the non-symmetric path the estimate
 is multiplied by the eigenvalue's componentwise condition number |y|ᵀ|A||x| / (|yᵀx| ‖A‖₁)
 (at least 1) from its left and right eigenvectors — the sensitivity of a non-normal eigenvalue,
@@ -80,7 +80,7 @@ def smallest_eigenvalues(rates: FaceRates, k: int = 6, index=None, reversible=No
     conservative generator is returned as 0.0 when the computed value is round-off
     (|λ₀| ≤ 1e3 ε max rate). ``return_errors``: also return the estimated relative error of
     each eigenvalue (module doc; 0 for the exact zero). Warns (RuntimeWarning) when an estimate
-    exceeds :data:`RTOL`.
+    exceeds ``RTOL``.
     """
     n = rates.grid.size if index is None else int(np.sum(index >= 0))
     if not isinstance(k, (int, np.integer)) or k < 1:

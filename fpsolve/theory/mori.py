@@ -97,7 +97,7 @@ def power_law_law_1d(loss_minimum, h_star, phi):
     a = sqrt(2L*/h), which is a Student-t with 2φ − 1 degrees of freedom. Its tails |θ|^(−2φ)
     are what a finite box cuts off (P(|θ| > 2·10⁴) = 1.1e-5 at φ = 1.05, L* = ½, h = 1, and the
     variance is infinite for φ ≤ 3/2); the reference for the
-    model on the line (docs/guide/first_passage.rst, "Domains to ±∞").
+    model on the line (:doc:`/guide/grids`, "Domains to ±∞").
     """
     where = "power_law_law_1d"
     lm = positive(loss_minimum, "loss_minimum", where)

@@ -35,7 +35,7 @@ stationary density and basin probabilities on a half-line or the line (a natural
 normalisable law), the mean first-passage time with the reflecting end at ±∞, and the committor
 with an absorbing end at ±∞ (an end of finite scale, e.g. an exit). The finite part is integrated
 on the panels; each tail by the substitution x = X ± ℓ(e^v − 1) on panels of its own, continued
-as an exact power law beyond |x| = 1e30 (:func:`fpsolve.theory._panels.log_tail_integral`): a
+as an exact power law beyond |x| = 1e30 (``log_tail_integral`` of the panels): a
 Student-t or Mori et al.'s L^(−φ) with φ = 1.05 (tails |x|^(−2.1)) to ~1e-14, with no box.
 
 Coefficients: give the drift ``drift`` = b(x), or the potential's derivative
