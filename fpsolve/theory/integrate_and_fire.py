@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate, special
 
-from ..errors import InputError
+from ..errors import InputError, SolverError
 from ._checks import positive
 
 __all__ = ["QIFPassage", "qif_passage_time"]
@@ -93,6 +93,8 @@ def qif_passage_time(mu, diffusion, x0=-np.inf):
     scale = float((12.0 * D) ** (1 / 6))
     if mu != 0.0:
         scale = min(scale, float(np.sqrt(D / abs(mu))))
+    if 0.0 < x0 < np.inf:  # erfc((x₀ − u²/2)u/√D) cuts the integrand off at u ≈ √D/x₀
+        scale = min(scale, float(sq / x0))
     end = peak + 60.0 * scale
     pts = sorted({0.0, peak, min(end, peak + scale), end})
 
@@ -103,6 +105,10 @@ def qif_passage_time(mu, diffusion, x0=-np.inf):
     total = sum(integrate.quad(f, a, b, epsabs=0.0, epsrel=1e-13, limit=400)[0]
                 for a, b in zip(pts[:-1], pts[1:]) if b > a)
     total += integrate.quad(f, end, np.inf, epsabs=0.0, epsrel=1e-13, limit=400)[0]
+    if not total > 0.0:
+        raise SolverError(f"{where}: the quadrature found no mass in its integrand (μ = {mu:g}, "
+                          f"D = {D:g}, x0 = {x0:g}); its peak was not located. Please report "
+                          f"this case.")
     log_mean = float(0.5 * np.log(np.pi / D) + shift + np.log(total))
     det = float(np.pi / np.sqrt(mu)) if (mu > 0 and x0 == -np.inf) else np.inf
     mean = float(np.exp(log_mean))
