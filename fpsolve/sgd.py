@@ -75,6 +75,14 @@ class SGDModel(FokkerPlanck):
                 raise InputError(f"sgd.model: {name} must be a whole number of samples (≥ 1); "
                                  f"got {v!r}. For a continuous noise scale use a schedule "
                                  f"(lr_batch_schedule) or give the diffusion directly.")
+        if getattr(grid, "mapped", False):
+            # the noise models evaluate Σ₁ (and finite-difference Hessians) on the grid's
+            # coordinate, which on a MappedGrid is the computational y, not the parameter θ
+            raise InputError("sgd.model: a grid reaching to ±∞ (MappedGrid) is not supported "
+                             "by the SGD noise models; build fp.FokkerPlanck(grid, "
+                             "potential=loss, diffusion=D) with D a callable of θ (e.g. "
+                             "lambda t: (lr/B)·h·loss(t) for LossScaled), or use a finite "
+                             "domain.")
         if not isinstance(noise, NoiseModel):
             raise InputError(f"sgd.model: noise must be a model from fpsolve.noise (Isotropic, "
                              f"Hessian, LossScaled, Covariance, WhiteNoise); got "

@@ -17,6 +17,7 @@ from ..geometry.grid import Grid
 from . import pointwise
 from .drift import drift_on_faces, drift_vectors_on_faces
 from .evaluate import at_time, potential_on_cells, scalar_diffusion, takes_time
+from .mapped import computational_coefficients
 from .schedules import Schedule, as_schedule
 from .tensor import check_tensor, is_tensor, tensor_field
 
@@ -85,6 +86,9 @@ class Coefficients:
             raise InputError(f"FokkerPlanck: floor must be a positive number (an eigenvalue "
                              f"floor in units of D); got {floor!r}.")
         alpha = alpha_of(convention)
+        if grid.mapped:
+            return cls._build_mapped(grid, potential, drift, diffusion, convention, alpha,
+                                     schedule, floor, gradient)
         if takes_time(diffusion, grid.ndim):
             raise InputError("FokkerPlanck: a time-dependent diffusion is D(x, t) = s(t)·D(x): "
                              "pass D(x) as diffusion= and s(t) as schedule=.")
@@ -112,6 +116,20 @@ class Coefficients:
         return cls(grid, user, convention, alpha, as_schedule(schedule), floor, tensor, D,
                    floored, U, faces, vectors, time_dependent)
 
+    @classmethod
+    def _build_mapped(cls, grid, potential, drift, diffusion, convention, alpha, schedule, floor,
+                      gradient):
+        if takes_time(diffusion, 1):
+            raise InputError("FokkerPlanck: a time-dependent diffusion is not supported on a "
+                             "grid with an infinite end.")
+        if is_tensor(diffusion, grid):
+            diffusion = _scalar_from_1x1(diffusion)
+        W, Dy = computational_coefficients(grid, potential=potential, drift=drift,
+                                           diffusion=diffusion, alpha=alpha, schedule=schedule)
+        user = UserCoefficients(potential, drift, diffusion, gradient)
+        return cls(grid, user, convention, alpha, as_schedule(None), floor, False, Dy, 0, W,
+                   None, None, False)
+
     # -- time dependence ------------------------------------------------------------------------
     def at(self, t: float):
         """(U, drift_faces, drift_vectors) at time t: the stored ones unless the potential or
@@ -138,11 +156,21 @@ class Coefficients:
     # -- pointwise, for particles -----------------------------------------------------------------
     def drift(self, X, t=0.0) -> np.ndarray:
         """Itô drift at points X (n, ndim) → (n, ndim) (see :mod:`.pointwise`)."""
+        self._pointwise()
         return pointwise.drift(self, X, t)
 
     def diffusion(self, X, t=0.0) -> np.ndarray:
         """s(t)·D at points X (n, ndim): (n,) for a scalar D, (n, d, d) for a tensor."""
+        self._pointwise()
         return pointwise.diffusion(self, X, t)
+
+    def _pointwise(self):
+        if self.grid.mapped:  # particles would run in x inside the box of y: refuse
+            raise InputError("The pointwise coefficients (particles, drift_at, diffusion_at) "
+                             "are not available on a grid with an infinite end: its box is "
+                             "that of the computational coordinate y. Simulate particles on a "
+                             "finite grid, or evaluate the drift and diffusion you gave "
+                             "directly.")
 
 
 def _scalar_from_1x1(diffusion):

@@ -19,6 +19,7 @@ from .first_passage import (ConditionalExitTimes, FirstPassageMoments, committor
                             conditional_exit_times, exit_distribution, first_passage_moments,
                             killed_process, mean_first_passage_time)
 from .green import KilledProcess, log_stationary
+from .mapped import check_mass_at_infinity, computational_region
 from .gth import gth_solve
 from .quasi_stationary import EscapeRate, QuasiStationary, flux_over_population, quasi_stationary
 from .regions import Ball, Box, CellSet, HalfSpace, LevelSet, Outside, Region, Union, Wall
@@ -44,7 +45,7 @@ __all__ = [
     "conditional_exit_times", "ConditionalExitTimes",
     "exit_distribution", "quasi_stationary", "QuasiStationary", "flux_over_population",
     "EscapeRate", "survival", "Survival", "basins", "Basins", "KilledProcess", "killed_process",
-    "gth_solve", "log_stationary", "as_mask",
+    "gth_solve", "log_stationary", "as_mask", "computational_region", "check_mass_at_infinity",
     "effective_transport", "EffectiveTransport",
     "Region", "HalfSpace", "Box", "Ball", "LevelSet", "Outside", "Wall", "Union", "CellSet",
 ]

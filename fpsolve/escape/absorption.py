@@ -50,6 +50,7 @@ from ..errors import InputError
 from ..jit import njit
 from ..numerics.flux import log_bernoulli
 from .jumps import jump_rates
+from .mapped import computational_region
 from .regions import CellSet, Region, Union, Wall
 from .targets import as_mask
 
@@ -121,6 +122,7 @@ def _as_part(grid, spec, what, alone=True):
                                  f"has {grid.size} cells.")
             return CellSet(spec.mask.reshape(grid.shape))
         spec.check(grid.ndim)
+        spec = computational_region(spec, grid)  # a set given in x, on a grid reaching to ±∞
         if isinstance(spec, Wall) and grid.periodic[spec.axis]:
             raise InputError(f"{what}: Wall on axis {spec.axis}, which is periodic (no wall).")
         return spec
@@ -163,15 +165,12 @@ def build(model, targets, what="target", t=0.0) -> Absorption:
     D = model.schedule(t) * np.asarray(model.D, dtype=float).ravel() if sharp_parts else None
 
     R = jump_rates(model.rates_at(t))  # R[i, j] = rate i → j
-    Rt = R.T.tocsr()
-    Rt.sort_indices()
     rows = np.repeat(np.arange(N), np.diff(R.indptr))
     cols = R.indices
     r_ij = R.data
-    if not np.array_equal(Rt.indptr, R.indptr) or not np.array_equal(Rt.indices, R.indices):
-        raise InputError(f"{what}: the model's jump pattern is not symmetric; sharp targets need "
-                         f"a scalar diffusion (use a boolean mask).")
-    r_ji = Rt.data
+    # the reverse rate of each jump; 0 where it underflowed (a face Péclet number beyond ~700,
+    # e.g. next to the image of an exit at infinity), which _scale_peclet reads as P = ±700
+    r_ji = _entries(R, cols, rows)
     # the jumps out of kept cells; with cell masks only, just those into removed cells
     ok = ~removed[rows] & (removed[cols] if not sharp_parts else True)
     rows, cols, r_ij, r_ji = rows[ok], cols[ok], r_ij[ok], r_ji[ok]
@@ -227,6 +226,16 @@ def build(model, targets, what="target", t=0.0) -> Absorption:
                       site_rate=site_rate, site_point=site_point, site_cell=site_cell,
                       site_label=site_label, labels=labels, sharp=sharp, parts=parts,
                       removed_each=removed_by)
+
+
+def _entries(R, rows, cols):
+    """R[rows[k], cols[k]] for each k (0 where R holds no entry); R is CSR with sorted indices."""
+    n = R.shape[1]
+    keys = np.repeat(np.arange(R.shape[0], dtype=np.int64), np.diff(R.indptr)) * n + R.indices
+    want = np.asarray(rows, dtype=np.int64) * n + np.asarray(cols, dtype=np.int64)
+    at = np.minimum(np.searchsorted(keys, want), max(keys.size - 1, 0))
+    found = keys.size > 0
+    return np.where(found & (keys[at] == want), R.data[at] if found else 0.0, 0.0)
 
 
 def _scale_peclet(r_ij, r_ji, D_i, D_j):

@@ -128,8 +128,8 @@ def _landscape(model, potential, log_pi):
             raise InputError("basins: potential='model' but the model has no potential; use "
                              "potential=None (the effective potential −log π).")
         return np.asarray(model.U, dtype=float).ravel(), "model potential U"
-    U = evaluate(potential, g.coords, g.shape, "potential")
-    check_finite(U, g.coords, "potential")
+    U = evaluate(potential, g.physical_coords, g.shape, "potential")
+    check_finite(U, g.physical_coords, "potential")
     return U.ravel(), "user potential"
 
 
@@ -191,7 +191,7 @@ def basins(model, *, method="gradient", potential=None, min_depth=0.5, rates=Tru
     labels = inv[lab].reshape(g.shape)
     logp = logp[perm] - np.logaddexp.reduce(logp)
     minima = mins[perm]
-    points = g.points[minima]
+    points = g.to_physical(g.points[minima])
     K = t = Q = None
     if rates and mins.size > 1:
         Gw, Gm, Qr, _ = kp.renewal()

@@ -183,7 +183,8 @@ def exit_distribution(model, target, start, *, trap_depth=TRAP_DEPTH,
     info = _info(kp, info, quantity="exit distribution", mean_time=float(n.sum()),
                  total=float(P.sum()))
     if kp.absorption.sharp or law.edge_masses.size:
-        info["exit_points"] = np.concatenate([kp.absorption.site_point, law.edge_points])
+        info["exit_points"] = g.to_physical(np.concatenate([kp.absorption.site_point,
+                                                            law.edge_points]))
         info["exit_probabilities"] = np.concatenate([kp.site_flux(n), law.edge_masses])
     return Field(g, P.reshape(g.shape), info)
 

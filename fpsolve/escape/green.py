@@ -152,7 +152,7 @@ class KilledProcess:
                              self.Rs.indices.astype(np.int64), self.absorbing)
         if self.absorbing.any() and np.any(np.isinf(depths)):
             bad = np.flatnonzero(np.isinf(depths))[0]
-            x = tuple(float(c.ravel()[bad]) for c in g.coords)
+            x = tuple(float(c.ravel()[bad]) for c in g.physical_coords)
             raise InputError(f"the target cannot be reached from the cells around x={x}: the kept "
                              f"cells are not all connected to it, so the first-passage time is "
                              f"infinite there.")
@@ -256,7 +256,8 @@ class KilledProcess:
             bad = ~(Z >= np.finfo(float).tiny) | (depth > MAX_DEPTH)
             if np.any(bad):
                 bad = int(np.flatnonzero(bad)[0])
-                x = tuple(round(float(c.ravel()[M[bad]]), 6) for c in self.grid.coords)
+                x = tuple(round(float(c.ravel()[M[bad]]), 6)
+                          for c in self.grid.physical_coords)
                 raise SolverError(
                     f"the escape weight of the well at x = {x} underflows double precision: the "
                     f"time to leave it exceeds ~1e308 (a barrier of more than ~700 D), and no "

@@ -51,8 +51,11 @@ def start_law(model, start, absorption=None, what="start") -> StartLaw:
     its values × cell volume (mass on removed cells counts as absorbed at t = 0 there)."""
     g = model.grid
     if is_point(g, start):
-        return _point_law(g, np.asarray(start, dtype=float).reshape(-1), absorption, what)
-    p = model.density(start) if hasattr(model, "density") else Density(g, start)
+        x = np.asarray(start, dtype=float).reshape(-1)
+        if g.mapped:  # a point in x (±inf allowed: the image of infinity, the end of y)
+            x = g.to_computational(x)
+        return _point_law(g, x, absorption, what)
+    p = model.density(start) if hasattr(model, "density") else Density(g, start)  # in x
     if isinstance(start, Field) and start.grid != g:
         raise InputError(f"{what}: the density lives on a different grid than the model.")
     return StartLaw((p.values * g.cell_volume).ravel(), np.zeros((0, g.ndim)), np.zeros(0),

@@ -35,7 +35,7 @@ def as_mask(grid: Grid, spec, what: str = "target", allow_empty: bool = False) -
         mask = np.asarray(spec.values != 0)
     elif callable(spec):
         try:
-            val = spec(*grid.coords)
+            val = spec(*grid.physical_coords)
         except Exception as exc:
             raise InputError(
                 f"{what}: calling the mask failed with {type(exc).__name__}: {exc}. It is called "
@@ -86,7 +86,7 @@ def _box_mask(grid: Grid, spec, what):
         hi = np.inf if hi is None else float(hi)
         if not lo <= hi:
             raise InputError(f"{what}: box axis {a} has lo={lo} > hi={hi}.")
-        x = grid.coords[a]
+        x = grid.physical_coords[a]
         mask &= (x >= lo) & (x <= hi)
     return mask
 
@@ -122,6 +122,7 @@ def point_cell(grid: Grid, x) -> int:
     if pts.size != grid.ndim:
         raise InputError(f"start point {x!r} has {pts.size} coordinates; the grid has "
                          f"{grid.ndim}.")
+    pts = grid.to_computational(pts)
     if not grid.contains(pts)[0]:
         raise InputError(f"start point {pts.tolist()} lies outside the grid {grid!r}.")
     return int(np.ravel_multi_index(tuple(grid.cell_index(pts)[0]), grid.shape))

@@ -1,5 +1,11 @@
 """Data on a grid: :class:`Field` (any cell-centred scalar) and :class:`Density` (a probability
-density, normalised so that ``values.sum() * grid.cell_volume == 1``)."""
+density, normalised so that ``values.sum() * grid.cell_volume == 1``).
+
+On a grid reaching to ±∞ (:class:`~fpsolve.geometry.grid.MappedGrid`, uniform in a computational
+coordinate y with x = ψ(y)) a Field's values are its values at the cell centres x_k, a Density's
+values are per unit y (so that the sum rule above still holds), ``Density.pdf`` is the density in
+x (values / (dx/dy)), and every method that takes or returns points works in x: ``at``,
+``expect``, ``mean``, ``cov``, ``mode``, ``integrate`` and ``plot``."""
 from __future__ import annotations
 
 import json
@@ -32,12 +38,16 @@ class Field:
         """Multilinear interpolation at points ``x`` (shape (ndim,) or (m, ndim); a scalar in 1D).
 
         Between the outermost cell centre and a wall the value of the nearest cell is used
-        (piecewise-constant extension); a periodic axis wraps. Points outside the box raise.
+        (piecewise-constant extension); a periodic axis wraps. Points outside the box raise. On
+        a grid reaching to ±∞ the points are in x (±inf allowed: the value at the end) and the
+        interpolation is linear in the computational coordinate y.
         """
         g = self.grid
         pts = np.asarray(x, dtype=float)
         scalar = pts.ndim == 0 or (pts.ndim == 1 and g.ndim > 1 and pts.size == g.ndim)
         pts = pts.reshape(-1, g.ndim)
+        if g.mapped:
+            pts = g.to_computational(pts)
         if not np.all(np.isfinite(pts)):
             raise InputError(f"{type(self).__name__}.at: points must be finite.")
         out = np.zeros(len(pts))
@@ -77,9 +87,12 @@ class Field:
                              f"exist; create it first (e.g. Path({str(folder)!r}).mkdir("
                              f"parents=True)).")
         g = self.grid
-        meta = {"kind": type(self).__name__, "info": jsonable(self.info)}
-        np.savez_compressed(path, values=self.values, bounds=g.bounds, shape=np.asarray(g.shape),
-                            periodic=np.asarray(g.periodic), meta=json.dumps(meta))
+        meta = {"kind": type(self).__name__, "info": jsonable(self.info),
+                "grid": {k: v for k, v in g.init_args().items() if k in ("scale", "centre")}}
+        args = g.init_args()
+        np.savez_compressed(path, values=self.values, bounds=np.asarray(args["bounds"]),
+                            shape=np.asarray(g.shape), periodic=np.asarray(g.periodic),
+                            meta=json.dumps(meta))
 
     @classmethod
     def load(cls, path):
@@ -87,9 +100,9 @@ class Field:
         :class:`Density` loads as a Density.
         """
         with np.load(path, allow_pickle=False) as f:
-            grid = Grid(f["bounds"], tuple(int(n) for n in f["shape"]),
-                        tuple(bool(b) for b in f["periodic"]))
             meta = json.loads(str(f["meta"]))
+            grid = Grid(f["bounds"], tuple(int(n) for n in f["shape"]),
+                        tuple(bool(b) for b in f["periodic"]), **meta.get("grid", {}))
             values = f["values"]
         obj = cls.__new__(cls)
         Field.__init__(obj, grid, values, meta.get("info"))
@@ -103,12 +116,12 @@ class Field:
         g = self.grid
         if ax is None:
             _, ax = plt.subplots()
-        vals = self.values
+        vals = self._plotted()
         if log:
             with np.errstate(divide="ignore"):
                 vals = np.log10(vals)
         if g.ndim == 1:
-            ax.plot(g.axes[0], vals, **kwargs)
+            ax.plot(g.physical_axes[0], vals, **kwargs)
             ax.set_xlabel("x")
             ax.set_ylabel("log10 " + self._label if log else self._label)
         else:
@@ -122,6 +135,9 @@ class Field:
         return ax
 
     _label = "value"
+
+    def _plotted(self):
+        return self.values
 
     def __repr__(self):
         return f"{type(self).__name__}(grid={self.grid!r})"
@@ -147,6 +163,9 @@ class Density(Field):
 
     _label = "density"
 
+    def _plotted(self):
+        return self.pdf
+
     def __init__(self, grid: Grid, values, info=None, normalize=True):
         super().__init__(grid, values, info)
         v = self.values
@@ -171,6 +190,26 @@ class Density(Field):
         w = np.exp(lv - m)
         return cls(grid, w / (w.sum() * grid.cell_volume), info)
 
+    # -- in the model's coordinates ------------------------------------------------------------------
+    @property
+    def pdf(self) -> np.ndarray:
+        """The probability density in the model's coordinates x at the cell centres: ``values``
+        on a plain grid, values / (dx/dy) on a grid reaching to ±∞."""
+        return self.values / self.grid.jacobian if self.grid.mapped else self.values
+
+    def at(self, x):
+        """The density in x at points ``x`` (as :meth:`Field.at`; on a grid reaching to ±∞ the
+        interpolated density per unit y divided by dx/dy there, 0 at ±∞)."""
+        val = super().at(x)
+        g = self.grid
+        if not g.mapped:
+            return val
+        pts = np.asarray(x, dtype=float).reshape(-1, 1)
+        with np.errstate(divide="ignore"):
+            out = np.asarray(val, dtype=float).reshape(-1) / g.mapping.dx_dy(
+                g.to_computational(pts[:, 0]))
+        return float(out[0]) if np.ndim(val) == 0 else out
+
     # -- observables ----------------------------------------------------------------------------
     @property
     def mass(self) -> float:
@@ -181,23 +220,23 @@ class Density(Field):
 
     def integrate(self, mask) -> float:
         """Probability of a set of cells: a boolean array, or a callable of the coordinates."""
-        m = mask(*self.grid.coords) if callable(mask) else mask
+        m = mask(*self.grid.physical_coords) if callable(mask) else mask
         m = np.broadcast_to(np.asarray(m, dtype=bool), self.grid.shape)
         return float(self.values[m].sum() * self.grid.cell_volume)
 
     def expect(self, f) -> float:
         """E[f(X)] for a callable of the coordinates or an array on the grid."""
-        vals = f(*self.grid.coords) if callable(f) else self.grid.check_array(f, "expect")
+        vals = f(*self.grid.physical_coords) if callable(f) else self.grid.check_array(f, "expect")
         return float((self.values * vals).sum() * self.grid.cell_volume)
 
     def mean(self) -> np.ndarray:
         """Mean vector, shape (ndim,) (on a periodic axis: the plain cell-centre average)."""
-        return np.array([self.expect(c) for c in self.grid.coords])
+        return np.array([self.expect(c) for c in self.grid.physical_coords])
 
     def cov(self) -> np.ndarray:
         """Covariance matrix, shape (ndim, ndim)."""
         m = self.mean()
-        c = [x - mu for x, mu in zip(self.grid.coords, m)]
+        c = [x - mu for x, mu in zip(self.grid.physical_coords, m)]
         return np.array([[self.expect(ci * cj) for cj in c] for ci in c])
 
     def mode(self) -> np.ndarray:
@@ -205,9 +244,10 @@ class Density(Field):
         largest value, then Newton on its gradient (accurate to O(h³) for a smooth density;
         the argmax cell alone is only O(h))."""
         g = self.grid
-        k = np.unravel_index(np.argmax(self.values), g.shape)
+        dens = self.pdf  # the mode of the density in x (fitted in the grid's coordinates)
+        k = np.unravel_index(np.argmax(dens), g.shape)
         sl = tuple(slice(max(0, i - 2), min(n, i + 3)) for i, n in zip(k, g.shape))
-        local = self.values[sl]
+        local = dens[sl]
         if np.any(local <= 0):
             raise InputError("Density.mode: the density vanishes next to its maximum.")
         # local coordinates in units of h around the centre of the maximal cell
@@ -247,7 +287,7 @@ class Density(Field):
         if np.max(np.abs(x)) > 1.0:  # the fit's stationary point left the maximal cell
             raise InputError("Density.mode: the local cubic fit has no maximum in the top cell; "
                              "the density is too rough there (refine the grid).")
-        return centre + x * g.h
+        return g.to_physical(centre + x * g.h)
 
     def var(self) -> float:
         """Variance of a 1D density."""

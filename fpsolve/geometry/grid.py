@@ -1,14 +1,22 @@
-"""Uniform cell-centred Cartesian grids in 1, 2 or 3 dimensions.
+"""Uniform cell-centred Cartesian grids in 1, 2 or 3 dimensions, and 1D grids reaching to ±∞.
 
 A grid owns geometry only: cell centres, face positions, spacings and which axes wrap around.
 Boundary conditions other than periodicity (reflecting walls, absorbing targets) belong to the
 model, because they are statements about the flux, not about the geometry.
+
+A 1D domain with an infinite end, ``Grid([(-np.inf, np.inf)], n)`` or ``Grid([(0, np.inf)], n)``,
+is a :class:`MappedGrid`: uniform in a computational coordinate y on a bounded interval, with
+the physical coordinate x = ψ(y) (:mod:`.mapping`). Its ``bounds``, ``h``, ``axes``, ``coords``
+and ``cell_volume`` are those of y, so every solver runs on it unchanged; ``physical_axes``,
+``physical_coords``, ``jacobian`` (dx/dy) and ``to_computational`` / ``to_physical`` connect it
+to x, and are the identity on a plain grid.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import InputError
+from .mapping import Compactification
 
 MIN_CELLS = 3
 
@@ -28,6 +36,15 @@ def _cell_counts(shape, ndim) -> tuple:
     return tuple(int(n) for n in counts)
 
 
+def _infinite(bounds) -> bool:
+    """Whether ``bounds`` (as given to Grid) has an infinite end."""
+    try:
+        b = np.asarray(bounds, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return bool(b.size and np.any(np.isinf(b)))
+
+
 class Grid:
     """Uniform cell-centred grid on a box.
 
@@ -39,6 +56,9 @@ class Grid:
         Number of cells per axis; an int is used for every axis. At least 3 per axis.
     periodic : bool or tuple of bool
         Whether each axis wraps around (the cells at ``low`` and ``high`` are neighbours).
+    scale, centre : only for a 1D domain with an infinite end (``-np.inf`` / ``np.inf`` in
+        ``bounds``), which makes a :class:`MappedGrid`: the length over which the cells are
+        spread (default 1) and, on the whole line, the point in the middle (default 0).
 
     Attributes
     ----------
@@ -56,9 +76,26 @@ class Grid:
     >>> ring = fp.Grid([(0, 1), (0, 2 * np.pi)], (10, 20), periodic=[False, True])
     >>> ring.shape, ring.periodic
     ((10, 20), (False, True))
+    >>> line = fp.Grid([(-np.inf, np.inf)], 400)    # the whole line, compactified
+    >>> type(line).__name__, line.physical_axes[0][[0, 200]]
+    ('MappedGrid', array([-3.99999373e+04,  2.50003125e-03]))
     """
 
-    def __init__(self, bounds, shape, periodic=False):
+    #: whether the grid is uniform in a computational coordinate y ≠ x (see MappedGrid)
+    mapped = False
+    #: the map x = ψ(y) of a MappedGrid (None on a plain grid)
+    mapping = None
+
+    def __new__(cls, bounds=None, shape=None, periodic=False, **kw):
+        if cls is Grid and _infinite(bounds):
+            cls = MappedGrid
+        return super().__new__(cls)
+
+    def __init__(self, bounds, shape, periodic=False, scale=None, centre=None):
+        if scale is not None or centre is not None:
+            raise InputError("Grid: scale= and centre= place the cells of a domain with an "
+                             "infinite end (bounds with -np.inf or np.inf); these bounds are "
+                             "finite.")
         bounds = np.asarray(bounds, dtype=float)
         if bounds.ndim == 1:
             bounds = bounds[None, :]
@@ -131,6 +168,35 @@ class Grid:
         i0, i1 = int(np.floor((lo - point) / h)), int(np.ceil((hi - point) / h))
         return cls([(point + (i0 - 0.5) * h, point + (i1 + 0.5) * h)], i1 - i0 + 1)
 
+    # -- physical coordinates (the identity here; see MappedGrid) --------------------------------
+    @property
+    def physical_axes(self):
+        """Cell centres in the model's coordinates x, one array per axis."""
+        return self.axes
+
+    @property
+    def physical_coords(self):
+        """'ij' meshgrids of the cell centres in the model's coordinates x (user callables are
+        evaluated here)."""
+        return self.coords
+
+    @property
+    def jacobian(self) -> np.ndarray:
+        """dx/dy at the cell centres (grid shape): a density in x is the cell value / jacobian."""
+        return np.ones(self.shape)
+
+    def to_computational(self, x) -> np.ndarray:
+        """Points in the model's coordinates x → the grid's coordinates (the identity here)."""
+        return np.asarray(x, dtype=float)
+
+    def to_physical(self, y) -> np.ndarray:
+        """Points in the grid's coordinates → the model's coordinates x (the identity here)."""
+        return np.asarray(y, dtype=float)
+
+    def init_args(self) -> dict:
+        """The arguments that rebuild this grid: ``Grid(**grid.init_args())``."""
+        return {"bounds": self.bounds.tolist(), "shape": self.shape, "periodic": self.periodic}
+
     # -- geometry helpers ---------------------------------------------------------------------
     @property
     def points(self) -> np.ndarray:
@@ -176,11 +242,97 @@ class Grid:
 
     def __eq__(self, other):
         return (isinstance(other, Grid) and self.shape == other.shape
-                and self.periodic == other.periodic and np.array_equal(self.bounds, other.bounds))
+                and self.periodic == other.periodic and np.array_equal(self.bounds, other.bounds)
+                and self.mapping == other.mapping)
 
     def __hash__(self):
-        return hash((self.shape, self.periodic, self.bounds.tobytes()))
+        return hash((self.shape, self.periodic, self.bounds.tobytes(), self.mapping))
 
     def __repr__(self):
         b = ", ".join(f"({lo:g}, {hi:g})" for lo, hi in self.bounds)
         return f"Grid(bounds=[{b}], shape={self.shape}, periodic={self.periodic})"
+
+
+class MappedGrid(Grid):
+    """A 1D grid on a domain with an infinite end: (−∞, ∞), [ℓ, ∞) or (−∞, u].
+
+    Made by :class:`Grid` when ``bounds`` has an infinite end. The cells are uniform in the
+    computational coordinate y on (−1, 1), [0, 1) or (−1, 0], and x = ψ(y) is the algebraic map
+    of :class:`~fpsolve.geometry.mapping.Compactification`: the ends y = ±1 are x = ±∞, walls
+    of the grid like any other (reflecting, or absorbing with ``fpsolve.escape.Wall``: an exit at
+    infinity). As a :class:`Grid` it *is* the grid in y (``bounds``, ``h``, ``axes``,
+    ``coords``, ``cell_volume``), so every solver runs on it unchanged; a Field's values are on
+    its cells and a Density's values are per unit y (the density in x is values / jacobian,
+    ``Density.pdf``).
+
+    Attributes (besides Grid's): ``mapping`` (the Compactification), ``physical_bounds`` (the
+    domain in x, with its infinite ends), ``physical_axes`` / ``physical_coords`` (cell centres
+    in x), ``jacobian`` (dx/dy at the centres).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fpsolve as fp
+    >>> g = fp.Grid([(0.0, np.inf)], 4, scale=2.0)      # the half-line x ≥ 0
+    >>> g.bounds.tolist(), g.physical_axes[0].round(3).tolist()
+    ([[0.0, 1.0]], [0.327, 1.92, 8.889, 112.0])
+    >>> float(g.to_computational(np.inf)), float(g.to_physical(0.5))
+    (1.0, 4.0)
+    """
+
+    mapped = True
+
+    def __init__(self, bounds, shape, periodic=False, scale=1.0, centre=0.0):
+        b = np.asarray(bounds, dtype=float)
+        if b.ndim == 1:
+            b = b[None, :]
+        if b.ndim != 2 or b.shape[1] != 2:
+            raise InputError(f"Grid: bounds must be a list of (low, high) pairs; got an array of "
+                             f"shape {b.shape}.")
+        if b.shape[0] != 1:
+            raise InputError(
+                "Grid: an infinite end is supported on 1D grids only (the map to a bounded "
+                "interval makes a scalar D anisotropic in two or more dimensions). Use finite "
+                "bounds on the other axes, or a 1D model.")
+        if np.any(np.atleast_1d(periodic)):
+            raise InputError("Grid: a periodic axis cannot have an infinite end.")
+        self.mapping = Compactification(b[0, 0], b[0, 1], 1.0 if scale is None else scale,
+                                        0.0 if centre is None else centre)
+        super().__init__([self.mapping.y_bounds], shape)
+        self.physical_bounds = b
+        self._x = self.mapping.to_physical(self.axes[0])
+        self._jac = self.mapping.dx_dy(self.axes[0])
+
+    @property
+    def physical_axes(self):
+        return (self._x,)
+
+    @property
+    def physical_coords(self):
+        return (self._x,)
+
+    @property
+    def jacobian(self) -> np.ndarray:
+        return self._jac.copy()
+
+    def to_computational(self, x) -> np.ndarray:
+        """x → y (±inf → the ends of the interval); raises for points outside the domain."""
+        return self.mapping.to_computational(x)
+
+    def to_physical(self, y) -> np.ndarray:
+        """y → x = ψ(y)."""
+        return self.mapping.to_physical(y)
+
+    def init_args(self) -> dict:
+        m = self.mapping
+        out = {"bounds": self.physical_bounds.tolist(), "shape": self.shape,
+               "periodic": self.periodic, "scale": m.scale}
+        if m.kind == "line":
+            out["centre"] = m.centre
+        return out
+
+    def __repr__(self):
+        lo, hi = self.physical_bounds[0]
+        m = self.mapping
+        extra = f", centre={m.centre:g}" if m.kind == "line" and m.centre else ""
+        return f"Grid(bounds=[({lo:g}, {hi:g})], shape={self.shape}, scale={m.scale:g}{extra})"

@@ -52,6 +52,12 @@ class FokkerPlanck:
         covariance): eigenvalues below it are raised to it. Without it that is an error.
     boundary : "reflecting" or "periodic", or one per axis
         Reflecting walls have zero flux. A periodic axis must be periodic in the grid too.
+        On a grid reaching to ±∞ (``Grid([(-np.inf, np.inf)], n)``, a
+        :class:`~fpsolve.geometry.grid.MappedGrid`) the walls are at infinity: the coefficients
+        are callables of x, carried to the computational coordinate by Itô's formula
+        (:mod:`fpsolve.coefficients.mapped`); an infinite end is a wall that a natural or
+        entrance boundary never reaches, and an exit at infinity is asked for with the target
+        ``fpsolve.escape.Wall`` (:doc:`/guide/grids`, "Domains to ±∞").
     convention : "ito" (default, SGD), "stratonovich" or "isothermal"; see
         :mod:`fpsolve.conventions`.
     schedule : None, a :mod:`fpsolve.coefficients.schedules` schedule, or a callable s(t)
@@ -204,7 +210,10 @@ class FokkerPlanck:
         if not info["m_matrix"]:
             # no positivity guarantee: the solve may return tiny negative values; say so
             info["min_density"] = float(np.min(np.exp(log_p - log_p.max())))
-        return Density.from_log(self.grid, log_p.reshape(self.grid.shape), info)
+        p = Density.from_log(self.grid, log_p.reshape(self.grid.shape), info)
+        if self.grid.mapped:
+            escape.check_mass_at_infinity(p)
+        return p
 
     def eigenvalues(self, k=6) -> np.ndarray:
         """The k smallest eigenvalues of −L, ascending (λ₀ = 0 for reflecting/periodic walls).
@@ -303,14 +312,20 @@ class FokkerPlanck:
                                      scheme=scheme if method == "implicit" else None, **stats)
 
     def density(self, p) -> Density:
-        """Coerce a Density, an array or a callable of the coordinates into a Density."""
+        """Coerce a Density, an array or a callable of the coordinates into a Density.
+
+        On a grid reaching to ±∞ a callable or an array is the density in x at the cell
+        centres (it is multiplied by dx/dy here); a Density is used as it is."""
+        g = self.grid
         if isinstance(p, Density):
-            if p.grid != self.grid:
+            if p.grid != g:
                 raise InputError("the density lives on a different grid than the model.")
             return p
         if callable(p):
-            p = evaluate(p, self.grid.coords, self.grid.shape, "initial density")
-        return Density(self.grid, p)
+            p = evaluate(p, g.physical_coords, g.shape, "initial density")
+        if g.mapped:
+            p = g.check_array(p, "initial density") * g.jacobian
+        return Density(g, p)
 
     # -- currents and thermodynamics (fpsolve.analysis.thermodynamics) -----------------------
     def current(self, p, t=0.0):

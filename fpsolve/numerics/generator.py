@@ -121,6 +121,7 @@ def comb_log_density(log_fwd, log_bwd, shape):
     Along axis 0 on the line where all other indices are 0, then along axis 1 from there, and so
     on: ψ_{k+1} − ψ_k = log(rate k→k+1 / rate k+1→k). When the rates satisfy detailed balance this
     *is* the log of the stationary density (up to a constant); otherwise it is a starting guess.
+    Returned with its maximum at 0.
     """
     ndim = log_fwd.shape[0]
     N = log_fwd.shape[1]
@@ -141,6 +142,13 @@ def comb_log_density(log_fwd, log_bwd, shape):
         t = psi[lo] + y
         comp[c] = (t - psi[lo]) - y
         psi[c] = t
+    # Anchor at the largest value: ψ − ψ_max, with the compensations, keeps full precision where
+    # the density lives even when ψ spans 1e12 or more between the first cell and the maximum
+    # (steep tails, or the ends of a grid reaching to ±∞), where ψ itself is rounded to 1e-4.
+    top = np.argmax(psi)
+    ref, ref_comp = psi[top], comp[top]
+    for c in range(N):
+        psi[c] = (psi[c] - ref) - (comp[c] - ref_comp)
     return psi
 
 

@@ -14,6 +14,9 @@ General tools, re-exported here:
   closed form (a parabolic-cylinder zero).
 * :mod:`.exit_times` — exit probabilities and conditional exit times E[τ | end], E[τ² | end]
   from an interval, by quadrature.
+* :mod:`.integrate_and_fire` — the quadratic integrate-and-fire neuron: mean passage time from
+  −∞ (or x₀) to +∞ in closed form (Lindner, Longtin & Bulsara 2003), a reference for exits at
+  infinity.
 * :mod:`.periodic` — effective drift and diffusion of tilted periodic landscapes in closed form
   (Stratonovich, Lifson–Jackson, Reimann et al.), state-dependent D included.
 * :mod:`.kramers` — Eyring–Kramers law (n-D, constant scalar D) and Kramers' 1D formula.
@@ -34,9 +37,10 @@ One module per paper, each function one theorem with printed and corrected forms
 * :mod:`.chaudhari_soatto` — Chaudhari & Soatto (seed 004): Theorem 10's shift of the most
   likely point (their OU case is in :mod:`.ornstein_uhlenbeck`).
 """
-from . import (chaudhari_soatto, dai_zhu, exit_times, hu_li, killed_spectrum, kramers, mori,
-               ornstein_uhlenbeck, periodic, quadrature, xie)
+from . import (chaudhari_soatto, dai_zhu, exit_times, hu_li, integrate_and_fire, killed_spectrum,
+               kramers, mori, ornstein_uhlenbeck, periodic, quadrature, xie)
 from .exit_times import ConditionalExit1D, conditional_exit_times_1d
+from .integrate_and_fire import QIFPassage, qif_passage_time
 from .killed_spectrum import KilledEigen1D, ou_killed_eigenvalue, principal_eigenvalue_1d
 from .periodic import PeriodicTransport, periodic_transport
 from .kramers import KramersTime, eyring_kramers_time, kramers_time_1d
@@ -51,13 +55,14 @@ from .quadrature import (
 )
 
 __all__ = [
-    "quadrature", "killed_spectrum", "exit_times", "periodic", "kramers", "ornstein_uhlenbeck",
+    "quadrature", "killed_spectrum", "exit_times", "integrate_and_fire", "periodic", "kramers", "ornstein_uhlenbeck",
     "dai_zhu", "hu_li", "mori", "xie", "chaudhari_soatto",
     "stationary_density_1d", "mfpt_1d", "mfpt_interval_1d", "splitting_probability_1d",
     "basin_probabilities_1d", "effective_ito_drift", "StationaryDensity1D", "FirstPassage1D",
     "Splitting1D", "BasinProbabilities1D",
     "principal_eigenvalue_1d", "ou_killed_eigenvalue", "KilledEigen1D",
     "conditional_exit_times_1d", "ConditionalExit1D", "periodic_transport", "PeriodicTransport",
+    "qif_passage_time", "QIFPassage",
     "eyring_kramers_time", "kramers_time_1d", "KramersTime",
     "ou_stationary_state", "stationary_current", "current_exists", "chaudhari_soatto_ou",
     "transient_moments", "ou_eigenvalues", "ou_transition_density_1d", "OUStationaryState",

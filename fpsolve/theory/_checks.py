@@ -75,6 +75,37 @@ def interval(lower, upper, where, names=("lower", "upper")):
     return lo, hi
 
 
+def interval_to_infinity(lower, upper, where, names=("lower", "upper")):
+    """(lower, upper) as floats with lower < upper; an end may be infinite (−inf below, +inf
+    above)."""
+    vals = []
+    for v, name, bad in zip((lower, upper), names, (np.inf, -np.inf)):
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            raise InputError(f"{where}: {name} must be a real number or ±inf, got {v!r}.") from None
+        if np.isnan(f) or f == bad:
+            raise InputError(f"{where}: {name} = {f} does not bound an interval.")
+        vals.append(f)
+    lo, hi = vals
+    if not lo < hi:
+        raise InputError(f"{where}: need {names[0]} < {names[1]}, got {lo} and {hi}.")
+    return lo, hi
+
+
+def finite_core(lo, hi, points):
+    """A finite interval [a, b] inside [lo, hi] holding the finite ends and every point (one
+    unit beyond the outermost point towards an infinite end): where the panels go, the rest
+    being tails (:func:`fpsolve.theory._panels.log_tail_integral`)."""
+    pts = np.asarray(points, dtype=float).ravel()
+    ends = [v for v in (lo, hi) if np.isfinite(v)]
+    pool = np.concatenate([pts[np.isfinite(pts)], ends]) if (pts.size or ends) else np.zeros(1)
+    pool = pool if pool.size else np.zeros(1)
+    a = lo if np.isfinite(lo) else float(pool.min()) - 1.0
+    b = hi if np.isfinite(hi) else float(pool.max()) + 1.0
+    return a, b
+
+
 def points_inside(x, lo, hi, name, where):
     """``x`` as a finite float array inside [lo, hi]."""
     x = np.asarray(x, dtype=float)

@@ -164,3 +164,98 @@ class PanelGrid:
         c = np.where(np.isfinite(c), c, 0.0)
         with np.errstate(divide="ignore", under="ignore"):
             return np.log(self.half * (np.exp(g - c[:, None]) @ _W)) + c
+
+
+# ---------------------------------------------------------------------------------------------
+# tails to ±∞
+# ---------------------------------------------------------------------------------------------
+#: Tails are integrated out to |x − X| = ℓ·e^V_MAX (ℓ = 1 + |X|), then continued as a power law.
+V_MAX = float(np.log(1e30))
+#: A tail is cut where its log-integrand has fallen this far below its maximum (e^−80 ≈ 2e−35).
+TAIL_DROP = 80.0
+_SCAN = 4097  # points of the coarse scan that places the cut
+
+
+def log_tail_integral(X, side, drift, diffusion, alpha, density, where):
+    """log ∫ f dx over the tail from X to −∞ (``side`` = −1) or +∞ (+1), with f the speed density
+    m = D^(α−1) e^ψ (``density`` = "speed") or the scale density s = D^(−α) e^(−ψ) ("scale"),
+    ψ(x) = ∫_X^x b/D (so ψ(X) = 0). +inf when the integral diverges.
+
+    Method. The substitution x = X + side·ℓ(e^v − 1), ℓ = 1 + |X|, turns the tail into v ∈ [0, ∞)
+    and a power-law tail |x|^(−β−1) into e^(−βv); the diffusion in v, D/x′² with the Itô drift
+    of the convention carried along (:mod:`fpsolve.coefficients.mapped` does the same for the
+    solver), makes the panels' speed and scale densities those of x times |x′|, so the panels of
+    :class:`PanelGrid` integrate it in log space as they do a finite interval. A coarse scan
+    first places the end V of the panels where the integrand has fallen by ``TAIL_DROP`` below
+    its maximum (Gaussian-like tails end within a few units of v); if it has not by
+    v = ``V_MAX`` (|x − X| = 1e30 ℓ), the rest is the power law continued exactly,
+    ∫_V^∞ e^(g(V) − β(v−V)) dv = e^(g(V))/β, with β the log-slope on the last panel: exact for
+    tails that are power laws up to corrections O(|x|^−1) at 1e30 (Student-t, Mori et al.'s
+    L^(−φ)). A tail that does not decay by then (β ≤ 1e-3) diverges: +inf.
+    """
+    side = 1.0 if side > 0 else -1.0
+    ell = 1.0 + abs(float(X))
+    sign = 1.0 if density == "speed" else -1.0
+
+    def x_of(v):
+        return X + side * ell * np.expm1(v)
+
+    def jac(v):  # |x′(v)|
+        return ell * np.exp(v)
+
+    def D_v(v):
+        return evaluate(diffusion, x_of(v), "diffusion", where) / jac(v) ** 2
+
+    def b_v(v):  # Itô drift in v: ψ̃′ = (b/D)·x′ + (2α − 1)·x″/x′, x″/x′ = 1
+        x = x_of(v)
+        f = evaluate(drift, x, "drift", where) / evaluate(diffusion, x, "diffusion", where)
+        return D_v(v) * (f * side * jac(v) + (2.0 * alpha - 1.0))
+
+    v_end = _tail_end(x_of, jac, drift, diffusion, alpha, side, sign)
+    if v_end is None:
+        return np.inf
+    grid = PanelGrid(0.0, v_end, np.array([]), b_v, D_v, alpha, where)
+    lg, lg_edges = grid.log_speed() if density == "speed" else grid.log_scale()
+    total = float(np.logaddexp.reduce(grid.log_panel_integrals(lg)))
+    if v_end >= V_MAX:
+        slope = (lg_edges[-1] - lg_edges[-2]) / (grid.edges[-1] - grid.edges[-2])
+        if not -slope > 1e-3:
+            return np.inf
+        total = float(np.logaddexp(total, lg_edges[-1] - np.log(-slope)))
+    # the panels start ψ̃ at 0 where ψ̃ = ψ + (2α − 1) log|x′| has (2α − 1) log ℓ: put it back
+    return total - sign * (1.0 - 2.0 * alpha) * np.log(ell)
+
+
+def _tail_end(x_of, jac, drift, diffusion, alpha, side, sign):
+    """Where to end the tail's panels (≤ V_MAX), from a coarse trapezoid scan of the log
+    integrand g(v); None when g keeps growing to V_MAX (a divergent integral). Coefficients
+    that overflow far out end the scan there."""
+    v = np.linspace(0.0, V_MAX, _SCAN)
+    x = x_of(v)
+    with np.errstate(all="ignore"):
+        b = np.asarray(drift(x) if callable(drift) else np.full_like(x, drift), dtype=float)
+        D = np.asarray(diffusion(x) if callable(diffusion) else np.full_like(x, diffusion),
+                       dtype=float)
+        b, D = np.broadcast_to(b, x.shape), np.broadcast_to(D, x.shape)
+        ok = np.isfinite(b) & np.isfinite(D) & (D > 0)
+        n_ok = int(np.argmin(ok)) if not ok.all() else ok.size
+        if n_ok < 2:
+            raise InputError("the coefficients are not finite just beyond the finite part of the "
+                             "interval; an infinite end needs coefficients defined out to ±∞.")
+        v, b, D = v[:n_ok], b[:n_ok], D[:n_ok]
+        dpsi = b / D * side * jac(v)
+        psi = np.concatenate([[0.0], np.cumsum(0.5 * (dpsi[1:] + dpsi[:-1]) * np.diff(v))])
+        Dv = np.log(D) - 2.0 * np.log(jac(v))
+        psi_t = psi + (2.0 * alpha - 1.0) * v
+        g = sign * psi_t + ((alpha - 1.0) if sign > 0 else -alpha) * Dv
+    g = np.where(np.isfinite(g), g, -np.inf)
+    high = np.flatnonzero(g >= np.maximum.accumulate(g)[-1] - TAIL_DROP)
+    last = int(high[-1]) if high.size else 0
+    if last >= v.size - 1:
+        if v.size < _SCAN:  # the coefficients overflowed before the integrand fell
+            raise InputError("the coefficients overflow before the tail's integrand has "
+                             "decayed; regularise them at large |x| or use a finite interval.")
+        if g[-1] >= g[-2]:
+            return None
+        return V_MAX
+    return float(min(V_MAX, v[min(last + 8, v.size - 1)]))

@@ -20,6 +20,7 @@ from .quadrature import mfpt_1d, mfpt_interval_1d
 
 __all__ = [
     "diffusion_scale", "stationary_exponent", "is_normalisable", "critical_dimension",
+    "PowerLawLaw1D", "power_law_law_1d",
     "EscapeRate", "escape_rate", "MinibatchLoss", "minibatch_loss", "ThresholdPassage1D",
     "mfpt_loss_threshold_1d",
 ]
@@ -61,6 +62,59 @@ def critical_dimension(learning_rate, batch_size, h_e):
     n_c = 2φ: the same bound as normalisability of L^(−φ) (:doc:`/theory/mori`).
     """
     return 2.0 * (1.0 / diffusion_scale(learning_rate, batch_size, h_e) + 1.0)
+
+
+@dataclass(frozen=True)
+class PowerLawLaw1D:
+    """Eq. (17) on the line: p ∝ L(θ)^(−φ) with L = L* + h θ²/2.
+
+    A Student-t law: ``dof`` ν = 2φ − 1, ``scale`` sqrt(2L*/(h ν)) (θ = scale·T, T ~ t_ν);
+    ``log_normaliser`` log ∫ L^(−φ) dθ; ``variance`` 2L*/(h(2φ − 3)) (inf for φ ≤ 3/2);
+    ``tail_mass(R)`` = P(|θ| > R) (of order R^(1−2φ): 1.1e-5 beyond 2·10⁴ for φ = 1.05);
+    ``distribution`` the frozen scipy.stats.t. Normalisable iff φ > 1/2.
+    """
+    phi: float
+    dof: float
+    scale: float
+    log_normaliser: float
+    variance: float
+    distribution: object
+
+    def density(self, theta):
+        """p(θ), normalised."""
+        return self.distribution.pdf(theta)
+
+    def tail_mass(self, radius):
+        """P(|θ| > radius)."""
+        return 2.0 * self.distribution.sf(radius)
+
+
+def power_law_law_1d(loss_minimum, h_star, phi):
+    """Mori et al. eq. (17) in one dimension with L = L* + h* θ²/2: the normalised law L^(−φ).
+
+    Zero-flux law of dθ = −L′ dt + sqrt(2cL) dW (Itô) with φ = 1 + 1/c, i.e. c = η h*/B
+    (:func:`stationary_exponent`): ∫ (L* + hθ²/2)^(−φ) dθ = L*^(−φ) a √π Γ(φ − ½)/Γ(φ),
+    a = sqrt(2L*/h), which is a Student-t with 2φ − 1 degrees of freedom. Its tails |θ|^(−2φ)
+    are what a finite box cuts off (P(|θ| > 2·10⁴) = 1.1e-5 at φ = 1.05, L* = ½, h = 1, and the
+    variance is infinite for φ ≤ 3/2); the reference for the
+    model on the line (:doc:`/guide/grids`, "Domains to ±∞").
+    """
+    where = "power_law_law_1d"
+    lm = positive(loss_minimum, "loss_minimum", where)
+    h = positive(h_star, "h_star", where)
+    phi = positive(phi, "phi", where)
+    if not phi > 0.5:
+        raise InputError(f"{where}: L^(−φ) is normalisable on the line only for φ > 1/2; got "
+                         f"φ = {phi}.")
+    from scipy import special, stats  # deferred: scipy.stats is slow to import, needed here only
+
+    a = np.sqrt(2.0 * lm / h)
+    nu = 2.0 * phi - 1.0
+    log_z = (-phi * np.log(lm) + np.log(a) + 0.5 * np.log(np.pi) + special.gammaln(phi - 0.5)
+             - special.gammaln(phi))
+    var = a * a / (2.0 * phi - 3.0) if phi > 1.5 else np.inf
+    return PowerLawLaw1D(phi, nu, float(a / np.sqrt(nu)), float(log_z), float(var),
+                         stats.t(df=nu, scale=a / np.sqrt(nu)))
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,14 @@ coefficients (≈1e-12 typical). Cost: about ½∫|b|/D panels (ΔU/D = 100: a f
 should have the kinks passed as ``breakpoints``. Results report logs (``log_mean`` …) so that
 times of order e^100 and beyond stay usable.
 
+Infinite ends (``-np.inf`` / ``np.inf``) are accepted where the integrals converge: the
+stationary density and basin probabilities on a half-line or the line (a natural boundary with a
+normalisable law), the mean first-passage time with the reflecting end at ±∞, and the committor
+with an absorbing end at ±∞ (an end of finite scale, e.g. an exit). The finite part is integrated
+on the panels; each tail by the substitution x = X ± ℓ(e^v − 1) on panels of its own, continued
+as an exact power law beyond |x| = 1e30 (``log_tail_integral`` of the panels): a
+Student-t or Mori et al.'s L^(−φ) with φ = 1.05 (tails |x|^(−2.1)) to ~1e-14, with no box.
+
 Coefficients: give the drift ``drift`` = b(x), or the potential's derivative
 ``potential_derivative`` = U′(x) (then b = −U′), and ``diffusion`` = D(x) (callable or number).
 Callables must accept numpy arrays.
@@ -40,8 +48,9 @@ import numpy as np
 
 from ..conventions import alpha_of
 from ..errors import InputError
-from ._checks import breakpoints_array, drift_of, finite, interval, mirror, points_inside
-from ._panels import PanelGrid, evaluate
+from ._checks import (breakpoints_array, drift_of, finite, finite_core, interval,
+                      interval_to_infinity, mirror, points_inside)
+from ._panels import PanelGrid, evaluate, log_tail_integral
 
 __all__ = [
     "StationaryDensity1D", "FirstPassage1D", "Splitting1D", "BasinProbabilities1D",
@@ -130,21 +139,44 @@ def stationary_density_1d(x, lower, upper, *, drift=None, potential_derivative=N
     p(x) = D^(α−1) exp(∫_lower^x b/D) / Z   (:doc:`/theory/conventions`; Itô α = 0: p ∝ D⁻¹
     exp(−∫ U′/D)).
 
-    Parameters: ``x`` points in [lower, upper] (any shape); ``drift`` b or ``potential_derivative``
-    U′; ``diffusion`` D > 0; ``convention`` "ito" | "stratonovich" | "isothermal".
-    Returns :class:`StationaryDensity1D` (density and its log, exact in log form).
+    Parameters: ``x`` points in [lower, upper] (any shape); ``lower``, ``upper`` may be −inf,
+    +inf (a normalisable law on a half-line or the line; heavy tails included, see the module
+    doc); ``drift`` b or ``potential_derivative`` U′; ``diffusion`` D > 0; ``convention`` "ito" |
+    "stratonovich" | "isothermal".
+    Returns :class:`StationaryDensity1D` (density and its log, exact in log form;
+    ``log_normaliser`` with ψ = 0 at the lower end of the finite part when an end is infinite).
     """
     where = "stationary_density_1d"
-    lo, hi = interval(lower, upper, where)
+    lo, hi = interval_to_infinity(lower, upper, where)
     alpha = alpha_of(convention, where)
     b = drift_of(drift, potential_derivative, where)
     x = points_inside(x, lo, hi, "x", where)
-    grid = PanelGrid(lo, hi, np.concatenate([x.ravel(), breakpoints_array(breakpoints, where)]), b,
-                     diffusion, alpha, where)
+    brk = breakpoints_array(breakpoints, where)
+    a, c = finite_core(lo, hi, np.concatenate([x.ravel(), brk]))
+    grid = PanelGrid(a, c, np.concatenate([x.ravel(), brk]), b, diffusion, alpha, where)
     lm_nodes, lm_edges = grid.log_speed()
-    log_z = float(np.logaddexp.reduce(grid.log_panel_integrals(lm_nodes)))
+    parts = [np.logaddexp.reduce(grid.log_panel_integrals(lm_nodes))]
+    parts += _tails(grid, lo, hi, b, diffusion, alpha, "speed", where)
+    log_z = float(np.logaddexp.reduce(parts))
+    if not np.isfinite(log_z):
+        raise InputError(f"{where}: the zero-flux law is not normalisable on ({lo}, {hi}): its "
+                         f"density does not decay fast enough towards an infinite end.")
     logp = lm_edges[grid.index(x.ravel())].reshape(x.shape) - log_z
     return StationaryDensity1D(x, np.exp(logp), logp, log_z, convention)
+
+
+def _tails(grid, lo, hi, b, diffusion, alpha, density, where):
+    """log ∫ of the speed (or scale) density over the tails beyond the panels' finite part,
+    in the panels' normalisation (ψ = 0 at grid.edges[0]); empty for finite ends."""
+    out = []
+    sign = 1.0 if density == "speed" else -1.0
+    for end, side, k in ((lo, -1, 0), (hi, 1, -1)):
+        if np.isfinite(end):
+            continue
+        X = float(grid.edges[k])
+        out.append(sign * grid.psi_edges[k] + log_tail_integral(X, side, b, diffusion, alpha,
+                                                                 density, where))
+    return out
 
 
 def mfpt_1d(x0, target, reflect, *, drift=None, potential_derivative=None, diffusion=1.0,
@@ -153,6 +185,10 @@ def mfpt_1d(x0, target, reflect, *, drift=None, potential_derivative=None, diffu
 
     The process starts at ``x0`` (scalar or array), is absorbed at ``target`` and reflected at
     ``reflect``; either order works (reflect < x0 ≤ target or target ≤ x0 < reflect).
+    ``reflect`` may be −inf or +inf (a natural boundary: the inner integral runs to infinity,
+    which needs a normalisable speed density there; mean only). A target at infinity (an exit
+    boundary) is not taken here: for the quadratic integrate-and-fire neuron see
+    :func:`fpsolve.theory.qif_passage_time`.
     E τ(x₀) = ∫_{x₀}^{c} s(y) ∫_ℓ^y m(z) dz dy (:doc:`/theory/conventions`, generalised to any α
     through the effective Itô drift); E τ² solves A τ₂ = −2 E τ with the same boundary conditions.
 
@@ -170,9 +206,19 @@ def mfpt_1d(x0, target, reflect, *, drift=None, potential_derivative=None, diffu
     """
     where = "mfpt_1d"
     alpha = alpha_of(convention, where)
-    c, r = finite(target, "target", where), finite(reflect, "reflect", where)
+    c = finite(target, "target", where)
+    try:
+        r = float(reflect)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: reflect must be a real number or ±inf, got "
+                         f"{reflect!r}.") from None
+    if np.isnan(r):
+        raise InputError(f"{where}: reflect is NaN.")
     if c == r:
         raise InputError(f"{where}: target and reflect must differ (both are {c}).")
+    if not np.isfinite(r) and second_moment:
+        raise InputError(f"{where}: the second moment with the reflecting end at infinity is not "
+                         f"available; use a finite reflecting end far out.")
     b = drift_of(drift, potential_derivative, where)
     brk = breakpoints_array(breakpoints, where)
     x0 = points_inside(x0, min(c, r), max(c, r), "x0", where)
@@ -181,13 +227,21 @@ def mfpt_1d(x0, target, reflect, *, drift=None, potential_derivative=None, diffu
         c, r, xs, brk = -c, -r, -x0, -brk
     else:
         xs = x0
-    grid = PanelGrid(r, c, np.concatenate([xs.ravel(), brk]), b, diffusion, alpha, where)
+    a, _ = finite_core(r, c, np.concatenate([xs.ravel(), brk]))
+    grid = PanelGrid(a, c, np.concatenate([xs.ravel(), brk]), b, diffusion, alpha, where)
     lm, _ = grid.log_speed()
     ls, _ = grid.log_scale()
     idx = grid.index(xs.ravel())
+    # the speed measure beyond the panels (a reflecting end at −∞): ∫_{−∞}^a m
+    log_tail = float(np.logaddexp.reduce(
+        _tails(grid, r, c, b, diffusion, alpha, "speed", where) or [-np.inf]))
+    if not np.isfinite(log_tail) and log_tail > 0:
+        raise InputError(f"{where}: the speed measure is not integrable towards the reflecting "
+                         f"end at infinity, so the mean first-passage time is infinite.")
 
     def solve(log_source):  # u(x) = ∫_x^c s(y) ∫_ℓ^y m(z) f(z) dz dy, from log f at the nodes
         inner, _ = grid.log_cumulative(lm + log_source)
+        inner = np.logaddexp(inner, log_tail)  # f = 1 in the tail (mean only)
         return grid.log_cumulative(ls + inner, reverse=True)
 
     t1_nodes, t1_edges = solve(0.0)
@@ -241,20 +295,37 @@ def splitting_probability_1d(x0, lower, upper, *, drift=None, potential_derivati
 
     P_upper(x) = ∫_lower^x s / ∫_lower^upper s, P_lower = ∫_x^upper s / ∫ s (each computed
     directly, so a tiny probability keeps its relative accuracy). Returns :class:`Splitting1D`.
+    ``lower`` / ``upper`` may be ∓inf: "reaching ±∞" (first, in the limit of far targets), of
+    probability 0 when the scale integral diverges there (an end the process does not go to).
     """
     where = "splitting_probability_1d"
     alpha = alpha_of(convention, where)
-    lo, hi = interval(lower, upper, where)
+    lo, hi = interval_to_infinity(lower, upper, where)
     b = drift_of(drift, potential_derivative, where)
     x0 = points_inside(x0, lo, hi, "x0", where)
-    grid = PanelGrid(lo, hi, np.concatenate([x0.ravel(), breakpoints_array(breakpoints, where)]), b,
-                     diffusion, alpha, where)
+    brk = breakpoints_array(breakpoints, where)
+    a, c = finite_core(lo, hi, np.concatenate([x0.ravel(), brk]))
+    grid = PanelGrid(a, c, np.concatenate([x0.ravel(), brk]), b, diffusion, alpha, where)
     ls, _ = grid.log_scale()
     _, sl_e = grid.log_cumulative(ls)
     _, sr_e = grid.log_cumulative(ls, reverse=True)
+    t_lo = t_hi = -np.inf
+    if not np.isfinite(lo):
+        t_lo = log_tail_integral(a, -1, b, diffusion, alpha, "scale", where)
+    if not np.isfinite(hi):
+        t_hi = -grid.psi_edges[-1] + log_tail_integral(c, 1, b, diffusion, alpha, "scale", where)
+    if np.isinf(t_lo) and t_lo > 0 and np.isinf(t_hi) and t_hi > 0:
+        raise InputError(f"{where}: the scale integral diverges at both infinite ends: the "
+                         f"process reaches neither (a recurrent diffusion).")
+    sl_e = np.logaddexp(sl_e, t_lo)
+    sr_e = np.logaddexp(sr_e, t_hi)
+    log_tot = float(np.logaddexp(sl_e[-1], t_hi))
     idx = grid.index(x0.ravel())
-    lu = (sl_e[idx] - sl_e[-1]).reshape(x0.shape)
-    ll = (sr_e[idx] - sl_e[-1]).reshape(x0.shape)
+    with np.errstate(invalid="ignore"):
+        lu = np.where(np.isinf(log_tot), -np.inf, sl_e[idx] - log_tot).reshape(x0.shape)
+        ll = np.where(np.isinf(log_tot), 0.0, sr_e[idx] - log_tot).reshape(x0.shape)
+    if np.isinf(t_lo) and t_lo > 0:  # the lower end is never reached
+        lu, ll = np.zeros(x0.shape), np.full(x0.shape, -np.inf)
     return Splitting1D(x0, np.exp(lu), np.exp(ll), lu, ll)
 
 
@@ -263,20 +334,30 @@ def basin_probabilities_1d(split_points, lower, upper, *, drift=None, potential_
     """Stationary (zero-flux) probabilities of the segments of [lower, upper] cut at split_points.
 
     Typically the split points are the saddles (maxima of U), so the segments are the basins.
+    ``lower`` / ``upper`` may be ∓inf (a normalisable law; the tails join the outer segments).
     Returns :class:`BasinProbabilities1D` with len(split_points) + 1 probabilities summing to 1.
     """
     where = "basin_probabilities_1d"
     alpha = alpha_of(convention, where)
-    lo, hi = interval(lower, upper, where)
+    lo, hi = interval_to_infinity(lower, upper, where)
     b = drift_of(drift, potential_derivative, where)
     s = np.sort(points_inside(np.atleast_1d(split_points), lo, hi, "split point", where))
-    grid = PanelGrid(lo, hi, np.concatenate([s, breakpoints_array(breakpoints, where)]), b, diffusion,
-                     alpha, where)
+    brk = breakpoints_array(breakpoints, where)
+    a, c = finite_core(lo, hi, np.concatenate([s, brk]))
+    grid = PanelGrid(a, c, np.concatenate([s, brk]), b, diffusion, alpha, where)
     lm, _ = grid.log_speed()
     lp = grid.log_panel_integrals(lm)
     cuts = np.concatenate([[0], grid.index(s), [grid.edges.size - 1]])
     logp = np.array([np.logaddexp.reduce(lp[i:j]) if j > i else -np.inf
                      for i, j in zip(cuts[:-1], cuts[1:])])
+    if not np.isfinite(lo):
+        logp[0] = np.logaddexp(logp[0], log_tail_integral(a, -1, b, diffusion, alpha, "speed",
+                                                          where))
+    if not np.isfinite(hi):
+        logp[-1] = np.logaddexp(logp[-1], grid.psi_edges[-1] + log_tail_integral(
+            c, 1, b, diffusion, alpha, "speed", where))
+    if not np.all(np.isfinite(logp) | (logp < 0)):
+        raise InputError(f"{where}: the zero-flux law is not normalisable on ({lo}, {hi}).")
     logp -= np.logaddexp.reduce(logp)
     return BasinProbabilities1D(np.concatenate([[lo], s, [hi]]), np.exp(logp), logp, convention)
 

@@ -23,7 +23,9 @@ def test_one_dimensional_forms():
     (dict(bounds=[(0, 1)], shape=2), "at least 3 cells"),
     (dict(bounds=[(1, 0)], shape=5), "low"),
     (dict(bounds=[(0, 1), (0, 1)], shape=(5,)), "entries"),
-    (dict(bounds=[(0, np.inf)], shape=5), "finite"),
+    (dict(bounds=[(0, np.nan)], shape=5), "finite"),
+    (dict(bounds=[(0, np.inf), (0, 1)], shape=5), "1D grids only"),
+    (dict(bounds=[(0, 1)], shape=5, scale=2.0), "infinite end"),
     (dict(bounds=[(0, 1)] * 4, shape=5), "1 to 3"),
 ])
 def test_bad_grids_raise(kwargs, match):
