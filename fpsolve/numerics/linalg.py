@@ -22,9 +22,10 @@ import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
 from . import krylov, memory
+from .boxmg import BoxMG, NotStructured
 from .multigrid import VCycle
 
-LINEAR_SOLVERS = ("auto", "direct", "pardiso", "amg", "gmres")
+LINEAR_SOLVERS = ("auto", "direct", "pardiso", "amg", "gmg", "gmres")
 # Minimum degree on the pattern of A + Aᵀ: our generators are structurally symmetric (a rate in
 # each direction across every face), where it beats COLAMD (3.4 s vs 5.1 s at 512², measured).
 ORDERING = "MMD_AT_PLUS_A"
@@ -51,6 +52,8 @@ AMG_OPTIONS = {
 #: Gauss–Seidel sweeps of the V-cycle before and after the coarse correction, by dimension
 #: (the smoothers named in AMG_OPTIONS; the cycle runs in :mod:`fpsolve.numerics.multigrid`)
 AMG_SWEEPS = {2: ("forward", "backward"), 3: ("symmetric", "symmetric")}
+#: dimensions where ``solver="auto"`` takes the geometric multigrid (when the grid is known)
+GMG_AUTO = {2: True, 3: True}
 
 
 def check_solver(solver):
@@ -67,9 +70,12 @@ def pardiso_available() -> bool:
     return True
 
 
-def choose_solver(n: int, ndim=None, solver: str = "auto", reused: bool = False) -> str:
-    """The concrete solver ("direct", "pardiso", "amg" or "gmres") for an n×n system on a
-    ``ndim`` grid; ``reused``: the matrix will be solved many times (time stepping)."""
+def choose_solver(n: int, ndim=None, solver: str = "auto", reused: bool = False,
+                  structured: bool = False) -> str:
+    """The concrete solver ("direct", "pardiso", "amg", "gmg" or "gmres") for an n×n system on a
+    ``ndim`` grid; ``reused``: the matrix will be solved many times (time stepping);
+    ``structured``: the caller gave the grid of the matrix's rows, so the geometric multigrid
+    can run."""
     check_solver(solver)
     if solver == "pardiso" and not pardiso_available():
         raise InputError("solver='pardiso' needs the optional package pypardiso (MKL PARDISO): "
@@ -80,7 +86,7 @@ def choose_solver(n: int, ndim=None, solver: str = "auto", reused: bool = False)
     if n <= limits.get(ndim or 2, limits[2]) and memory.fits(
             memory.solver_bytes(n, ndim, "superlu", 2 * (ndim or 2) + 1)):
         return "direct"
-    return "amg"
+    return "gmg" if structured and GMG_AUTO.get(ndim or 2, False) else "amg"
 
 
 @contextlib.contextmanager
@@ -100,12 +106,18 @@ class LinearSolver:
 
     ``solver``: "direct" (SciPy's SuperLU, minimum-degree ordering; accuracy ~cond(A)·ε),
     "pardiso" (MKL PARDISO through the optional ``pypardiso``: nested-dissection ordering,
-    multithreaded), "amg" (classical AMG V-cycle from pyamg, CLJP-c coarsening and Gauss–Seidel
-    smoothing, suited to M-matrices such as our generators, as the preconditioner of a
-    right-preconditioned GMRES, :mod:`fpsolve.numerics.krylov`), "gmres" (ILU-preconditioned
-    GMRES; never chosen automatically: its incomplete factor breaks down on large generators),
-    or "auto" (:func:`choose_solver`). Factorisations and AMG hierarchies are built once per
-    matrix and direction and reused by every later solve.
+    multithreaded), "gmg" (the geometric multigrid of :mod:`fpsolve.numerics.boxmg` on the
+    grid of A's rows; needs ``grid``), "amg" (classical AMG V-cycle from pyamg, CLJP-c
+    coarsening and Gauss–Seidel smoothing, suited to M-matrices such as our generators), each
+    multigrid as the preconditioner of a right-preconditioned GMRES
+    (:mod:`fpsolve.numerics.krylov`), "gmres" (ILU-preconditioned GMRES; never chosen
+    automatically: its incomplete factor breaks down on large generators), or "auto"
+    (:func:`choose_solver`). Factorisations and hierarchies are built once per matrix and
+    reused by every later solve; the geometric hierarchy serves both directions (A and Aᵀ).
+
+    ``grid``: the grid whose cells the rows of A belong to (anything with ``shape`` and
+    ``periodic``), ``cells``: the flat (C-order) cell of each row when A is a principal
+    submatrix (default: every cell, in order). Without them "auto" never takes "gmg".
 
     The iterative solvers stop at an *attainable* residual: ‖Ax − b‖₂ ≤ max(rtol‖b‖₂,
     c·ε·‖A‖∞‖x‖₂) with c = 100 — a backward error of a few hundred ε. A test ‖Ax − b‖ ≤ rtol‖b‖
@@ -116,25 +128,44 @@ class LinearSolver:
     ``diag_pivot_thresh``: passed to SuperLU (1.0 = partial pivoting; 0.0 keeps diagonal pivots,
     right for column diagonally dominant M-matrices). ``reused``: the matrix will be solved
     many times (time stepping), which favours a factorisation under "auto".
+
+    Attributes: ``method`` — the family, "direct" (SuperLU or PARDISO), "amg" (a multigrid,
+    algebraic or geometric, with GMRES) or "gmres"; ``backend`` — what runs underneath:
+    "superlu", "pardiso", "amg", "gmg" or "ilu"; ``iterations`` — GMRES iterations per solve.
     """
 
     def __init__(self, A, solver="auto", ndim=None, rtol=1e-12, diag_pivot_thresh=None,
-                 reused=False):
+                 reused=False, grid=None, cells=None):
         self.A = sp.csr_matrix(A)
         n = self.A.shape[0]
-        self.method = choose_solver(n, ndim, solver, reused)
-        #: "superlu", "pardiso", "amg" or "ilu": what runs underneath. ``method`` stays one of
-        #: "direct", "amg", "gmres" (PARDISO is a sparse LU: method "direct"), as callers read it
-        self.backend = {"direct": "superlu", "gmres": "ilu"}.get(self.method, self.method)
-        if self.method == "pardiso":
-            self.method = "direct"
+        if grid is not None:
+            ndim = len(grid.shape)
+        if solver == "gmg" and grid is None:
+            raise InputError("solver='gmg' needs the grid of the matrix's rows (grid=); "
+                             "use solver='amg' for a matrix without one.")
+        chosen = choose_solver(n, ndim, solver, reused, structured=grid is not None)
+        self._grid = grid
+        self._cells = cells
+        self._mg = None
+        if chosen == "gmg":
+            try:
+                self._mg_sign = -1.0 if self.A.diagonal().sum() < 0 else 1.0
+                self._mg = BoxMG(self._mg_sign * self.A, grid.shape, grid.periodic, cells)
+            except NotStructured as exc:
+                if solver == "gmg":
+                    raise InputError(f"solver='gmg': {exc}; use solver='amg'.") from exc
+                chosen = "amg"  # e.g. an odd periodic axis that cannot be coarsened
+        #: "superlu", "pardiso", "amg", "gmg" or "ilu": what runs underneath. ``method`` is the
+        #: family ("direct", "amg" for either multigrid, "gmres"), as callers read it
+        self.backend = {"direct": "superlu", "gmres": "ilu"}.get(chosen, chosen)
+        self.method = {"pardiso": "direct", "gmg": "amg"}.get(chosen, chosen)
         self.ndim = ndim
         nnz_row = self.A.nnz / max(n, 1)
         memory.check(memory.solver_bytes(n, ndim, self.backend, nnz_row),
                      f"the linear solver ({self.backend}, {n} unknowns)",
-                     "Use a coarser grid (an AMG solve needs about 1 kB per unknown; a sparse "
-                     "LU grows like N log N in 2D and N^(4/3) in 3D), solver='amg' instead of a "
-                     "direct solver, or a machine with more memory.")
+                     "Use a coarser grid (a multigrid solve needs about 1 kB per unknown; a "
+                     "sparse LU grows like N log N in 2D and N^(4/3) in 3D), solver='amg' "
+                     "instead of a direct solver, or a machine with more memory.")
         self.rtol = float(rtol)
         self.iterations = []
         self._pre = {}
@@ -146,9 +177,17 @@ class LinearSolver:
             self._lu = spla.splu(self.A.tocsc(), permc_spec=ORDERING, **kw)
         elif self.backend == "pardiso":
             self._lu = _Pardiso(self.A)
+        elif self.backend == "gmg":
+            self._sign = self._mg_sign
         else:
             # AMG wants a positive diagonal (an M-matrix); our generators have a negative one
             self._sign = -1.0 if self.A.diagonal().sum() < 0 else 1.0
+
+    @property
+    def name(self) -> str:
+        """The solver that runs, as ``solver=`` names it: "direct", "pardiso", "amg", "gmg" or
+        "gmres"."""
+        return {"superlu": "direct", "ilu": "gmres"}.get(self.backend, self.backend)
 
     # -- public ----------------------------------------------------------------------------------
     def solve(self, b, trans=False):
@@ -199,7 +238,8 @@ class LinearSolver:
 
     # -- iterative -------------------------------------------------------------------------------
     def hierarchy(self, trans=False):
-        """The pyamg multilevel solver of ±A (or ±Aᵀ) for method "amg" (built on first use)."""
+        """The multigrid hierarchy of ±A (or ±Aᵀ): pyamg's multilevel solver for "amg", the
+        :class:`~fpsolve.numerics.boxmg.BoxMG` (both directions) for "gmg"."""
         return self._preconditioner(trans)[2]
 
     def _preconditioner(self, trans):
@@ -207,7 +247,10 @@ class LinearSolver:
             A = self._sign * (self.A.T.tocsr() if trans else self.A)
             n = A.shape[0]
             ml = None
-            if self.method == "amg":
+            if self.backend == "gmg":
+                ml = self._mg
+                M = _Applied(lambda v, t=trans: ml.apply(v, t))
+            elif self.method == "amg":
                 import pyamg
 
                 dim = 3 if self.ndim == 3 else 2
@@ -259,14 +302,25 @@ class LinearSolver:
         if nx > 0:
             self._gain[key] = nx / nb
         if not np.all(np.isfinite(x)) or res > 10 * wanted:
-            name = {"amg": "AMG-preconditioned GMRES", "gmres": "ILU-preconditioned GMRES"}.get(
-                self.method, f"GMRES preconditioned by {self.method}")
+            name = {"amg": "AMG-preconditioned GMRES", "gmg": "geometric-multigrid-"
+                    "preconditioned GMRES", "ilu": "ILU-preconditioned GMRES"}.get(
+                self.backend, f"GMRES preconditioned by {self.backend}")
             raise SolverError(
                 f"{name}: stopped at residual {res / nb:.2g}·‖b‖ after {its} iterations "
                 f"(wanted {wanted / nb:.2g}·‖b‖). Try solver='direct' (or 'pardiso') if the "
                 f"problem fits in memory, or a finer grid if the drift is strong (cell Péclet "
                 f"numbers ≫ 1 slow the multigrid down).")
         return x
+
+
+class _Applied:
+    """``M @ v`` for a function v ↦ M v (a preconditioner without LinearOperator's checks)."""
+
+    def __init__(self, fun):
+        self.fun = fun
+
+    def __matmul__(self, v):
+        return self.fun(v)
 
 
 class _Pardiso:
@@ -311,8 +365,9 @@ def pin_row(A: sp.csr_matrix, j: int) -> sp.csr_matrix:
 
 
 def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e-12, ndim=None,
-                return_solver=False):
-    """Solve M r = 0 with r_j = 1 (M singular with a one-dimensional null space).
+                return_solver=False, grid=None):
+    """Solve M r = 0 with r_j = 1 (M singular with a one-dimensional null space; ``grid``: the
+    grid of its rows, for the geometric multigrid).
 
     Returns (r, the solver used), and the :class:`LinearSolver` of the pinned matrix when
     ``return_solver`` (for a rescaled second pass through :meth:`LinearSolver.solve_similar`).
@@ -325,10 +380,9 @@ def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e
     A = pin_row(M, j)
     rhs = np.zeros(n)
     rhs[j] = 1.0
-    ls = LinearSolver(A, solver, ndim=ndim, rtol=rtol)
+    ls = LinearSolver(A, solver, ndim=ndim, rtol=rtol, grid=grid)
     r = ls.solve(rhs)
-    used = "pardiso" if ls.backend == "pardiso" else ls.method
-    return (r, used, ls) if return_solver else (r, used)
+    return (r, ls.name, ls) if return_solver else (r, ls.name)
 
 
 def relative_residual(L: sp.csr_matrix, p: np.ndarray) -> float:

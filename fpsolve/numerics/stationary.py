@@ -72,7 +72,8 @@ def stationary_log_density(rates: FaceRates, method="auto", solver="auto", refer
         # 512² tensor problem, AMG: 2.2 → 1.1 s for the two passes (measured).
         j = int(np.argmax(psi))
         M = rates.generator(psi=psi)
-        r, used, ls = null_vector(M, j, solver=solver, ndim=rates.grid.ndim, return_solver=True)
+        r, used, ls = null_vector(M, j, solver=solver, ndim=rates.grid.ndim, return_solver=True,
+                                 grid=rates.grid)
         _check_positive(r)
         base = psi
         psi = psi + np.log(r)
@@ -83,7 +84,7 @@ def stationary_log_density(rates: FaceRates, method="auto", solver="auto", refer
             try:
                 r = ls.solve_similar(A2, psi - base, rhs, x0=np.ones(A2.shape[0]))
             except InputError:  # the scaling spans beyond double range: a new solver
-                r, used = null_vector(A2, j, solver=solver, ndim=rates.grid.ndim)
+                r, used = null_vector(A2, j, solver=solver, ndim=rates.grid.ndim, grid=rates.grid)
             _check_positive(r)
             psi = psi + np.log(r)
         log_p = psi
