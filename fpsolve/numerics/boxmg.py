@@ -166,6 +166,12 @@ def interpolation(coef, offs, K, Q, shape, periodic, coarsen, cshape):
                         w[q] = -acc
                         tot -= acc
                     a0 = g[centre]
+                    off = 0.0
+                    for s in range(K):
+                        if s != centre:
+                            off += abs(g[s])
+                    if off == 0.0:  # a decoupled cell (pinned, or left out): no correction
+                        continue
                     # an M-matrix row has a0 ≥ Σ w > 0; a row far from one has its weights
                     # normalised, or split equally if nothing is left
                     if not a0 > 1e-8 * tot:
@@ -396,7 +402,7 @@ class BoxMG:
     coarsened to :data:`MAX_COARSEST` cells.
     """
 
-    def __init__(self, A, shape, periodic, cells=None, smoother="lexicographic", sweeps=1):
+    def __init__(self, A, shape, periodic, cells=None, smoother="symmetric", sweeps=1):
         nd = len(shape)
         if nd not in (2, 3):
             raise NotStructured("only 2D and 3D grids")
@@ -442,9 +448,9 @@ class BoxMG:
                                               cshape), K)
             shape3 = cshape
         last = self.levels[-1]
+        Ac = st.to_csr(last.coef, last.offs, K, last.shape, last.periodic)
         try:
-            self._coarse = spla.splu(st.to_csr(last.coef, last.offs, K, last.shape,
-                                               last.periodic).tocsc())
+            self._coarse = spla.splu(Ac.tocsc())
         except RuntimeError as exc:
             raise NotStructured(f"the coarsest operator is singular ({exc})") from exc
         self._trans = None

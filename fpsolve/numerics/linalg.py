@@ -273,7 +273,7 @@ class LinearSolver:
         return self._gmres(lambda v: A @ v, lambda v: M @ v, rhs, self._normA, trans, None)
 
     def _gmres(self, A, M, rhs, normA, key, x0):
-        nb = float(np.linalg.norm(rhs))
+        nb = float(krylov.norm(rhs))
         if nb == 0.0:
             return np.zeros_like(rhs)
         eps = np.finfo(float).eps
@@ -297,7 +297,7 @@ class LinearSolver:
         x, ok, res, its = krylov.gmres(A, rhs, M, x0=x0, atol=atol, restart=RESTART,
                                        max_cycles=50)
         self.iterations.append(its)
-        nx = float(np.linalg.norm(x))
+        nx = float(krylov.norm(x))
         wanted = max(self.rtol * nb, 100 * eps * normA * nx)
         if nx > 0:
             self._gain[key] = nx / nb
