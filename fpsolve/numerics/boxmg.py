@@ -130,6 +130,7 @@ def interpolation(coef, offs, K, Q, shape, periodic, coarsen, cshape):
     W = np.zeros((N, Q))
     g = np.zeros(K)
     w = np.zeros(Q)
+    codes = np.empty(K, dtype=np.int64)
     for t in range(8):
         p = CLASSES[t]
         b0, b1, b2 = _bit(p, 0), _bit(p, 1), _bit(p, 2)
@@ -146,31 +147,38 @@ def interpolation(coef, offs, K, Q, shape, periodic, coarsen, cshape):
                         W[c, 0] = 1.0
                         continue
                     fast = ij and st.inside(k, n2)
-                    g[:] = 0.0  # the row collapsed onto the odd axes
+                    for a in range(offs.shape[0]):  # the row collapsed onto the odd axes
+                        g[coll[p, offs[a]]] = 0.0
                     for a in range(offs.shape[0]):
                         g[coll[p, offs[a]]] += coef[c, a]
+                    nz = 0  # the collapsed neighbours that carry weight
+                    for a in range(offs.shape[0]):
+                        s = coll[p, offs[a]]
+                        if s != centre and g[s] != 0.0:
+                            dup = False
+                            for t2 in range(nz):
+                                dup = dup or codes[t2] == s
+                            if not dup:
+                                codes[nz] = s
+                                nz += 1
                     tot = 0.0
                     for q in range(Q):
                         w[q] = 0.0
                         if q & ~p:
                             continue
                         acc = 0.0
-                        for s in range(K):
-                            v = g[s]
-                            if s == centre or v == 0.0 or not side[q, s]:
+                        for t2 in range(nz):
+                            s = codes[t2]
+                            if not side[q, s]:
                                 continue
                             y = c + foK[s] if fast else st.neighbour(i, j, k, s, K, shape,
                                                                        periodic)
                             if y >= 0:
-                                acc += v * W[y, q2[q, s]]
+                                acc += g[s] * W[y, q2[q, s]]
                         w[q] = -acc
                         tot -= acc
                     a0 = g[centre]
-                    off = 0.0
-                    for s in range(K):
-                        if s != centre:
-                            off += abs(g[s])
-                    if off == 0.0:  # a decoupled cell (pinned, or left out): no correction
+                    if nz == 0:  # a decoupled cell (pinned, or left out): no correction
                         continue
                     # an M-matrix row has a0 ≥ Σ w > 0; a row far from one has its weights
                     # normalised, or split equally if nothing is left
@@ -281,13 +289,20 @@ def corners(Q, shape, periodic, coarsen, cshape):
     return out
 
 
+@njit(cache=True, inline="always")
+def _parity(i, j, k, coarsen):
+    """The corners a fine cell can have: bit (2 − a) set where its index along a coarsened
+    axis a is odd (its corners q are the subsets of this mask)."""
+    return ((((i & 1) if coarsen[0] else 0) << 2) | (((j & 1) if coarsen[1] else 0) << 1)
+            | ((k & 1) if coarsen[2] else 0))
+
+
 @njit(cache=True)
-def residual_restrict(coef, xp, b, R, corner, nc, shape, cols, fos):
+def residual_restrict(coef, xp, b, R, corner, nc, shape, coarsen, cols, fos):
     """R (b − A x): the residual of each fine cell, scattered to its coarse corners (all
     padded, the halo of ``xp`` filled; ``nc``: the padded coarse size; ``cols``, ``fos``: every
     offset, as :func:`~fpsolve.numerics.stencil.kernel_offsets` gives them)."""
     n0, n1, n2 = shape[0], shape[1], shape[2]
-    Q = R.shape[1]
     rc = np.zeros(nc)
     for i in range(n0):
         for j in range(n1):
@@ -298,24 +313,34 @@ def residual_restrict(coef, xp, b, R, corner, nc, shape, cols, fos):
                 acc = b[q0 + k]
                 for t in range(len(fos)):
                     acc -= coef[c, cols[t]] * xp[q0 + k + fos[t]]
-                for q in range(Q):
+                p = _parity(i, j, k, coarsen)
+                q = p
+                while True:  # the subsets of p: the corners that can carry weight
                     rc[corner[c, q]] += R[c, q] * acc
+                    if q == 0:
+                        break
+                    q = (q - 1) & p
     return rc
 
 
 @njit(cache=True)
-def prolong_add(P, corner, xcp, xp, shape):
+def prolong_add(P, corner, xcp, xp, shape, coarsen):
     """x += P xc (both padded)."""
     n0, n1, n2 = shape[0], shape[1], shape[2]
-    Q = P.shape[1]
     for i in range(n0):
         for j in range(n1):
             c0 = (i * n1 + j) * n2
             q0 = st.padded_row(i, j, shape)
             for k in range(n2):
+                c = c0 + k
+                p = _parity(i, j, k, coarsen)
                 acc = 0.0
-                for q in range(Q):
-                    acc += P[c0 + k, q] * xcp[corner[c0 + k, q]]
+                q = p
+                while True:
+                    acc += P[c, q] * xcp[corner[c, q]]
+                    if q == 0:
+                        break
+                    q = (q - 1) & p
                 xp[q0 + k] += acc
 
 
@@ -364,10 +389,10 @@ class Level:
             st.fill_halo(xp, self.shape, self.periodic)
         return residual_restrict(self.coef, xp, b, self.R, self.corners,
                                  int(np.prod(st.padded_shape(self.cshape))), self.shape,
-                                 *self.all)
+                                 self.coarsen, *self.all)
 
     def prolong_add(self, xcp, xp):
-        prolong_add(self.P, self.corners, xcp, xp, self.shape)
+        prolong_add(self.P, self.corners, xcp, xp, self.shape, self.coarsen)
 
 
 def _coarsening(shape, periodic):
@@ -395,14 +420,16 @@ class BoxMG:
     A : CSR matrix with a positive diagonal whose row r belongs to the flat (C-order) cell
     ``cells[r]`` (default: every cell in order) of a grid of ``shape`` (2 or 3 axes) with the
     given periodic axes; cells not listed are left out (a principal submatrix, e.g. the kept
-    cells of a killed process). ``smoother``: one of :data:`SMOOTHERS`; ``sweeps``: smoothing
-    steps before and after the coarse correction.
+    cells of a killed process). ``scale``: a factor applied to A on the way in (−1 for a
+    generator, whose diagonal is negative). ``smoother``: one of :data:`SMOOTHERS`;
+    ``sweeps``: smoothing steps before and after the coarse correction.
 
     Raises :class:`NotStructured` when A is not a box stencil there or the grid cannot be
     coarsened to :data:`MAX_COARSEST` cells.
     """
 
-    def __init__(self, A, shape, periodic, cells=None, smoother="symmetric", sweeps=1):
+    def __init__(self, A, shape, periodic, cells=None, smoother="symmetric", sweeps=1,
+                 scale=1.0):
         nd = len(shape)
         if nd not in (2, 3):
             raise NotStructured("only 2D and 3D grids")
@@ -419,8 +446,8 @@ class BoxMG:
         N = int(np.prod(shape3))
         cells = np.arange(N, dtype=np.int64) if cells is None else \
             np.ascontiguousarray(cells, dtype=np.int64)
-        coef, offs, ok = st.from_csr(np.asarray(A.data, dtype=float), A.indices.astype(np.int64),
-                                     A.indptr.astype(np.int64), cells, K, shape3, per3)
+        coef, offs, ok = st.from_csr(np.asarray(A.data, dtype=float), A.indices, A.indptr, cells,
+                                     K, shape3, per3, float(scale))
         if not ok:
             raise NotStructured("the matrix couples cells that are not neighbours")
         self.cells = cells

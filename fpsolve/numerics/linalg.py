@@ -21,6 +21,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
+from ..jit import njit
 from . import krylov, memory
 from .boxmg import BoxMG, NotStructured
 from .multigrid import VCycle
@@ -150,7 +151,7 @@ class LinearSolver:
         if chosen == "gmg":
             try:
                 self._mg_sign = -1.0 if self.A.diagonal().sum() < 0 else 1.0
-                self._mg = BoxMG(self._mg_sign * self.A, grid.shape, grid.periodic, cells)
+                self._mg = BoxMG(self.A, grid.shape, grid.periodic, cells, scale=self._mg_sign)
             except NotStructured as exc:
                 if solver == "gmg":
                     raise InputError(f"solver='gmg': {exc}; use solver='amg'.") from exc
@@ -170,7 +171,7 @@ class LinearSolver:
         self.iterations = []
         self._pre = {}
         self._gain = {}  # ‖x‖/‖b‖ of the last solve, per direction
-        self._normA = float(abs(self.A).sum(axis=1).max())
+        self._normA = norm_inf(self.A)
         self._lu = None
         if self.backend == "superlu":
             kw = {} if diag_pivot_thresh is None else {"diag_pivot_thresh": diag_pivot_thresh}
@@ -225,7 +226,7 @@ class LinearSolver:
 
             def pre(v):
                 return (M @ (e * v)) / e
-        normB = float(abs(B).sum(axis=1).max())
+        normB = norm_inf(B)
         x = self._gmres(lambda v: sign * (B @ v), pre, sign * np.asarray(b, dtype=float),
                         normB, None, x0)
         return x
@@ -243,14 +244,18 @@ class LinearSolver:
         return self._preconditioner(trans)[2]
 
     def _preconditioner(self, trans):
+        if trans not in self._pre and self.backend == "gmg":
+            # no signed or transposed copy of A: Aᵀ v through the CSC view of the CSR arrays
+            At = self.A.T if trans else self.A
+            sign = self._sign
+            ml = self._mg
+            self._pre[trans] = (_Applied(lambda v: sign * (At @ v)),
+                                _Applied(lambda v: ml.apply(v, trans)), ml)
         if trans not in self._pre:
             A = self._sign * (self.A.T.tocsr() if trans else self.A)
             n = A.shape[0]
             ml = None
-            if self.backend == "gmg":
-                ml = self._mg
-                M = _Applied(lambda v, t=trans: ml.apply(v, t))
-            elif self.method == "amg":
+            if self.method == "amg":
                 import pyamg
 
                 dim = 3 if self.ndim == 3 else 2
@@ -344,6 +349,23 @@ class _Pardiso:
         b = np.asarray(b, dtype=float)
         x = self._solver.solve(self._AT if trans == "T" else self.A, b)
         return np.asarray(x).reshape(b.shape)
+
+
+@njit(cache=True)
+def _row_abs_sum_max(data, indptr):
+    best = 0.0
+    for r in range(indptr.shape[0] - 1):
+        acc = 0.0
+        for q in range(indptr[r], indptr[r + 1]):
+            acc += abs(data[q])
+        best = max(best, acc)
+    return best
+
+
+def norm_inf(A) -> float:
+    """‖A‖∞ = max_i Σ_j |A_ij| of a sparse matrix, without a copy of it."""
+    A = sp.csr_matrix(A)
+    return float(_row_abs_sum_max(A.data, A.indptr)) if A.nnz else 0.0
 
 
 def factorize(A: sp.spmatrix):

@@ -134,9 +134,9 @@ def _required(K):
 
 
 @njit(cache=True)
-def from_csr(data, indices, indptr, cells, K, shape, periodic):
-    """Compressed stencil (coef, offs) of a CSR matrix whose row r belongs to cell
-    ``cells[r]``; cells not listed get an identity row (decoupled: the embedding of a
+def from_csr(data, indices, indptr, cells, K, shape, periodic, scale):
+    """Compressed stencil (coef, offs) of ``scale`` times a CSR matrix whose row r belongs to
+    cell ``cells[r]``; cells not listed get an identity row (decoupled: the embedding of a
     principal submatrix, e.g. the kept cells of a killed process). Returns (coef, offs, ok);
     ok is False when an entry couples cells that are not neighbours (not a box stencil)."""
     N = shape[0] * shape[1] * shape[2]
@@ -164,7 +164,7 @@ def from_csr(data, indices, indptr, cells, K, shape, periodic):
         for a in range(m):
             coef[c, a] = 0.0
         for q in range(indptr[r], indptr[r + 1]):
-            coef[c, slot[code[q]]] += data[q]
+            coef[c, slot[code[q]]] += scale * data[q]
     return coef, offs, True
 
 
