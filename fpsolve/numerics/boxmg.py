@@ -91,8 +91,9 @@ def _on_side(d, bit):
     return not ((d == -1 and bit) or (d == 1 and not bit))
 
 
-#: parity classes p (bit (2 − a): odd index along axis a) by their number of odd indices
-CLASSES = np.array([0, 1, 2, 4, 3, 5, 6, 7], dtype=np.int64)
+#: parity classes p (bit (2 − a): odd index along axis a) within a plane (bits 1, 0), by their
+#: number of odd indices
+CLASSES = np.array([0, 1, 2, 3], dtype=np.int64)
 
 
 @njit(cache=True)
@@ -131,70 +132,77 @@ def interpolation(coef, offs, K, Q, shape, periodic, coarsen, cshape):
     g = np.zeros(K)
     w = np.zeros(Q)
     codes = np.empty(K, dtype=np.int64)
-    for t in range(8):
-        p = CLASSES[t]
-        b0, b1, b2 = _bit(p, 0), _bit(p, 1), _bit(p, 2)
-        if (b0 and not coarsen[0]) or (b1 and not coarsen[1]) or (b2 and not coarsen[2]):
-            continue
-        m = b0 + b1 + b2
-        for i in range(b0, n0, 2 if coarsen[0] else 1):
+    # A cell depends on its neighbours with fewer odd indices. Planes i of even index first,
+    # then the odd ones (which read their even neighbours); within a plane the classes by their
+    # number of odd indices: one sweep over the arrays instead of one per class.
+    for half in range(2 if coarsen[0] else 1):
+        for i in range(half, n0, 2 if coarsen[0] else 1):
             ii = st.inside(i, n0)
-            for j in range(b1, n1, 2 if coarsen[1] else 1):
-                ij = ii and st.inside(j, n1)
-                for k in range(b2, n2, 2 if coarsen[2] else 1):
-                    c = (i * n1 + j) * n2 + k
-                    if m == 0:
-                        W[c, 0] = 1.0
-                        continue
-                    fast = ij and st.inside(k, n2)
-                    for a in range(offs.shape[0]):  # the row collapsed onto the odd axes
-                        g[coll[p, offs[a]]] = 0.0
-                    for a in range(offs.shape[0]):
-                        g[coll[p, offs[a]]] += coef[c, a]
-                    nz = 0  # the collapsed neighbours that carry weight
-                    for a in range(offs.shape[0]):
-                        s = coll[p, offs[a]]
-                        if s != centre and g[s] != 0.0:
-                            dup = False
-                            for t2 in range(nz):
-                                dup = dup or codes[t2] == s
-                            if not dup:
-                                codes[nz] = s
-                                nz += 1
-                    tot = 0.0
-                    for q in range(Q):
-                        w[q] = 0.0
-                        if q & ~p:
+            for t in range(4):
+                p = (half << 2) | CLASSES[t]
+                b1, b2 = _bit(p, 1), _bit(p, 2)
+                if (b1 and not coarsen[1]) or (b2 and not coarsen[2]):
+                    continue
+                m = half + b1 + b2
+                for j in range(b1, n1, 2 if coarsen[1] else 1):
+                    ij = ii and st.inside(j, n1)
+                    for k in range(b2, n2, 2 if coarsen[2] else 1):
+                        c = (i * n1 + j) * n2 + k
+                        if m == 0:
+                            W[c, 0] = 1.0
                             continue
-                        acc = 0.0
-                        for t2 in range(nz):
-                            s = codes[t2]
-                            if not side[q, s]:
+                        fast = ij and st.inside(k, n2)
+                        for a in range(offs.shape[0]):  # the row collapsed onto the odd axes
+                            g[coll[p, offs[a]]] = 0.0
+                        for a in range(offs.shape[0]):
+                            g[coll[p, offs[a]]] += coef[c, a]
+                        nz = 0  # the collapsed neighbours that carry weight
+                        for a in range(offs.shape[0]):
+                            s = coll[p, offs[a]]
+                            if s != centre and g[s] != 0.0:
+                                dup = False
+                                for t2 in range(nz):
+                                    dup = dup or codes[t2] == s
+                                if not dup:
+                                    codes[nz] = s
+                                    nz += 1
+                        tot = 0.0
+                        for q in range(Q):
+                            w[q] = 0.0
+                            if q & ~p:
                                 continue
-                            y = c + foK[s] if fast else st.neighbour(i, j, k, s, K, shape,
-                                                                       periodic)
-                            if y >= 0:
-                                acc += g[s] * W[y, q2[q, s]]
-                        w[q] = -acc
-                        tot -= acc
-                    a0 = g[centre]
-                    if nz == 0:  # a decoupled cell (pinned, or left out): no correction
-                        continue
-                    # an M-matrix row has a0 ≥ Σ w > 0; a row far from one has its weights
-                    # normalised, or split equally if nothing is left
-                    if not a0 > 1e-8 * tot:
-                        a0 = tot
-                    if a0 > 0.0 and tot > 0.0:
-                        for q in range(Q):
-                            W[c, q] = w[q] / a0
-                    else:  # equal shares among the corners that exist
-                        n_ok = 0
-                        for q in range(Q):
-                            if not q & ~p and _corner(i, j, k, q, coarsen, cshape, periodic) >= 0:
-                                n_ok += 1
-                        for q in range(Q):
-                            if not q & ~p and _corner(i, j, k, q, coarsen, cshape, periodic) >= 0:
-                                W[c, q] = 1.0 / n_ok
+                            acc = 0.0
+                            for t2 in range(nz):
+                                s = codes[t2]
+                                if not side[q, s]:
+                                    continue
+                                y = c + foK[s] if fast else st.neighbour(i, j, k, s, K, shape,
+                                                                           periodic)
+                                if y >= 0:
+                                    acc += g[s] * W[y, q2[q, s]]
+                            w[q] = -acc
+                            tot -= acc
+                        a0 = g[centre]
+                        if nz == 0:  # a decoupled cell (pinned, or left out): no correction
+                            continue
+                        # a row with a0 ≥ Σ w > 0 (diagonally dominant, as the rows of a
+                        # backward generator) keeps its weights; one with a0 < Σ w has them
+                        # normalised to sum 1 (they would extrapolate: 4·10⁵ at 16³ on a badly
+                        # scaled stationary operator, and the cycle diverged), or split equally
+                        # if nothing is left
+                        if not a0 >= tot:
+                            a0 = tot
+                        if a0 > 0.0 and tot > 0.0:
+                            for q in range(Q):
+                                W[c, q] = w[q] / a0
+                        else:  # equal shares among the corners that exist
+                            n_ok = 0
+                            for q in range(Q):
+                                if not q & ~p and _corner(i, j, k, q, coarsen, cshape, periodic) >= 0:
+                                    n_ok += 1
+                            for q in range(Q):
+                                if not q & ~p and _corner(i, j, k, q, coarsen, cshape, periodic) >= 0:
+                                    W[c, q] = 1.0 / n_ok
     return W
 
 
@@ -209,65 +217,88 @@ def _step_to(e, nc, periodic):
 
 
 @njit(cache=True)
-def galerkin(coef, offs, K, P, R, shape, periodic, coarsen, cshape):
-    """Full coarse stencil (Nc, K) of R A P (P, R: the interpolation weights of A and Aᵀ)."""
+def galerkin(coef, offs, K, P, R, corner, shape, periodic, coarsen, cshape):
+    """Full coarse stencil (Nc, K) of R A P (P, R: the interpolation weights of A and Aᵀ).
+
+    For fine cell x, its neighbour y = x + s and corners q_r of x, q_p of y, the coarse offset
+    between the two corners is Δ + w(q_p) − w(q_r) in code units, Δ the offset between the
+    coarse cells below x and y (⌊·/2⌋ along coarsened axes, taken before any periodic wrap) and
+    w(q) the code of q's unit steps: no coordinates are decoded in the inner loops.
+    """
     n0, n1, n2 = shape[0], shape[1], shape[2]
-    c0, c1, c2 = cshape[0], cshape[1], cshape[2]
-    Ac = np.zeros((c0 * c1 * c2, K))
+    c1, c2 = cshape[1], cshape[2]
+    Ac = np.zeros((cshape[0] * c1 * c2, K))
     m = offs.shape[0]
     Q = P.shape[1]
     od = np.empty((m, 3), dtype=np.int64)
     for a in range(m):
         od[a, 0], od[a, 1], od[a, 2] = st.decode(offs[a], K)
-    rI = np.empty((Q, 3), dtype=np.int64)
+    wq = np.empty(Q, dtype=np.int64)  # the code of corner q's unit steps, relative to 0
+    for q in range(Q):
+        wq[q] = st.encode(_bit(q, 0), _bit(q, 1), _bit(q, 2), K) - K // 2
     rC = np.empty(Q, dtype=np.int64)
     rW = np.empty(Q)
+    rq = np.empty(Q, dtype=np.int64)
     for i in range(n0):
         for j in range(n1):
             for k in range(n2):
                 x = (i * n1 + j) * n2 + k
                 nr = 0  # the coarse cells x restricts to
-                for q in range(Q):
-                    r = R[x, q]
-                    if r == 0.0:
-                        continue
-                    I = _coarse_index(i, _bit(q, 0), coarsen[0], c0, periodic[0])
-                    J = _coarse_index(j, _bit(q, 1), coarsen[1], c1, periodic[1])
-                    L = _coarse_index(k, _bit(q, 2), coarsen[2], c2, periodic[2])
-                    if I < 0 or J < 0 or L < 0:
-                        continue
-                    rI[nr, 0], rI[nr, 1], rI[nr, 2] = I, J, L
-                    rC[nr] = (I * c1 + J) * c2 + L
-                    rW[nr] = r
-                    nr += 1
+                p = _parity(i, j, k, coarsen)
+                q = p
+                while True:
+                    if R[x, q] != 0.0:
+                        rC[nr] = _unpad_index(corner[x, q], cshape)
+                        rW[nr] = R[x, q]
+                        rq[nr] = wq[q]
+                        nr += 1
+                    if q == 0:
+                        break
+                    q = (q - 1) & p
                 if nr == 0:
                     continue
                 for a in range(m):
                     v = coef[x, a]
                     if v == 0.0:
                         continue
+                    u0, u1, u2 = i + od[a, 0], j + od[a, 1], k + od[a, 2]  # unwrapped
                     y0 = st.shift(i, od[a, 0], n0, periodic[0])
                     y1 = st.shift(j, od[a, 1], n1, periodic[1])
                     y2 = st.shift(k, od[a, 2], n2, periodic[2])
                     if y0 < 0 or y1 < 0 or y2 < 0:
                         continue
                     y = (y0 * n1 + y1) * n2 + y2
-                    for q in range(Q):  # the coarse cells the neighbour interpolates from
+                    d0 = (u0 >> 1) - (i >> 1) if coarsen[0] else od[a, 0]
+                    d1 = (u1 >> 1) - (j >> 1) if coarsen[1] else od[a, 1]
+                    d2 = (u2 >> 1) - (k >> 1) if coarsen[2] else od[a, 2]
+                    base = st.encode(d0, d1, d2, K)
+                    py = _parity(u0, u1, u2, coarsen)
+                    q = py
+                    while True:  # the coarse cells the neighbour interpolates from
                         pw = P[y, q]
-                        if pw == 0.0:
-                            continue
-                        I = _coarse_index(y0, _bit(q, 0), coarsen[0], c0, periodic[0])
-                        J = _coarse_index(y1, _bit(q, 1), coarsen[1], c1, periodic[1])
-                        L = _coarse_index(y2, _bit(q, 2), coarsen[2], c2, periodic[2])
-                        if I < 0 or J < 0 or L < 0:
-                            continue
-                        vp = v * pw
-                        for t in range(nr):
-                            e = st.encode(_step_to(I - rI[t, 0], c0, periodic[0]),
-                                          _step_to(J - rI[t, 1], c1, periodic[1]),
-                                          _step_to(L - rI[t, 2], c2, periodic[2]), K)
-                            Ac[rC[t], e] += rW[t] * vp
+                        if pw != 0.0:
+                            vp = v * pw
+                            e = base + wq[q]
+                            for t in range(nr):
+                                Ac[rC[t], e - rq[t]] += rW[t] * vp
+                        if q == 0:
+                            break
+                        q = (q - 1) & py
     return Ac
+
+
+@njit(cache=True, inline="always")
+def _unpad_index(qp, shape):
+    """The flat cell index of padded index qp."""
+    p1 = shape[1] + 2 if shape[1] > 1 else 1
+    p2 = shape[2] + 2 if shape[2] > 1 else 1
+    o0 = 1 if shape[0] > 1 else 0
+    o1 = 1 if shape[1] > 1 else 0
+    o2 = 1 if shape[2] > 1 else 0
+    i = qp // (p1 * p2) - o0
+    j = (qp // p2) % p1 - o1
+    k = qp % p2 - o2
+    return (i * shape[1] + j) * shape[2] + k
 
 
 @njit(cache=True)
@@ -409,6 +440,21 @@ def _coarsening(shape, periodic):
     return (coarsen, cshape) if coarsen.any() else (None, None)
 
 
+def coarsenable(shape, periodic) -> bool:
+    """Whether a grid (2 or 3 axes) coarsens to at most :data:`MAX_COARSEST` cells (a periodic
+    axis of odd length stops coarsening) and has no periodic axis shorter than 3."""
+    if len(shape) not in (2, 3) or any(p and n < 3 for n, p in zip(shape, periodic)):
+        return False
+    periodic = (False,) * (3 - len(shape)) + tuple(bool(p) for p in periodic)
+    shape = np.asarray((1,) * (3 - len(shape)) + tuple(shape), dtype=np.int64)
+    while int(np.prod(shape)) > MAX_COARSE:
+        coarsen, cshape = _coarsening(shape, periodic)
+        if coarsen is None:
+            return int(np.prod(shape)) <= MAX_COARSEST
+        shape = cshape
+    return True
+
+
 class NotStructured(Exception):
     """The matrix is not a box stencil on the given grid, or the grid cannot be coarsened."""
 
@@ -421,7 +467,8 @@ class BoxMG:
     ``cells[r]`` (default: every cell in order) of a grid of ``shape`` (2 or 3 axes) with the
     given periodic axes; cells not listed are left out (a principal submatrix, e.g. the kept
     cells of a killed process). ``scale``: a factor applied to A on the way in (−1 for a
-    generator, whose diagonal is negative). ``smoother``: one of :data:`SMOOTHERS`;
+    generator, whose diagonal is negative); ``transpose``: build the hierarchy of Aᵀ (then
+    ``apply(b, trans=True)`` solves with A). ``smoother``: one of :data:`SMOOTHERS`;
     ``sweeps``: smoothing steps before and after the coarse correction.
 
     Raises :class:`NotStructured` when A is not a box stencil there or the grid cannot be
@@ -429,7 +476,7 @@ class BoxMG:
     """
 
     def __init__(self, A, shape, periodic, cells=None, smoother="symmetric", sweeps=1,
-                 scale=1.0):
+                 scale=1.0, transpose=False):
         nd = len(shape)
         if nd not in (2, 3):
             raise NotStructured("only 2D and 3D grids")
@@ -440,14 +487,14 @@ class BoxMG:
         shape3[3 - nd:] = shape
         per3 = np.zeros(3, dtype=np.bool_)
         per3[3 - nd:] = periodic
-        if np.any(per3 & (shape3 < 3)):
-            raise NotStructured("a periodic axis of fewer than 3 cells")
+        if not coarsenable(shape, periodic):
+            raise NotStructured("the grid cannot be coarsened far enough (odd periodic axes)")
         A = sp.csr_matrix(A)
         N = int(np.prod(shape3))
         cells = np.arange(N, dtype=np.int64) if cells is None else \
             np.ascontiguousarray(cells, dtype=np.int64)
         coef, offs, ok = st.from_csr(np.asarray(A.data, dtype=float), A.indices, A.indptr, cells,
-                                     K, shape3, per3, float(scale))
+                                     K, shape3, per3, float(scale), bool(transpose))
         if not ok:
             raise NotStructured("the matrix couples cells that are not neighbours")
         self.cells = cells
@@ -463,16 +510,14 @@ class BoxMG:
                 break
             coarsen, cshape = _coarsening(shape3, per3)
             if coarsen is None:
-                if lvl.size > MAX_COARSEST:
-                    raise NotStructured("the grid cannot be coarsened far enough")
                 break
             T, offsT = st.transpose(coef, offs, K, shape3, per3)
             lvl.P = interpolation(coef, offs, K, Q, shape3, per3, coarsen, cshape)
             lvl.R = interpolation(T, offsT, K, Q, shape3, per3, coarsen, cshape)
             lvl.corners = corners(Q, shape3, per3, coarsen, cshape)
             lvl.coarsen, lvl.cshape = coarsen, cshape
-            coef, offs = st.compress(galerkin(coef, offs, K, lvl.P, lvl.R, shape3, per3, coarsen,
-                                              cshape), K)
+            coef, offs = st.compress(galerkin(coef, offs, K, lvl.P, lvl.R, lvl.corners, shape3,
+                                              per3, coarsen, cshape), K)
             shape3 = cshape
         last = self.levels[-1]
         Ac = st.to_csr(last.coef, last.offs, K, last.shape, last.periodic)

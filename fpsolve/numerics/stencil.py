@@ -134,11 +134,12 @@ def _required(K):
 
 
 @njit(cache=True)
-def from_csr(data, indices, indptr, cells, K, shape, periodic, scale):
-    """Compressed stencil (coef, offs) of ``scale`` times a CSR matrix whose row r belongs to
-    cell ``cells[r]``; cells not listed get an identity row (decoupled: the embedding of a
-    principal submatrix, e.g. the kept cells of a killed process). Returns (coef, offs, ok);
-    ok is False when an entry couples cells that are not neighbours (not a box stencil)."""
+def from_csr(data, indices, indptr, cells, K, shape, periodic, scale, transpose):
+    """Compressed stencil (coef, offs) of ``scale`` times a CSR matrix A (or of its transpose
+    if ``transpose``) whose row r belongs to cell ``cells[r]``; cells not listed get an
+    identity row (decoupled: the embedding of a principal submatrix, e.g. the kept cells of a
+    killed process). Returns (coef, offs, ok); ok is False when an entry couples cells that
+    are not neighbours (not a box stencil)."""
     N = shape[0] * shape[1] * shape[2]
     code = _csr_codes(indices, indptr, cells, K, shape, periodic)
     slot = np.full(K, -1, dtype=np.int64)
@@ -147,24 +148,25 @@ def from_csr(data, indices, indptr, cells, K, shape, periodic, scale):
     for q in range(code.shape[0]):
         if code[q] < 0:
             return np.zeros((0, 1)), np.zeros(1, dtype=np.int64), False
-        slot[code[q]] = 0
+        slot[K - 1 - code[q] if transpose else code[q]] = 0
     offs = np.flatnonzero(slot >= 0).astype(np.int64)
     for a in range(offs.shape[0]):
         slot[offs[a]] = a
     m = offs.shape[0]
     ac = slot[K // 2]
-    coef = np.empty((N, m))
+    coef = np.zeros((N, m))
     if cells.shape[0] < N:  # identity rows for the cells left out
         for c in range(N):
-            for a in range(m):
-                coef[c, a] = 0.0
             coef[c, ac] = 1.0
+        for r in range(cells.shape[0]):
+            coef[cells[r], ac] = 0.0
     for r in range(cells.shape[0]):
         c = cells[r]
-        for a in range(m):
-            coef[c, a] = 0.0
         for q in range(indptr[r], indptr[r + 1]):
-            coef[c, slot[code[q]]] += scale * data[q]
+            if transpose:  # A[c, c2] is Aᵀ[c2, c], at offset −s of c2
+                coef[cells[indices[q]], slot[K - 1 - code[q]]] += scale * data[q]
+            else:
+                coef[c, slot[code[q]]] += scale * data[q]
     return coef, offs, True
 
 
