@@ -91,6 +91,8 @@ def stationary_log_density(rates: FaceRates, method="auto", solver="auto", refer
             psi = psi + np.log(r)
         log_p = psi
         info.update(method="solve", linear_solver=used)
+        if ls.fallback:  # the automatic choice was revised on the way (see LinearSolver)
+            info["linear_solver_fallback"] = ls.fallback
     info["residual"] = stationary_residual(rates, log_p)
     if info["method"] == "solve":
         _cache(rates)[("solve", solver)] = (log_p.copy(), dict(info))
