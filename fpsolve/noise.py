@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .errors import InputError
-from .models.coefficients import _where, check_finite, evaluate
+from .coefficients.evaluate import check_finite, evaluate, where
 
 
 class NoiseModel:
@@ -22,9 +22,10 @@ class NoiseModel:
     #: False for models that give D directly (not scaled by η/(2B)).
     scales_with_lr_and_batch = True
 
-    def sigma1(self, grid, loss):  # pragma: no cover - abstract
-        """Σ₁ on the cells of a grid, given the loss values there: an array of grid.shape (scalar
-        noise) or (d, d, *grid.shape) (a covariance matrix per cell), in units of gradient².
+    def sigma1(self, grid, loss, loss_fn=None):  # pragma: no cover - abstract
+        """Σ₁ on the cells of a grid, given the loss values there (and the loss as a callable,
+        ``loss_fn``, for models that differentiate it): an array of grid.shape (scalar noise) or
+        (d, d, *grid.shape) (a covariance matrix per cell), in units of gradient².
         """
         raise NotImplementedError
 
@@ -38,7 +39,7 @@ class Isotropic(NoiseModel):
     def __init__(self, beta):
         self.beta = beta
 
-    def sigma1(self, grid, loss):
+    def sigma1(self, grid, loss, loss_fn=None):
         """Σ₁ = β(θ) on the cells (a number or a function of the coordinates), checked finite and
         positive.
         """
@@ -64,16 +65,15 @@ class Hessian(NoiseModel):
             raise InputError(f"Hessian noise: floor must be positive; got {floor}.")
         self.hessian = hessian
         self.floor = floor
-        self._loss_fn = None  # set by fpsolve.sgd.model for finite differences
 
-    def sigma1(self, grid, loss):
+    def sigma1(self, grid, loss, loss_fn=None):
         """Σ₁ = [H(θ)]⁺ on the cells, from ``hessian=`` or by finite differences of the loss;
         shape (d, d, *grid.shape) in 2D/3D, eigenvalues below ``floor`` raised to it.
         """
         d = grid.ndim
-        if self.hessian is None and self._loss_fn is None:
-            raise InputError("Hessian noise without hessian= needs the loss callable; build the "
-                             "model with fpsolve.sgd.model.")
+        if self.hessian is None and loss_fn is None:
+            raise InputError("Hessian noise without hessian= needs the loss callable (loss_fn=); "
+                             "fpsolve.sgd.model passes it.")
         if self.hessian is not None:
             H = np.asarray(self.hessian(*grid.coords), dtype=float)
             if d == 1 and H.shape == grid.shape:
@@ -82,7 +82,7 @@ class Hessian(NoiseModel):
                 raise InputError(f"Hessian noise: hessian returned shape {H.shape}; expected "
                                  f"{(d, d, *grid.shape)}.")
         else:
-            H = _fd_hessian(self._loss_fn, grid)
+            H = _fd_hessian(loss_fn, grid)
         check_finite(H.reshape(d * d, *grid.shape).sum(axis=0), grid.coords, "Hessian")
         Hm = np.moveaxis(H.reshape(d, d, -1), -1, 0)          # (N, d, d)
         Hm = 0.5 * (Hm + np.swapaxes(Hm, 1, 2))
@@ -102,7 +102,7 @@ class Hessian(NoiseModel):
                 bad[tuple(lo)] |= jump
             if np.any(bad):
                 raise InputError(
-                    f"Hessian noise: [H]⁺ is singular (D vanishes) {_where(grid.coords, bad)}, "
+                    f"Hessian noise: [H]⁺ is singular (D vanishes) {where(grid.coords, bad)}, "
                     f"e.g. at an inflection point. Pass floor= to regularise (Xie et al. need "
                     f"[H]⁺ > 0), or shrink the grid.")
         P = np.einsum("nij,nj,nkj->nik", V, w, V)
@@ -142,13 +142,13 @@ class LossScaled(NoiseModel):
         self.h_star = h_star
         self.loss_offset = float(loss_offset)
 
-    def sigma1(self, grid, loss):
+    def sigma1(self, grid, loss, loss_fn=None):
         """Σ₁ = 2 (L(θ) + loss_offset) H* on the cells; L + loss_offset must be positive."""
         ell = loss + self.loss_offset
         bad = ell <= 0
         if np.any(bad):
             raise InputError(f"LossScaled noise needs L(θ) + loss_offset > 0; it is "
-                             f"{ell[tuple(np.argwhere(bad)[0])]:.3g} {_where(grid.coords, bad)}. "
+                             f"{ell[tuple(np.argwhere(bad)[0])]:.3g} {where(grid.coords, bad)}. "
                              f"Add a positive loss_offset (the minimum loss L*).")
         if isinstance(self.h_star, numbers.Number):
             if not self.h_star > 0:
@@ -181,7 +181,7 @@ class Covariance(NoiseModel):
     def __init__(self, sigma):
         self.sigma = sigma
 
-    def sigma1(self, grid, loss):
+    def sigma1(self, grid, loss, loss_fn=None):
         """The given Σ₁ (a number, a function of the coordinates, or d×d values) on the cells,
         checked finite and positive (definite).
         """
@@ -209,17 +209,17 @@ class WhiteNoise(NoiseModel):
     def __init__(self, D):
         self.D = D
 
-    def sigma1(self, grid, loss):
+    def sigma1(self, grid, loss, loss_fn=None):
         """D itself on the cells (the model uses it as the diffusion, not scaled by η/(2B); see
         :class:`Covariance` for the forms D may take)."""
-        return Covariance(self.D).sigma1(grid, loss)
+        return Covariance(self.D).sigma1(grid, loss, loss_fn)
 
 
 def _positive(a, grid, what, floor):
     bad = a <= 0
     if np.any(bad):
         raise InputError(f"{what} must be positive; it is {a[tuple(np.argwhere(bad)[0])]:.3g} "
-                         f"{_where(grid.coords, bad)}.")
+                         f"{where(grid.coords, bad)}.")
 
 
 def _fd_hessian(loss, grid):

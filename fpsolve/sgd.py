@@ -16,14 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import InputError
-from .models import schedules
-from .models.coefficients import potential_on_cells
+from .coefficients import schedules
+from .coefficients.evaluate import potential_on_cells
 from .models.fokker_planck import FokkerPlanck
 from .noise import NoiseModel
 
 
 def model(grid, loss, lr, batch_size, noise, grad=None, dataset_size=None, replacement=True,
-          schedule=None, convention="ito", boundary="reflecting") -> FokkerPlanck:
+          schedule=None, convention="ito", boundary="reflecting") -> "SGDModel":
     """The Fokker–Planck model of SGD with learning rate ``lr`` and batch size ``batch_size``.
 
     loss : callable L(θ₁, …, θ_d) (vectorised), the drift is −∇L (from L on the grid, consistent
@@ -34,7 +34,8 @@ def model(grid, loss, lr, batch_size, noise, grad=None, dataset_size=None, repla
     schedule : learning-rate / batch-size schedule as a factor s(t) on D (see
         :func:`lr_batch_schedule`, :func:`batch_size_switch`).
 
-    The returned model carries ``lr``, ``batch_size``, ``noise`` and ``time_unit = "t = k·lr"``.
+    Returns an :class:`SGDModel` (a :class:`~fpsolve.FokkerPlanck` that also carries ``lr``,
+    ``batch_size``, ``noise`` and ``time_unit = "t = k·lr"``).
 
     Examples
     --------
@@ -49,31 +50,57 @@ def model(grid, loss, lr, batch_size, noise, grad=None, dataset_size=None, repla
     >>> print(f"{model.stationary().var():.5f}")
     0.02500
     """
-    if not (np.isscalar(lr) and np.isreal(lr) and np.isfinite(lr) and lr > 0):
-        raise InputError(f"sgd.model: lr must be a positive number; got {lr!r}.")
-    for name, v in (("batch_size", batch_size), ("dataset_size", dataset_size)):
-        if v is not None and not _is_count(v):
-            raise InputError(f"sgd.model: {name} must be a whole number of samples (≥ 1); got "
-                             f"{v!r}. For a continuous noise scale use a schedule "
-                             f"(lr_batch_schedule) or give the diffusion directly.")
-    if not isinstance(noise, NoiseModel):
-        raise InputError(f"sgd.model: noise must be a model from fpsolve.noise (Isotropic, Hessian, "
-                         f"LossScaled, Covariance, WhiteNoise); got {type(noise).__name__}.")
-    factor = minibatch_factor(batch_size, dataset_size, replacement)
-    L = potential_on_cells(loss, grid)
-    noise.check(grid, L, lr, batch_size)
-    if hasattr(noise, "_loss_fn"):
-        noise._loss_fn = loss
-    sigma1 = noise.sigma1(grid, L)
-    D = (lr / 2.0) * factor * sigma1 / batch_size if noise.scales_with_lr_and_batch else sigma1
-    if D.ndim == grid.ndim + 2:
-        D = _scalar_if_isotropic(D, grid)
-    m = FokkerPlanck(grid, potential=loss, diffusion=D, convention=convention, boundary=boundary,
-                     schedule=schedule)
-    m.lr, m.batch_size, m.noise, m.minibatch_factor = float(lr), batch_size, noise, factor
-    m.loss, m.grad = loss, grad
-    m.time_unit = "t = k·lr"
-    return m
+    return SGDModel(grid, loss, lr, batch_size, noise, gradient=grad, dataset_size=dataset_size,
+                    replacement=replacement, schedule=schedule, convention=convention,
+                    boundary=boundary)
+
+
+class SGDModel(FokkerPlanck):
+    """The Fokker–Planck model of SGD (built by :func:`model`): drift −∇L, diffusion
+    D = (η/2)·factor·Σ₁/B from the noise model, time t = k·η.
+
+    Attributes besides those of :class:`~fpsolve.FokkerPlanck`: ``lr`` (η), ``batch_size`` (B),
+    ``noise`` (the noise model), ``minibatch_factor`` ((N − B)/(N − 1) without replacement, else
+    1), ``loss`` (L as given), ``time_unit``.
+    """
+
+    time_unit = "t = k·lr"
+
+    def __init__(self, grid, loss, lr, batch_size, noise, *, gradient=None, dataset_size=None,
+                 replacement=True, schedule=None, convention="ito", boundary="reflecting"):
+        if not (np.isscalar(lr) and np.isreal(lr) and np.isfinite(lr) and lr > 0):
+            raise InputError(f"sgd.model: lr must be a positive number; got {lr!r}.")
+        for name, v in (("batch_size", batch_size), ("dataset_size", dataset_size)):
+            if v is not None and not _is_count(v):
+                raise InputError(f"sgd.model: {name} must be a whole number of samples (≥ 1); "
+                                 f"got {v!r}. For a continuous noise scale use a schedule "
+                                 f"(lr_batch_schedule) or give the diffusion directly.")
+        if not isinstance(noise, NoiseModel):
+            raise InputError(f"sgd.model: noise must be a model from fpsolve.noise (Isotropic, "
+                             f"Hessian, LossScaled, Covariance, WhiteNoise); got "
+                             f"{type(noise).__name__}.")
+        factor = minibatch_factor(batch_size, dataset_size, replacement)
+        L = potential_on_cells(loss, grid)
+        noise.check(grid, L, lr, batch_size)
+        sigma1 = noise.sigma1(grid, L, loss_fn=loss)
+        D = (lr / 2.0) * factor * sigma1 / batch_size if noise.scales_with_lr_and_batch else \
+            sigma1
+        if D.ndim == grid.ndim + 2:
+            D = _scalar_if_isotropic(D, grid)
+        super().__init__(grid, potential=loss, diffusion=D, convention=convention,
+                         boundary=boundary, schedule=schedule, gradient=gradient)
+        self.lr, self.batch_size, self.noise = float(lr), batch_size, noise
+        self.minibatch_factor = factor
+
+    @property
+    def loss(self):
+        """The loss L as given (the model's potential)."""
+        return self.coefficients.user.potential
+
+    @property
+    def grad(self):
+        """The exact ∇L as given (``grad=`` of :func:`model`), or None."""
+        return self.coefficients.user.gradient
 
 
 def _is_count(v) -> bool:

@@ -255,3 +255,17 @@ def test_toml_start_outside_the_grid_is_caught_before_the_solve(tmp_path, capsys
     err = capsys.readouterr().err
     assert "[question] start = [-1.0, 3.0] lies outside the grid: coordinate 1 is 3" in err, err
     assert not (tmp_path / "out").exists()  # nothing was solved or written
+
+
+def test_a_problem_too_large_for_the_machine_is_a_clear_error(tmp_path, capsys):
+    """A huge grid: an estimate against the machine's memory before any allocation (the grid's
+    coordinates are built lazily), exit status 2, no traceback."""
+    toml = tmp_path / "huge.toml"
+    toml.write_text(TENSOR.replace("bounds = [[-2, 2], [-2, 2]]", "bounds = [[-2, 2], [-2, 2], "
+                                   "[-2, 2]]").replace("shape = 32", "shape = 5000")
+                    .replace("DIFFUSION", "0.1").replace("start = [-1.0, 0.0]", "")
+                    .replace('potential = "(x**2 - 1)**2 / 4 + y**2 / 2"', 'potential = "x**2"'))
+    assert main(["solve", str(toml), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "needs about" in err and "GiB" in err and "coarser [grid] shape" in err, err
+    assert "Traceback" not in err and "MemoryError" not in err

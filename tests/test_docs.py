@@ -241,13 +241,6 @@ def test_literal_and_doctest_blocks_are_left_alone():
                      False]
 
 
-def test_outside_citations_become_docs_pages():
-    cite = fpsolve_docs.cite_docs_pages
-    assert cite("flux (THEORY.md §1, issue 3).") == "flux (:doc:`/theory/conventions`)."
-    assert cite("(THEORY §2/§3)") == "(:doc:`/theory/index`)"
-    assert cite("no citation here") == "no citation here"
-
-
 def test_constants_show_their_comment_and_only_short_values():
     """A constant re-exported by a package shows the ``#:`` comment of the module that defines
     it; its value only when short and free of paths and addresses."""

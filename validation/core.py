@@ -1,4 +1,4 @@
-"""fpsolve's own exactness checks (issue 2): each case compares the solver with a reference
+"""fpsolve's own exactness checks: each case compares the solver with a reference
 computed here, independently of the code under test (a closed form, scipy quadrature, or a
 second method), with a tolerance derived from the expected error.
 
@@ -686,11 +686,11 @@ def double_well_gap_mfpt(ctx):
 
 
 # ---------------------------------------------------------------------------------------------
-# quasi-stationary decay rate with the target far past the barrier (issue 19)
+# quasi-stationary decay rate with the target far past the barrier
 # ---------------------------------------------------------------------------------------------
 @case(paper=PAPER, name="quasi_stationary_far_past_barrier")
 def quasi_stationary_far_past_barrier(ctx):
-    """λ₁ of the killed process when U falls by ~1350 D past the barrier (issue 19's fold)."""
+    """λ₁ of the killed process when U falls by ~1350 D past the barrier (the noisy fold dy = (y² − 1) dt + √2 dW)."""
     h = ctx.pick(quick=0.01, full=0.005)
     exits = ctx.pick(quick=[16.0], full=[8.0, 12.0, 16.0, 20.0])
     wall = -9.0
@@ -746,7 +746,7 @@ def quasi_stationary_far_past_barrier(ctx):
     ax.legend()
     return Case(
         title="Quasi-stationary decay rate with the target far past the barrier",
-        equation="issue 19: −L_S ν = λ₁ ν, the principal eigenpair of the killed generator",
+        equation="−L_S ν = λ₁ ν, the principal eigenpair of the killed generator",
         claim="λ₁ and ν are the principal eigenpair wherever the target lies; "
               "E_ν τ = 1/λ₁",
         method=f"quasi_stationary() on the noisy fold dy = (y² − 1)dt + √2 dW, reflecting at "
@@ -755,7 +755,7 @@ def quasi_stationary_far_past_barrier(ctx):
         reference_method="principal_eigenvalue_1d (log-space Gauss–Legendre panels, power "
                          "iteration with the exact Green's operator, no grid) and the OU closed "
                          "form (parabolic-cylinder zero, scipy.special.pbdv + brentq)",
-        tolerance_note="second-order scheme; before the fix (issue 19) the fold at y_exit = 16 "
+        tolerance_note="second-order scheme; before the two-sided iteration the fold at y_exit = 16 "
                        "gave λ₁ = 13149 with residual 3e-15",
         checks=checks,
         numbers={"h": h, "rows": rows, "OU rate": qs_ou.rate, "OU rate (closed form)": lam_ou},
@@ -763,7 +763,7 @@ def quasi_stationary_far_past_barrier(ctx):
 
 
 # ---------------------------------------------------------------------------------------------
-# absorbing targets at their true edge: observed orders (issue 14 item 2)
+# absorbing targets at their true edge: observed orders
 # ---------------------------------------------------------------------------------------------
 def _fit_order(model_of, target, point, ref, sizes):
     errs, hs = [], []
@@ -778,8 +778,8 @@ def _fit_order(model_of, target, point, ref, sizes):
 def sharp_target_orders(ctx):
     """MFPT to targets whose edge lies between cell centres: second order in 1D, 2D and 3D."""
     E = fp.escape
-    # 1D: issue 14's double well, τ(−1 → x ≥ 1) with a reflecting wall at −3; the reference is
-    # the printed quadrature E τ = ∫ e^Φ ∫ e^−Φ/D (nested scipy quad, THEORY §1)
+    # 1D: the double well U = (x² − 1)²/4, D = 1/8, τ(−1 → x ≥ 1) with a reflecting wall at −3; the reference is
+    # the printed quadrature E τ = ∫ e^Φ ∫ e^−Φ/D (nested scipy quad, docs/theory/conventions.rst)
     D1 = 1.0 / 8.0
 
     def U1(x):
@@ -826,7 +826,7 @@ def sharp_target_orders(ctx):
               why="second order; fit over a factor ≥ 8 in h; the error constant depends on "
                   "where the edge cuts the cells, hence ±0.1"),
         Check("τ on 1000 cells, 1D double well", e1[sizes1.index(1000)], reference=0.0,
-              atol=2e-5, why="issue 14: the cell-centre mask is off by 1.1e-3 here"),
+              atol=2e-5, why="the cell-centre mask is off by 1.1e-3 here"),
     ]
     numbers = {"1D reference 41.034…": ref1, "1D sizes": sizes1, "1D errors": e1,
                "1D errors with the mask": e1_mask, "1D order": o1, "walls errors": ew,
@@ -858,7 +858,7 @@ def sharp_target_orders(ctx):
     ax.legend(fontsize=7)
     return Case(
         title="Absorbing targets at second order wherever their edge lies",
-        equation="issue 14 §2: Dirichlet condition at the true edge (ghost fluid, "
+        equation="Dirichlet condition at the true edge (ghost fluid, "
                  "exponentially fitted); fpsolve.escape.absorption",
         claim="the MFPT to a HalfSpace / Wall converges at second order on grids not aligned "
               "with the edge",
@@ -872,7 +872,7 @@ def sharp_target_orders(ctx):
 
 
 # ---------------------------------------------------------------------------------------------
-# tilted periodic landscapes: effective drift and diffusion (issue 19 item 2)
+# tilted periodic landscapes: effective drift and diffusion
 # ---------------------------------------------------------------------------------------------
 @case(paper=PAPER, name="periodic_transport")
 def periodic_transport(ctx):

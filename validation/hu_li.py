@@ -31,7 +31,7 @@ from scipy.interpolate import CubicSpline
 
 import fpsolve as fp
 from fpsolve import analysis, sgd
-from fpsolve.models import schedules
+from fpsolve.coefficients import schedules
 from fpsolve.noise import Isotropic
 from fpsolve.theory import hu_li as hl
 from fpsolve.theory import quadrature as quad

@@ -29,13 +29,16 @@ import types
 #: re-exporting packages documented through their parent, deprecated aliases, and the
 #: validation suite's case modules (one per paper; the theory pages show their cases).
 INTERNAL_MODULES = {
-    "fpsolve.numerics.anisotropic_kernels", "fpsolve.particles.coefficients",
+    "fpsolve.numerics.anisotropic_kernels", "fpsolve.particles.routes",
     "fpsolve.particles.domain", "fpsolve.particles.initial", "fpsolve.particles.kernels",
-    "fpsolve.particles.progress", "fpsolve.particles.rng",
-    "fpsolve.solve_toml", "fpsolve.sweep",  # deprecated aliases of fpsolve.problems, .sweeps
+    "fpsolve.particles.progress", "fpsolve.particles.rng", "fpsolve.particles.stepping",
+    # deprecated aliases (see the changelog)
+    "fpsolve.solve_toml", "fpsolve.sweep", "fpsolve.models.conventions",
+    "fpsolve.models.schedules", "fpsolve.models.coefficients", "fpsolve.nets.noise",
     "fpsolve.validation.backends_fipy", "fpsolve.validation.chaudhari_soatto",
     "fpsolve.validation.core", "fpsolve.validation.dai_zhu", "fpsolve.validation.hu_li",
     "fpsolve.validation.mori", "fpsolve.validation.networks", "fpsolve.validation.xie",
+    "fpsolve.validation.kinetic",
 }
 
 

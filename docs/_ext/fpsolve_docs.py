@@ -312,27 +312,8 @@ def literal_lines(lines):
     return flags
 
 
-#: Citations of files outside the repository, as some docstrings still write them, and what the
-#: rendered page shows instead: the docs' own theory pages (and no internal issue numbers).
-OUTSIDE_CITATIONS = [
-    (re.compile(r"THEORY(?:\.md)? §1(?: table)?"), ":doc:`/theory/conventions`"),
-    (re.compile(r"THEORY(?:\.md)? §\d(?:\s*(?:/|and)\s*§\d)*"), ":doc:`/theory/index`"),
-    (re.compile(r"THEORY\.md"), ":doc:`/theory/conventions`"),
-    (re.compile(r",\s*issue \d+(?=\))"), ""),
-]
-
-
-def cite_docs_pages(line):
-    """Replace a citation of a file outside the repository by the docs page it became."""
-    if "THEORY" not in line and "issue" not in line:
-        return line
-    for pattern, replacement in OUTSIDE_CITATIONS:
-        line = pattern.sub(replacement, line)
-    return line
-
-
 def _process_docstring(app, what, name, obj, options, lines):
-    lines[:] = [cite_docs_pages(line) for line in numpy_sections(lines)]
+    lines[:] = numpy_sections(lines)
     lines[:] = [line if literal else escape_markup(line)
                 for line, literal in zip(lines, literal_lines(lines))]
 

@@ -2,8 +2,8 @@
 moments, committors, exit locations, quasi-stationary states, flux-over-population rates,
 survival curves, and basins with the rates between them.
 
-Every function takes the model first (``mean_first_passage_time(model, target)``), so that it can
-also be bound as a method of :class:`~fpsolve.models.FokkerPlanck`. Targets are callable masks
+Every function takes the model first (``mean_first_passage_time(model, target)``) and is also a
+method of :class:`fpsolve.FokkerPlanck` (``model.mean_first_passage_time(target)``). Targets are callable masks
 over the cell centres, lists of intervals ``[(lo, hi), …]`` or boolean arrays, with the
 Dirichlet condition at the centres of the target cells (:mod:`.targets`), or sharp sets —
 ``HalfSpace``, ``Box``, ``Ball``, ``LevelSet``, absorbing walls ``Wall``, complements ``~set`` and
@@ -12,6 +12,8 @@ unions ``a | b`` (:mod:`.regions`) — with the condition on their true edge, at
 solves stay accurate behind barriers of ΔU/D ≈ 40 and beyond (:mod:`.green`), and report their
 diagnostics in ``info``.
 """
+import warnings
+
 from .basins import Basins, basins
 from .first_passage import (ConditionalExitTimes, FirstPassageMoments, committor,
                             conditional_exit_times, exit_distribution, first_passage_moments,
@@ -24,23 +26,20 @@ from .survival import Survival, survival
 from .targets import as_mask
 from .transport import EffectiveTransport, effective_transport
 
-#: Functions that take the model first, by the method name they are meant to have on
-#: :class:`~fpsolve.models.FokkerPlanck` (``setattr(FokkerPlanck, name, fn)`` for each).
-MODEL_METHODS = {
-    "mean_first_passage_time": mean_first_passage_time,
-    "first_passage_moments": first_passage_moments,
-    "committor": committor,
-    "conditional_exit_times": conditional_exit_times,
-    "exit_distribution": exit_distribution,
-    "quasi_stationary": quasi_stationary,
-    "flux_over_population": flux_over_population,
-    "survival": survival,
-    "basins": basins,
-    "effective_transport": effective_transport,
-}
+
+def __getattr__(name):
+    if name == "MODEL_METHODS":  # deprecated: FokkerPlanck's own methods are the one binding
+        warnings.warn("fpsolve.escape.MODEL_METHODS is deprecated: every function here is a "
+                      "method of fpsolve.FokkerPlanck (flux_over_population as escape_rate).",
+                      DeprecationWarning, stacklevel=2)
+        return {n: globals()[n] for n in (
+            "mean_first_passage_time", "first_passage_moments", "committor",
+            "conditional_exit_times", "exit_distribution", "quasi_stationary",
+            "flux_over_population", "survival", "basins", "effective_transport")}
+    raise AttributeError(f"module 'fpsolve.escape' has no attribute {name!r}")
+
 
 __all__ = [
-    "MODEL_METHODS",
     "mean_first_passage_time", "first_passage_moments", "FirstPassageMoments", "committor",
     "conditional_exit_times", "ConditionalExitTimes",
     "exit_distribution", "quasi_stationary", "QuasiStationary", "flux_over_population",

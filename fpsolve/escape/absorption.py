@@ -127,9 +127,10 @@ def _as_part(grid, spec, what, alone=True):
     return CellSet(as_mask(grid, spec, what, allow_empty=not alone))
 
 
-def build(model, targets, what="target") -> Absorption:
+def build(model, targets, what="target", t=0.0) -> Absorption:
     """The :class:`Absorption` of ``model`` on ``targets`` (dict label → target spec: a mask, a
-    callable mask, a list of intervals, a Field, a Region, a Wall, or a union of them)."""
+    callable mask, a list of intervals, a Field, a Region, a Wall, or a union of them), with the
+    model's coefficients at time ``t`` (the cells removed do not depend on it)."""
     g = model.grid
     N = g.size
     labels = tuple(targets)
@@ -159,9 +160,9 @@ def build(model, targets, what="target") -> Absorption:
     if sharp_parts and getattr(model, "tensor", False):
         raise InputError(f"{what}: sharp targets and absorbing walls need a scalar diffusion; "
                          f"with a tensor D give a boolean mask (edge at the cell centres).")
-    D = np.asarray(model.D, dtype=float).ravel() if sharp_parts else None
+    D = model.schedule(t) * np.asarray(model.D, dtype=float).ravel() if sharp_parts else None
 
-    R = jump_rates(model.rates)  # R[i, j] = rate i → j
+    R = jump_rates(model.rates_at(t))  # R[i, j] = rate i → j
     Rt = R.T.tocsr()
     Rt.sort_indices()
     rows = np.repeat(np.arange(N), np.diff(R.indptr))

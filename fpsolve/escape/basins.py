@@ -30,7 +30,7 @@ import numpy as np
 from ..jit import njit
 
 from ..errors import InputError
-from ..models import coefficients
+from ..coefficients.evaluate import check_finite, evaluate
 from .green import KilledProcess, log_stationary
 from .jumps import jump_rates
 from .wells import find_root
@@ -128,8 +128,8 @@ def _landscape(model, potential, log_pi):
             raise InputError("basins: potential='model' but the model has no potential; use "
                              "potential=None (the effective potential −log π).")
         return np.asarray(model.U, dtype=float).ravel(), "model potential U"
-    U = coefficients.evaluate(potential, g.coords, g.shape, "potential")
-    coefficients.check_finite(U, g.coords, "potential")
+    U = evaluate(potential, g.coords, g.shape, "potential")
+    check_finite(U, g.coords, "potential")
     return U.ravel(), "user potential"
 
 

@@ -96,6 +96,7 @@ class FirstPassageMoments:
 
     @property
     def std(self) -> Field:
+        """Standard deviation of τ (a Field, time units), sqrt of the variance."""
         return Field(self.variance.grid, np.sqrt(self.variance.values), self.variance.info)
 
     def average(self, density):
@@ -129,9 +130,11 @@ def committor(model, A, B, *, trap_depth=TRAP_DEPTH, solver="auto") -> Field:
     """Committor q(x) = P_x(reach B before A): A* q = 0 off A ∪ B, q = 0 on A, q = 1 on B.
 
     A, B : disjoint sets (cell sets: callable mask, list of intervals or bool array; or sharp
-        sets: HalfSpace, Box, Ball, LevelSet, Wall and unions). Values near 0 carry full relative
-    accuracy (however deep the wells in between); for full relative accuracy of 1 − q, ask for
-    ``committor(model, B, A)``. ``info`` as for :func:`mean_first_passage_time`.
+        sets: HalfSpace, Box, Ball, LevelSet, Wall and unions).
+
+    Values near 0 carry full relative accuracy (however deep the wells in between); for full
+    relative accuracy of 1 − q, ask for ``committor(model, B, A)``. ``info`` as for
+    :func:`mean_first_passage_time`.
     """
     g = model.grid
     ab = absorption.build(model, {"A": A, "B": B}, "committor")

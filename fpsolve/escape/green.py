@@ -66,9 +66,9 @@ import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
 from ..numerics.linalg import LinearSolver, check_solver
-from ..numerics.stationary import (least_squares_log_density, reversibility_tolerance,
-                                   scaling_log_density, stationary_log_density,
-                                   stationary_residual)
+from ..numerics.generator import reversibility_tolerance
+from ..numerics.stationary import (least_squares_log_density, scaling_log_density,
+                                   stationary_log_density, stationary_residual)
 from .gth import GTH, gth_stationary
 from .jumps import jump_rates, killed_generator, moving_rates
 from .targets import index_map

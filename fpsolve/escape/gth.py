@@ -44,6 +44,7 @@ class GTH:
         self.s = s
 
     def solve(self, b):
+        """u with (S − Q) u = b (b a vector or a matrix of right-hand sides)."""
         b = np.array(b, dtype=float)
         vec = b.ndim == 1
         b = b[:, None] if vec else b
@@ -56,6 +57,7 @@ class GTH:
         return u[:, 0] if vec else u
 
     def solve_transposed(self, c):
+        """w with (S − Q)ᵀ w = c (the forward, transposed problem)."""
         c = np.array(c, dtype=float)
         vec = c.ndim == 1
         c = c[:, None] if vec else c

@@ -1,7 +1,7 @@
 r"""Escape rates: the quasi-stationary state of the killed process and flux-over-population rates.
 
 Three rates describe escape from a metastable well; they agree to leading order as ΔU/D → ∞
-and differ by O(relaxation time / escape time) at finite barriers (THEORY §4):
+and differ by O(relaxation time / escape time) at finite barriers (:ref:`conventions-time-scales`):
 
 - λ₁, the principal eigenvalue of −L_S (the killed process), from :func:`quasi_stationary`;
   the quasi-stationary density ν is the law of X_t conditioned on survival for large t, and
@@ -59,10 +59,10 @@ def quasi_stationary(model, target, *, tol=1e-10, maxiter=200, trap_depth=TRAP_D
     1. backward: φ ← Gᵀφ / max from φ₀ = 1 (1 = c₁ φ + …, c₁ = ⟨ν, 1⟩/⟨ν, φ⟩ ≥ 1 for
        max φ = 1). The first iterate is the mean first-passage time τ = Gᵀ1, kept for the checks.
     2. forward: ν ← G ν / Σν from a unit mass at the cell x* where φ is largest (principal
-       component φ(x*)/⟨φ, ν⟩ ≥ 1). Starting from the stationary density instead (as before
-       issue 19) fails past a steep fall of U: there the restricted π has no weight at all in
-       the well, and the iteration converges to a wrong, non-principal eigenpair with a residual
-       of 1e-15.
+       component φ(x*)/⟨φ, ν⟩ ≥ 1). Starting from the stationary density instead (as an earlier
+       version did) fails past a steep fall of U: there the restricted π has no weight at all in the
+       well, and the iteration converges to a wrong, non-principal eigenpair with a residual of
+       1e-15.
     3. λ₁ from the two-sided quotient ⟨φ, ν⟩/⟨φ, G ν⟩ (error: the product of both iterates').
 
     ``start`` (optional): a density (Density or array on the grid) to start the forward
@@ -248,6 +248,7 @@ class EscapeRate:
 
     @property
     def mean_time(self):
+        """1/rate: the mean escape time this rate describes (time units)."""
         return 1.0 / self.rate
 
 

@@ -80,12 +80,31 @@ def survival(model, target, p0, times, *, method="implicit", scheme="tr-bdf2", d
     law = start_law(model, p0, ab)
     rho = law.masses
     t = timestepping.check_times(times)
-    L = killed_generator(moving_rates(jump_rates(model.rates), removed, ab.cut), ab.kill,
-                         index_map(removed))
-    states, stats = timestepping.evolve(L, rho[kept], t, method, scheme, dt)
-    leak = ab.kill[kept]
+    model.schedule.check(t[-1])
+    index = index_map(removed)
+    kills = {}  # killing rates per distinct generator (a schedule or a drift that changes in time)
+
+    def generator_at(time):
+        key = model.rates_key(time)
+        ab_t = ab if key == model.rates_key(0.0) else absorption.build(
+            model, {"target": target}, t=time)
+        kills[key] = ab_t.kill[kept]
+        return key, killed_generator(moving_rates(jump_rates(model.rates_at(time)), removed,
+                                                  ab_t.cut), ab_t.kill, index)
+
+    time_dependent = model.coefficients.time_dependent or not model.schedule.piecewise_constant
+    states, stats = timestepping.evolve(
+        generator_at, rho[kept], t, method, scheme, dt, breakpoints=model.schedule.breakpoints,
+        piecewise_constant=not time_dependent, ndim=g.ndim)
     S = np.array([s.sum() for s in states])
-    f = np.array([s @ leak for s in states])
+
+    def kill_at(time):
+        if model.rates_key(time) not in kills:
+            generator_at(time)
+        return kills[model.rates_key(time)]
+
+    # the first-passage density at each output time, with the killing rates of that time
+    f = np.array([s @ kill_at(ti) for s, ti in zip(states, t)])
     dens = []
     if keep_densities:
         for s in states:

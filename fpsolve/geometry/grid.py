@@ -43,7 +43,8 @@ class Grid:
     Attributes
     ----------
     ndim, shape, bounds, periodic, h (spacing per axis), cell_volume, size (number of cells),
-    axes (1D arrays of cell centres), coords (tuple of 'ij' meshgrids of cell centres).
+    axes (1D arrays of cell centres), coords (tuple of 'ij' meshgrids of cell centres, built on
+    first use).
 
     Examples
     --------
@@ -95,7 +96,16 @@ class Grid:
         self.size = int(np.prod(shape))
         self.axes = tuple(lo + (np.arange(n) + 0.5) * h
                           for (lo, _), n, h in zip(bounds, shape, self.h))
-        self.coords = tuple(np.meshgrid(*self.axes, indexing="ij"))
+        self._coords = None
+
+    @property
+    def coords(self) -> tuple:
+        """The cell centres as 'ij' meshgrids, one array of the grid shape per axis (built on
+        first use: a grid itself costs no memory of its size, so a model can check that the
+        problem fits before anything that large is allocated)."""
+        if self._coords is None:
+            self._coords = tuple(np.meshgrid(*self.axes, indexing="ij"))
+        return self._coords
 
     @classmethod
     def aligned(cls, lo: float, hi: float, *, n: int | None = None, h: float | None = None,

@@ -147,7 +147,7 @@ def gauss_newton(model, data=None, theta=None, *, loss=None,
     t = obj.theta(theta)
     f1 = lambda th, x: obj.forward(th, x[None])[0]  # noqa: E731
     J = vmap(jacrev(f1), in_dims=(None, 0))(t, obj.X).detach()             # (N, K, d)
-    ell = lambda f, y: obj._ell(f[None], y[None])[0]  # noqa: E731
+    ell = lambda f, y: obj.ell(f[None], y[None])[0]  # noqa: E731
     with torch.no_grad():
         F_out = vmap(lambda x: obj.forward(t, x[None])[0])(obj.X)
     Lam = vmap(_fhessian(ell))(F_out, obj.Y).detach()                     # (N, K, K)

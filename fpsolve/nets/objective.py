@@ -53,7 +53,8 @@ class Objective:
         self.dtype = dtype
         self.data = data
         self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
-        self._ell = loss_function(loss)
+        #: the per-sample loss ℓ(f(x), y) → (n,) (unreduced)
+        self.ell = loss_function(loss)
         self.module = copy.deepcopy(model).to(dtype).eval()
         self.names = [n for n, _ in self.module.named_parameters()]
         self.shapes = [p.shape for _, p in self.module.named_parameters()]
@@ -107,17 +108,17 @@ class Objective:
         """Mean loss over (X, Y), the whole data set by default; differentiable in θ."""
         X = self.X if X is None else X
         Y = self.Y if Y is None else Y
-        return self._ell(self.forward(theta, X), Y).mean()
+        return self.ell(self.forward(theta, X), Y).mean()
 
     def sample_loss(self, theta, x, y):
         """ℓ for one sample (x of shape (n_in,), y of shape (K,))."""
-        return self._ell(self.forward(theta, x[None]), y[None])[0]
+        return self.ell(self.forward(theta, x[None]), y[None])[0]
 
     def per_sample_losses(self, theta=None) -> torch.Tensor:
         """ℓ_μ(θ) for every sample μ, a tensor of length N (no gradient)."""
         with torch.no_grad():
             t = self.theta(theta)
-            return self._ell(self.forward(t, self.X), self.Y)
+            return self.ell(self.forward(t, self.X), self.Y)
 
     def value(self, theta=None) -> float:
         """L(θ), the mean loss over the data set (θ defaults to the trained parameters)."""
@@ -137,7 +138,7 @@ class Objective:
     def hvp_many(self, theta, V, chunk_size=None) -> torch.Tensor:
         """H V for the columns of V (d, m), vmapped over columns in chunks. Returns (d, m)."""
         if chunk_size is None:
-            chunk_size = max(1, min(V.shape[1], _VMAP_BUDGET // max(1, self.n_samples * self._width())))
+            chunk_size = max(1, min(V.shape[1], _VMAP_BUDGET // max(1, self.n_samples * self.width())))
         f = vmap(lambda v: self.hvp(theta, v), chunk_size=chunk_size)
         return f(V.T).T
 
@@ -150,7 +151,7 @@ class Objective:
     def losses_at(self, thetas: torch.Tensor, points_per_batch=None) -> torch.Tensor:
         """L at many parameter vectors (shape (M, d)) without gradients; returns (M,)."""
         if points_per_batch is None:
-            points_per_batch = max(1, _VMAP_BUDGET // max(1, self.n_samples * self._width()))
+            points_per_batch = max(1, _VMAP_BUDGET // max(1, self.n_samples * self.width()))
         f = vmap(self.loss)
         out = []
         with torch.no_grad():
@@ -158,7 +159,8 @@ class Objective:
                 out.append(f(thetas[i:i + points_per_batch]))
         return torch.cat(out) if out else torch.zeros(0, dtype=self.dtype)
 
-    def _width(self) -> int:
+    def width(self) -> int:
+        """The widest layer of the network (sizes vmapped batches of evaluations)."""
         widths = [m.out_features for m in self.module.modules() if isinstance(m, nn.Linear)]
         widths += [m.in_features for m in self.module.modules() if isinstance(m, nn.Linear)]
         return max(widths) if widths else 256

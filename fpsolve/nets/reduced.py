@@ -101,7 +101,7 @@ class ReducedLandscape:
         th, shape = self._points(coords, "gradient")
         obj = self.objective
         f = vmap(grad(obj.loss))
-        n = self.points_per_batch or max(1, 2 ** 21 // max(1, obj.n_samples * obj._width()))
+        n = self.points_per_batch or max(1, 2 ** 21 // max(1, obj.n_samples * obj.width()))
         V = torch.as_tensor(self.directions, dtype=obj.dtype)
         out = torch.cat([f(th[i:i + n]).detach() @ V for i in range(0, th.shape[0], n)])
         return tuple(out[:, j].numpy().reshape(shape) for j in range(self.k))

@@ -1,4 +1,4 @@
-r"""Diffusion beyond a scalar: finite volumes for a tensor D (THEORY.md §1, issue 3).
+r"""Diffusion beyond a scalar: finite volumes for a tensor D (:doc:`/theory/conventions`).
 
 Flux (Itô, the SGD convention, and the isothermal form printed by Chaudhari–Soatto)::
 
@@ -77,15 +77,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..coefficients.drift import drift_vectors_on_faces
+from ..coefficients.evaluate import potential_on_cells
+from ..coefficients.tensor import check_tensor, tensor_field
+from ..conventions import ALPHA, alpha_of
 from ..errors import InputError
 from ..geometry.grid import Grid
 from . import anisotropic_kernels as kernels
-from .generator import comb_log_density, to_csr
+from .generator import comb_log_density, reversibility_tolerance, to_csr
 from .poisson import least_squares_potential
 
-CONVENTIONS = {"ito": 0.0, "stratonovich": 0.5, "isothermal": 1.0}
-SYMMETRY_RTOL = 1e-10   # |D_ij − D_ji| above this (relative to max|D| in the cell) is an error
-SINGULAR_RTOL = 1e-12   # eigenvalues below this × the largest count as zero
 
 
 @dataclass
@@ -155,7 +156,6 @@ class TensorRates:
 
     @property
     def reversible(self) -> bool:
-        from .stationary import reversibility_tolerance
 
         return bool(self.defect <= reversibility_tolerance(self.psi))
 
@@ -215,7 +215,8 @@ class TensorRates:
 
 
 def build_tensor_rates(grid: Grid, diffusion, convention="ito", *, potential=None, drift=None,
-                       drift_faces=None, floor=None) -> TensorRates:
+                       drift_faces=None, floor=None, checked=False,
+                       floored_cells=0) -> TensorRates:
     """Finite-volume generator of ∂t p = −∇·J with a tensor diffusion (see the module doc).
 
     Parameters
@@ -237,8 +238,13 @@ def build_tensor_rates(grid: Grid, diffusion, convention="ito", *, potential=Non
     floor : optional eigenvalue floor (> 0): eigenvalues of D below it are raised to it — a
         regularisation the caller asks for (rank-deficient gradient covariances); without it a
         singular or indefinite tensor is an error.
+    checked : the caller passes a D (d, d, *grid.shape) that :mod:`fpsolve.coefficients` has
+        already checked and floored (in ``floored_cells`` cells), and arrays only (what
+        :class:`fpsolve.FokkerPlanck` does: its coefficients are evaluated once, not once per
+        schedule value).
 
-    Give at most one of potential, drift, drift_faces (none: pure diffusion).
+    Give at most one of potential, drift, drift_faces (none: pure diffusion). Callables are
+    evaluated through :mod:`fpsolve.coefficients` (the layer that owns user input).
     """
     if not isinstance(grid, Grid):
         raise InputError(f"build_tensor_rates: grid must be an fpsolve.Grid; got "
@@ -251,8 +257,10 @@ def build_tensor_rates(grid: Grid, diffusion, convention="ito", *, potential=Non
                                   and floor > 0):
         raise InputError(f"build_tensor_rates: floor must be a positive number (an eigenvalue "
                          f"floor in units of D); got {floor!r}.")
-    D = _diffusion_field(diffusion, grid)
-    D, n_floored = _check_tensor(D, grid, floor)
+    if checked:
+        D, n_floored = np.asarray(diffusion, dtype=float), int(floored_cells)
+    else:
+        D, n_floored = check_tensor(tensor_field(diffusion, grid), grid, floor)
     flat = D.reshape(grid.ndim, grid.ndim, -1)
     # per component (np.ptp): no full-size temporaries (0.2 s of page faults at 1000²)
     tol = 1e-14 * max(float(np.max(np.abs(flat[i, j]))) for i in range(grid.ndim)
@@ -271,162 +279,16 @@ def build_tensor_rates(grid: Grid, diffusion, convention="ito", *, potential=Non
     return _assemble(grid, D, b_faces, conv, n_floored)
 
 
-def is_tensor_diffusion(diffusion, grid: Grid) -> bool:
-    """Whether ``diffusion`` is a tensor for this grid (so the model should call
-    :func:`build_tensor_rates`) rather than a scalar (:func:`scharfetter_gummel`).
-
-    Tensors: a (d, d) matrix, a (d, d, *grid.shape) array, or a callable whose value on the grid
-    is one of those or a nested d×d list. A callable is evaluated once on the cell centres.
-    """
-    d = grid.ndim
-    if callable(diffusion):
-        try:
-            val = diffusion(*grid.coords)
-        except Exception:
-            return False  # let the scalar path report the failure
-        if isinstance(val, (list, tuple)):
-            return len(val) == d and all(isinstance(r, (list, tuple, np.ndarray)) and len(r) == d
-                                         for r in val)
-        diffusion = val
-    shape = np.shape(diffusion)
-    return shape in ((d, d), (d, d) + grid.shape) and shape != grid.shape
-
-
 # -- input handling ---------------------------------------------------------------------------
 
 def _convention(convention) -> str:
-    if isinstance(convention, str) and convention in CONVENTIONS:
-        return convention
+    """A convention name, also from its α value (0, ½, 1)."""
     if isinstance(convention, numbers.Real) and not isinstance(convention, bool):
-        for name, alpha in CONVENTIONS.items():
+        for name, alpha in ALPHA.items():
             if float(convention) == alpha:
                 return name
-    raise InputError(f"build_tensor_rates: convention {convention!r} is unknown; choose one of "
-                     f"{tuple(CONVENTIONS)} (or α = 0, ½, 1). Itô is SGD's.")
-
-
-def _where(grid: Grid, mask) -> str:
-    idx = tuple(int(i) for i in np.argwhere(mask)[0])
-    x = ", ".join(f"{float(c[idx]):.6g}" for c in grid.coords)
-    return f"at x=({x}) (cell {idx}; {int(np.sum(mask))} cell(s) in all)"
-
-
-def _diffusion_field(diffusion, grid: Grid) -> np.ndarray:
-    """D as an array of shape (d, d, *grid.shape)."""
-    d = grid.ndim
-    shape = grid.shape
-    if callable(diffusion):
-        try:
-            val = diffusion(*grid.coords)
-        except Exception as exc:
-            raise InputError(f"diffusion tensor: calling it on the grid failed with "
-                             f"{type(exc).__name__}: {exc}. It is called as "
-                             f"D({', '.join('x' + str(i + 1) for i in range(d))}) with arrays of "
-                             f"shape {shape} and must return a {d}×{d} nested list or an array "
-                             f"of shape ({d}, {d}, *grid.shape).") from exc
-        try:
-            rows = [[np.broadcast_to(np.asarray(val[i][j], dtype=float), shape)
-                     for j in range(d)] for i in range(d)]
-        except (IndexError, TypeError, ValueError):
-            raise InputError(f"diffusion tensor: the callable returned something that is not a "
-                             f"{d}×{d} matrix of arrays broadcastable to the grid shape "
-                             f"{shape}.") from None
-        return np.array(rows, dtype=float)
-    if isinstance(diffusion, numbers.Real) and not isinstance(diffusion, bool):
-        return np.broadcast_to(float(diffusion) * np.eye(d)[(...,) + (None,) * d],
-                               (d, d) + shape).copy()
-    arr = np.asarray(diffusion, dtype=float)
-    if arr.shape == (d, d):
-        return np.broadcast_to(arr[(...,) + (None,) * d], (d, d) + shape).copy()
-    if arr.shape == (d, d) + shape:
-        return np.ascontiguousarray(arr)  # read only below: no copy needed
-    raise InputError(f"diffusion tensor: got an array of shape {arr.shape}; expected a constant "
-                     f"({d}, {d}) matrix or a field of shape ({d}, {d}, *grid.shape) = "
-                     f"{(d, d) + shape}.")
-
-
-def _check_tensor(D, grid: Grid, floor):
-    """Finite, symmetric, positive definite (or floored); returns (D, number of floored cells)."""
-    d = grid.ndim
-    if d == 2:  # one fused pass (Numba) instead of full-size temporaries
-        finite, worst, scale, wmin, wmax = (
-            x.reshape(grid.shape) for x in kernels.tensor_checks_2d(D.reshape(2, 2, -1)))
-        bad = ~finite
-    else:
-        bad = ~np.all(np.isfinite(D), axis=(0, 1))
-    if np.any(bad):
-        raise InputError(f"diffusion tensor is not finite {_where(grid, bad)}. Restrict the grid "
-                         f"to where it is defined.")
-    if d != 2:
-        scale = np.max(np.abs(D), axis=(0, 1))
-        worst = np.zeros(grid.shape)
-        for i in range(d):
-            for j in range(i + 1, d):
-                np.maximum(worst, np.abs(D[i, j] - D[j, i]), out=worst)
-    bad = worst > SYMMETRY_RTOL * scale
-    if np.any(bad):
-        asym = np.abs(D - np.swapaxes(D, 0, 1))
-        k = tuple(int(i) for i in np.unravel_index(
-            np.argmax(np.where(bad, worst / np.where(scale > 0, scale, 1), 0)), grid.shape))
-        i, j = np.unravel_index(np.argmax(asym[(...,) + k]), (d, d))
-        raise InputError(
-            f"diffusion tensor is not symmetric {_where(grid, bad)}: worst at cell {k}, "
-            f"D[{i},{j}] = {D[(i, j) + k]:.6g} but D[{j},{i}] = {D[(j, i) + k]:.6g} "
-            f"(difference {asym[(i, j) + k]:.3g}). A diffusion tensor is D = σσᵀ/2, symmetric; "
-            f"pass (D + Dᵀ)/2 if the asymmetry is round-off.")
-    if np.any(worst):
-        D = 0.5 * (D + np.swapaxes(D, 0, 1))
-    M = np.moveaxis(D, (0, 1), (-2, -1))  # (*shape, d, d)
-    if d != 2:
-        w = np.linalg.eigvalsh(M)
-        wmin, wmax = w[..., 0], np.max(np.abs(w), axis=-1)
-    n_floored = 0
-    if floor is None:
-        neg = wmin < -SINGULAR_RTOL * wmax
-        if np.any(neg):
-            k = tuple(int(i) for i in np.unravel_index(np.argmin(np.where(neg, wmin, np.inf)),
-                                                       grid.shape))
-            raise InputError(
-                f"diffusion tensor is not positive definite {_where(grid, neg)}: smallest "
-                f"eigenvalue {wmin[k]:.6g} at cell {k} (D there = {D[(...,) + k].tolist()}). "
-                f"A diffusion tensor must be positive definite; pass floor= to raise small "
-                f"eigenvalues, or fix the expression.")
-        sing = wmin <= SINGULAR_RTOL * wmax
-        if np.any(sing):
-            k = tuple(int(i) for i in np.argwhere(sing)[0])
-            raise InputError(
-                f"diffusion tensor is singular {_where(grid, sing)}: smallest eigenvalue "
-                f"{wmin[k]:.3g} (largest {wmax[k]:.3g}) — no diffusion along some direction, "
-                f"which a finite-volume density cannot represent (gradient covariances of "
-                f"networks are rank-deficient). Pass floor=ε (e.g. 1e-3 × the typical "
-                f"eigenvalue) to regularise.")
-    else:
-        low = wmin < floor
-        n_floored = int(np.sum(low))
-        if n_floored:
-            wl, V = np.linalg.eigh(M[low])
-            wl = np.maximum(wl, floor)
-            M = M.copy()
-            M[low] = np.einsum("...ik,...k,...jk->...ij", V, wl, V)
-            D = np.moveaxis(M, (-2, -1), (0, 1))
-            D = 0.5 * (D + np.swapaxes(D, 0, 1))
-    return np.ascontiguousarray(D), n_floored
-
-
-def _evaluate_drift(drift, coords, shape, d, where):
-    try:
-        val = drift(*coords)
-    except Exception as exc:
-        raise InputError(f"drift: calling it at the {where} failed with {type(exc).__name__}: "
-                         f"{exc}. It must accept {d} numpy arrays and return {d} arrays.") from exc
-    if d == 1 and not isinstance(val, (list, tuple)):
-        val = [val]
-    if len(val) != d:
-        raise InputError(f"drift must return one array per axis ({d}); got {len(val)}.")
-    out = np.array([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in val])
-    if not np.all(np.isfinite(out)):
-        raise InputError(f"drift is not finite at some {where}; restrict the grid.")
-    return out
+    alpha_of(convention, "build_tensor_rates")  # raises with the list of known names
+    return convention
 
 
 def _drift_vectors(grid: Grid, potential, drift, drift_faces):
@@ -443,20 +305,7 @@ def _drift_vectors(grid: Grid, potential, drift, drift_faces):
             out.append(np.where(_interior(grid, a), arr, 0.0))
         return out
     if potential is not None:
-        if callable(potential):
-            try:
-                U = np.asarray(potential(*grid.coords), dtype=float)
-            except Exception as exc:
-                raise InputError(f"potential: calling it on the grid failed with "
-                                 f"{type(exc).__name__}: {exc}.") from exc
-        else:
-            U = np.asarray(potential, dtype=float)
-        U = np.broadcast_to(U, shape) if U.ndim == 0 else U
-        if U.shape != shape:
-            raise InputError(f"potential: array of shape {U.shape} does not match the grid "
-                             f"shape {shape}.")
-        if not np.all(np.isfinite(U)):
-            raise InputError(f"potential is not finite {_where(grid, ~np.isfinite(U))}.")
+        U = potential_on_cells(potential, grid)
         grads = [_cell_diff(U, j, grid) for j in range(d)]
         out = []
         for a in range(d):
@@ -465,26 +314,8 @@ def _drift_vectors(grid: Grid, potential, drift, drift_faces):
                 b[j] = -(_up(U, a, d) - U) / h[a] if j == a else -_face_mean(grads[j], a, d)
             out.append(np.where(_interior(grid, a), b, 0.0))
         return out
-    if drift is not None and callable(drift):
-        out = []
-        for a in range(d):
-            fc = grid.face_coords(a)
-            b = _evaluate_drift(drift, fc, fc[0].shape, d, f"faces normal to axis {a}")
-            if not grid.periodic[a]:
-                pad = [(0, 0)] * (d + 1)
-                pad[a + 1] = (0, 1)
-                b = np.pad(b, pad)
-            out.append(b)
-        return out
     if drift is not None:
-        try:
-            cells = np.array([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in drift])
-        except (TypeError, ValueError):
-            raise InputError(f"drift: expected a callable or {d} arrays of the grid shape "
-                             f"{shape}.") from None
-        if cells.shape[0] != d or not np.all(np.isfinite(cells)):
-            raise InputError(f"drift: expected {d} finite arrays of the grid shape {shape}.")
-        return [np.where(_interior(grid, a), _face_mean(cells, a, d), 0.0) for a in range(d)]
+        return drift_vectors_on_faces(drift, grid)
     return [np.zeros((d,) + shape) for _ in range(d)]
 
 
@@ -558,7 +389,6 @@ def _cell_diff(X, j, grid: Grid):
 # -- the scheme -------------------------------------------------------------------------------
 
 def _assemble(grid: Grid, D, b_faces, conv, n_floored) -> TensorRates:
-    from .stationary import reversibility_tolerance
 
     d, shape, N, h = grid.ndim, grid.shape, grid.size, grid.h
     Df = [_face_mean(D, a, d) for a in range(d)]

@@ -414,28 +414,3 @@ def offdiagonal_extremes(data, indices, indptr):
             elif data[q] < lo:
                 lo = data[q]
     return lo, big
-
-
-@njit(cache=True)
-def tensor_checks_2d(D):
-    """One pass over a (2, 2, N) tensor field: (finite, worst |D01 − D10|, max |D_ij|, smallest
-    eigenvalue, largest |eigenvalue|) per cell, the eigenvalues of the symmetric part in closed
-    form (absolute accuracy ~ε‖D‖, as LAPACK's). Replaces a dozen full-size temporaries, whose
-    page faults cost 0.2 s at 1000² (measured)."""
-    N = D.shape[2]
-    finite = np.empty(N, dtype=np.bool_)
-    asym = np.empty(N)
-    scale = np.empty(N)
-    wmin = np.empty(N)
-    wmax = np.empty(N)
-    for c in range(N):
-        a, b1, b2, e = D[0, 0, c], D[0, 1, c], D[1, 0, c], D[1, 1, c]
-        finite[c] = np.isfinite(a) and np.isfinite(b1) and np.isfinite(b2) and np.isfinite(e)
-        asym[c] = abs(b1 - b2)
-        scale[c] = max(max(abs(a), abs(e)), max(abs(b1), abs(b2)))
-        b = 0.5 * (b1 + b2)
-        mid = 0.5 * (a + e)
-        rad = math.hypot(0.5 * (a - e), b)
-        wmin[c] = mid - rad
-        wmax[c] = max(abs(mid - rad), abs(mid + rad))
-    return finite, asym, scale, wmin, wmax

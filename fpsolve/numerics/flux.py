@@ -1,6 +1,6 @@
 """Scharfetter–Gummel (exponentially fitted) face fluxes — the one flux every solver uses.
 
-Convention (THEORY.md §1): for a scalar diffusion D and the α-convention
+Convention (:doc:`/theory/conventions`): for a scalar diffusion D and the α-convention
 
     J = b p − D^α ∇(D^(1−α) p),     α = 0 Itô, ½ Stratonovich, 1 isothermal,
 

@@ -220,3 +220,8 @@ def generator_residual(log_fwd, log_bwd, p, shape, periodic):
             out[c] += f
             out[hi] += b
     return np.sum(np.abs(Lp)), np.max(out)
+
+
+def reversibility_tolerance(psi: np.ndarray) -> float:
+    """Round-off bound on the detailed-balance defect of a reversible problem (in log units)."""
+    return 1e-11 * max(1.0, float(np.max(np.abs(psi))))

@@ -3,7 +3,7 @@ fill-reducing ordering, MKL PARDISO, or algebraic-multigrid-preconditioned GMRES
 null-space solves, and residual checks. Never forms a dense matrix.
 
 Choosing the solver (``solver="auto"``; measured in ``benchmarks/bench_general.py``, CPU
-seconds on 2 shared cores, tensor 2D problem of issue 13): a sparse LU is fastest in 1D at
+seconds on 2 shared cores, the tensor 2D problem of benchmarks/bench_general.py): a sparse LU is fastest in 1D at
 every size and in 2D up to about 10⁵ unknowns (256²: LU and AMG within 10% for stationary, MFPT
 and committor); beyond, the AMG path wins (384²: 0.80 against 0.90 s stationary, 1.27 against
 1.56 s MFPT; 512²: 1.7 against 2.1 s stationary). Time stepping reuses one factorisation for

@@ -17,7 +17,7 @@ import scipy.sparse.linalg as spla
 
 from ..errors import InputError
 from .discretisation import FaceRates
-from .stationary import reversibility_tolerance
+from .generator import reversibility_tolerance
 
 
 def smallest_eigenvalues(rates: FaceRates, k: int = 6, index=None, reversible=None):

@@ -23,16 +23,11 @@ import numpy as np
 from ..errors import InputError, SolverError
 from ..jit import njit
 from .discretisation import FaceRates
-from .generator import generator_residual
+from .generator import generator_residual, reversibility_tolerance
 from .linalg import null_vector, pin_row
 from .poisson import least_squares_potential
 
 METHODS = ("auto", "detailed-balance", "solve")
-
-
-def reversibility_tolerance(psi: np.ndarray) -> float:
-    """Round-off bound on the detailed-balance defect of a reversible problem (in log units)."""
-    return 1e-11 * max(1.0, float(np.max(np.abs(psi))))
 
 
 def stationary_log_density(rates: FaceRates, method="auto", solver="auto", reference=None,

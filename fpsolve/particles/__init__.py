@@ -1,8 +1,8 @@
 """Particles: Euler–Maruyama for the SDE of a Fokker–Planck model, first-passage times, and
 discrete SGD vectorised over many chains.
 
-Convention (THEORY §1): the Itô SDE dX = b dt + sqrt(2D) dW, the same drift (with the non-Itô
-correction of ``model.drift_at``), diffusion, walls and targets as the PDE. Time in the model's
+Convention (:doc:`/theory/conventions`): the Itô SDE dX = b dt + sqrt(2D) dW, the same drift (with the non-Itô
+correction of ``model.coefficients.drift``), diffusion, walls and targets as the PDE. Time in the model's
 units; for SGD t = k·η.
 
 * :func:`simulate` — positions at output times (numba or torch backend).

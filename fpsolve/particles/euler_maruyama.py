@@ -1,13 +1,13 @@
 """Euler–Maruyama for the SDE of a Fokker–Planck model, and first-passage times.
 
-The scheme (Itô, THEORY §1), one step of size h from (X, t):
+The scheme (Itô, :doc:`/theory/conventions`), one step of size h from (X, t):
 
     X ← X + b(X, t) h + L ξ,   L Lᵀ = 2 D(X, t) h,   ξ ~ N(0, I),
 
-with b = ``model.drift_at`` (which already contains the α∇D correction of a Stratonovich or
-isothermal model, so the particles sample the same Fokker–Planck equation as the PDE) and D =
-``model.diffusion_at`` (scalar now; an (n, d, d) tensor is handled by Cholesky). Then walls and
-targets (:mod:`.domain`). Weak order 1 in h (bias O(h) in expectations), strong order ½.
+with b = ``model.coefficients.drift`` (which already contains the α∇D correction of a Stratonovich
+or isothermal model, so the particles sample the same Fokker–Planck equation as the PDE) and D =
+``model.coefficients.diffusion`` (scalar now; an (n, d, d) tensor is handled by Cholesky). Then
+walls and targets (``particles/domain.py``). Weak order 1 in h (bias O(h) in expectations), strong order ½.
 
 Each interval between output times is split into equal steps no longer than ``dt``, so that the
 outputs are exact step ends.
@@ -21,14 +21,15 @@ import warnings
 import numpy as np
 
 from ..errors import InputError, SolverError
-from . import coefficients as coef
+from . import routes as coef
 from . import stability
 from .domain import ALIVE, HIT_TARGET, HIT_WALL, Domain
 from .initial import initial_positions
 from .kernels import (compiled_kernel, em_step_scalar, em_step_scalar_serial, em_step_tensor,
                       em_step_tensor_serial, poly_kernel_1d)
-from .progress import Progress
+from .progress import particle_progress
 from .results import FirstPassageResult, SimulationResult
+from .stepping import steps_for
 from .rng import stream_states
 
 BACKENDS = ("numba", "torch")
@@ -64,9 +65,9 @@ _SERIAL_BELOW = 1 << 17
 
 
 def _check_common(model, n, dt, backend):
-    if not hasattr(model, "grid") or not hasattr(model, "drift_at"):
-        raise InputError("particles: model must be a FokkerPlanck (or provide grid, boundary, "
-                         "drift_at(X, t) and diffusion_at(X, t)).")
+    if not hasattr(model, "grid") or not hasattr(model, "coefficients"):
+        raise InputError("particles: model must be a FokkerPlanck (or provide grid, boundary "
+                         "and coefficients: an fpsolve.coefficients.Coefficients).")
     if backend not in BACKENDS:
         raise InputError(f"particles: backend {backend!r} is unknown; choose one of {BACKENDS}.")
     if not (np.isfinite(dt) and dt > 0):
@@ -89,13 +90,6 @@ def _output_times(times, t_end):
     if t_end is not None and t[-1] > t_end * (1 + 1e-12):
         raise InputError(f"particles: the last output time {t[-1]:g} exceeds t_end = {t_end:g}.")
     return t
-
-
-def _steps(interval, dt):
-    """Number of equal steps ≤ dt that cover ``interval``."""
-    if interval <= 0:
-        return 0
-    return max(1, int(math.ceil(interval / dt * (1 - 1e-12))))
 
 
 class _NumbaRun:
@@ -123,9 +117,8 @@ class _NumbaRun:
             spec, why = coef.compiled_spec(model, auto=compiled is True or long_run)
             ts = (t_span[0], 0.5 * (t_span[0] + t_span[1]), t_span[1])
             if spec is not None and not spec.matches(model, self.X[:16], ts):
-                spec, why = None, ("the compiled coefficients differ from model.drift_at/"
-                                   "diffusion_at (a subclass or a time dependence other than "
-                                   "a diffusion schedule)")
+                spec, why = None, ("the compiled coefficients differ from the model's "
+                                   "pointwise drift or diffusion")
             if spec is None and compiled is True:
                 raise InputError(f"particles: compiled=True but {why}. Write the coefficients as "
                                  f"@numba.njit functions of the coordinates, or use "
@@ -204,14 +197,14 @@ class _NumbaRun:
                 self._compact(status, t0 + (k + hit) * h)
                 k += m
                 if progress is not None:
-                    progress.update(done + work)
+                    progress.advance_to(done + work)
             return work
         for k in range(nsteps):
             if not self.n_alive:
                 break
             t = t0 + k * h
             b = coef.evaluate_drift(self.model, self.X, t)
-            kind, fac = coef.noise_factor(self.model.diffusion_at(self.X, t), self.n_alive,
+            kind, fac = coef.noise_factor(self.model.coefficients.diffusion(self.X, t), self.n_alive,
                                           d.ndim, h)
             status = np.zeros(self.n_alive, np.int8)
             if self.n_alive * d.ndim < _SERIAL_BELOW:
@@ -226,7 +219,7 @@ class _NumbaRun:
             work += self.n_alive
             self._compact(status, np.full(self.n_alive, t + h))
             if progress is not None:
-                progress.update(done + work)
+                progress.advance_to(done + work)
         return work
 
     def removed_arrays(self):
@@ -256,8 +249,8 @@ def simulate(model, x0, n=None, dt=1e-3, t_end=None, times=None, backend="numba"
 
     Parameters
     ----------
-    model : FokkerPlanck (or an object with ``grid``, ``boundary``, ``drift_at(X, t)`` → (n, d),
-        ``diffusion_at(X, t)`` → (n,) or (n, d, d), and ``potential``/``drift``/``diffusion``).
+    model : FokkerPlanck (or an object with ``grid``, ``boundary`` and ``coefficients``, an
+        :class:`fpsolve.coefficients.Coefficients`: what the particles read of a model).
     x0 : a point (d,), an array of points (n, d), or a Density to sample n points from (a cell by
         probability, then uniformly within the cell).
     n : number of particles (None: len(x0) for an array of points).
@@ -274,7 +267,7 @@ def simulate(model, x0, n=None, dt=1e-3, t_end=None, times=None, backend="numba"
         reach it are removed (recorded in ``removed_times``/``removed_points``).
     chunk : particles per random stream (numba, default 1024) or per batch (torch).
     compiled : "auto" (compile @njit coefficients into the kernel when the model allows it),
-        True (require it), False (always evaluate model.drift_at/diffusion_at with numpy).
+        True (require it), False (always evaluate model.coefficients.drift/diffusion with numpy).
     progress : True/False, or None for a progress line on an interactive stderr in long runs.
     fuse : torch only — steps traced into one torch.compile'd kernel (default 8 on CUDA, none
         on CPU; 1 = eager).
@@ -294,17 +287,17 @@ def simulate(model, x0, n=None, dt=1e-3, t_end=None, times=None, backend="numba"
         return simulate_torch(model, domain, X, out_t, float(dt), seed, device, dtype, chunk,
                               progress, fuse)
     t_start = time.perf_counter()
-    n_steps = sum(_steps(b - a, dt) for a, b in zip(np.r_[0.0, out_t[:-1]], out_t))
+    n_steps = sum(steps_for(b - a, dt) for a, b in zip(np.r_[0.0, out_t[:-1]], out_t))
     total = len(X) * n_steps
     run = _NumbaRun(model, domain, X, seed, chunk or DEFAULT_CHUNK, compiled, (0.0, out_t[-1]),
                     steps=n_steps)
     run.kappa = kappa
     run.remove_initial_hits(0.0)
-    bar = Progress(total, progress)
+    bar = particle_progress(total, progress)
     positions, alive = [], []
     t, done, steps = 0.0, 0, 0
     for T in out_t:
-        m = _steps(T - t, dt)
+        m = steps_for(T - t, dt)
         if m:
             done += run.advance(m, (T - t) / m, t, bar, done)
             steps += m
@@ -355,7 +348,7 @@ def first_passage(model, x0, target, n=None, dt=1e-3, t_max=np.inf, backend="num
                     steps=nsteps)
     run.kappa = kappa
     run.remove_initial_hits(0.0)
-    bar = Progress(len(X) * nsteps, progress)
+    bar = particle_progress(len(X) * nsteps, progress)
     done = run.advance(nsteps, float(dt), 0.0, bar, 0)
     bar.close()
     ids, when, pts, st = run.removed_arrays()

@@ -16,7 +16,7 @@ One random stream (:mod:`.rng`) per chunk of ``chunk`` particles: results depend
 the chunk size, not on the thread count. The stream state is loaded into four registers per chunk
 and stored back at the end (see :func:`.rng.normal4`).
 
-The cached kernels inline :mod:`.rng` and :mod:`.domain`; :mod:`fpsolve.jit` keeps one cache
+The cached kernels inline ``particles/rng.py`` and ``particles/domain.py``; :mod:`fpsolve.jit` keeps one cache
 folder per state of the package's source, so an edit there recompiles them.
 """
 from __future__ import annotations
@@ -30,126 +30,92 @@ from ..jit import njit
 from .domain import ALIVE, HIT_TARGET, HIT_WALL, apply_wall
 from .rng import load, normal4, store
 
-# step of the central difference, as in FokkerPlanck.drift_at (ε^(1/3) · max(1, |x|))
+# step of the central difference, as in fpsolve.coefficients.pointwise (ε^(1/3) · max(1, |x|))
 FD_STEP = float(np.cbrt(np.finfo(float).eps))
+
+
+# One body per step kind, for one chunk of particles (its own random stream); the parallel
+# kernel runs the chunks under prange, the serial one (few particles, where a parallel launch
+# costs more than it saves) in a plain loop: the same source, compiled twice.
+@njit(cache=True, inline="always")
+def _scalar_chunk(X, b, amp, dt, states, c, chunk, lo, hi, kinds, box, status):
+    n, d = X.shape
+    s0, s1, s2, s3 = load(states, c)
+    for i in range(c * chunk, min(n, (c + 1) * chunk)):
+        if status[i] != ALIVE:
+            continue
+        dead = False
+        inbox = True
+        for a in range(d):
+            z, s0, s1, s2, s3 = normal4(s0, s1, s2, s3)
+            x = X[i, a] + b[i, a] * dt + amp[i] * z
+            x, absorbed = apply_wall(x, lo[a], hi[a], kinds[a])
+            dead = dead or absorbed
+            X[i, a] = x
+            inbox = inbox and box[a, 0] <= x <= box[a, 1]
+        if dead:
+            status[i] = HIT_WALL
+        elif inbox:
+            status[i] = HIT_TARGET
+    store(states, c, s0, s1, s2, s3)
+
+
+@njit(cache=True, inline="always")
+def _tensor_chunk(X, b, L, dt, states, c, chunk, lo, hi, kinds, box, status):
+    n, d = X.shape
+    per_particle = L.shape[0] > 1
+    s0, s1, s2, s3 = load(states, c)
+    xi = np.empty(d)
+    for i in range(c * chunk, min(n, (c + 1) * chunk)):
+        if status[i] != ALIVE:
+            continue
+        li = i if per_particle else 0
+        for a in range(d):
+            xi[a], s0, s1, s2, s3 = normal4(s0, s1, s2, s3)
+        dead = False
+        inbox = True
+        for a in range(d):
+            e = 0.0
+            for q in range(d):  # L: Cholesky factor, or a square root when D is singular
+                e += L[li, a, q] * xi[q]
+            x = X[i, a] + b[i, a] * dt + e
+            x, absorbed = apply_wall(x, lo[a], hi[a], kinds[a])
+            dead = dead or absorbed
+            X[i, a] = x
+            inbox = inbox and box[a, 0] <= x <= box[a, 1]
+        if dead:
+            status[i] = HIT_WALL
+        elif inbox:
+            status[i] = HIT_TARGET
+    store(states, c, s0, s1, s2, s3)
 
 
 @njit(parallel=True, cache=True)
 def em_step_scalar(X, b, amp, dt, states, chunk, lo, hi, kinds, box, status):
     """X ← X + b dt + amp ξ (amp = sqrt(2 D dt) per particle, shape (n,)), walls, target."""
-    n, d = X.shape
-    nch = (n + chunk - 1) // chunk
-    for c in prange(nch):
-        s0, s1, s2, s3 = load(states, c)
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            if status[i] != ALIVE:
-                continue
-            dead = False
-            inbox = True
-            for a in range(d):
-                z, s0, s1, s2, s3 = normal4(s0, s1, s2, s3)
-                x = X[i, a] + b[i, a] * dt + amp[i] * z
-                x, absorbed = apply_wall(x, lo[a], hi[a], kinds[a])
-                dead = dead or absorbed
-                X[i, a] = x
-                inbox = inbox and box[a, 0] <= x <= box[a, 1]
-            if dead:
-                status[i] = HIT_WALL
-            elif inbox:
-                status[i] = HIT_TARGET
-        store(states, c, s0, s1, s2, s3)
+    for c in prange((X.shape[0] + chunk - 1) // chunk):
+        _scalar_chunk(X, b, amp, dt, states, c, chunk, lo, hi, kinds, box, status)
+
+
+@njit(cache=True)
+def em_step_scalar_serial(X, b, amp, dt, states, chunk, lo, hi, kinds, box, status):
+    """em_step_scalar without threads (the same body)."""
+    for c in range((X.shape[0] + chunk - 1) // chunk):
+        _scalar_chunk(X, b, amp, dt, states, c, chunk, lo, hi, kinds, box, status)
 
 
 @njit(parallel=True, cache=True)
 def em_step_tensor(X, b, L, dt, states, chunk, lo, hi, kinds, box, status):
     """X ← X + b dt + L ξ with L L^T = 2 D dt; L has shape (n, d, d) or (1, d, d)."""
-    n, d = X.shape
-    nch = (n + chunk - 1) // chunk
-    per_particle = L.shape[0] > 1
-    for c in prange(nch):
-        s0, s1, s2, s3 = load(states, c)
-        xi = np.empty(d)
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            if status[i] != ALIVE:
-                continue
-            li = i if per_particle else 0
-            for a in range(d):
-                xi[a], s0, s1, s2, s3 = normal4(s0, s1, s2, s3)
-            dead = False
-            inbox = True
-            for a in range(d):
-                e = 0.0
-                for q in range(d):  # L: Cholesky factor, or a square root when D is singular
-                    e += L[li, a, q] * xi[q]
-                x = X[i, a] + b[i, a] * dt + e
-                x, absorbed = apply_wall(x, lo[a], hi[a], kinds[a])
-                dead = dead or absorbed
-                X[i, a] = x
-                inbox = inbox and box[a, 0] <= x <= box[a, 1]
-            if dead:
-                status[i] = HIT_WALL
-            elif inbox:
-                status[i] = HIT_TARGET
-        store(states, c, s0, s1, s2, s3)
-
-
-@njit(cache=True)
-def em_step_scalar_serial(X, b, amp, dt, states, chunk, lo, hi, kinds, box, status):
-    """Serial twin of em_step_scalar: few particles, where a parallel launch costs more."""
-    n, d = X.shape
-    nch = (n + chunk - 1) // chunk
-    for c in range(nch):
-        s0, s1, s2, s3 = load(states, c)
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            if status[i] != ALIVE:
-                continue
-            dead = False
-            inbox = True
-            for a in range(d):
-                z, s0, s1, s2, s3 = normal4(s0, s1, s2, s3)
-                x = X[i, a] + b[i, a] * dt + amp[i] * z
-                x, absorbed = apply_wall(x, lo[a], hi[a], kinds[a])
-                dead = dead or absorbed
-                X[i, a] = x
-                inbox = inbox and box[a, 0] <= x <= box[a, 1]
-            if dead:
-                status[i] = HIT_WALL
-            elif inbox:
-                status[i] = HIT_TARGET
-        store(states, c, s0, s1, s2, s3)
+    for c in prange((X.shape[0] + chunk - 1) // chunk):
+        _tensor_chunk(X, b, L, dt, states, c, chunk, lo, hi, kinds, box, status)
 
 
 @njit(cache=True)
 def em_step_tensor_serial(X, b, L, dt, states, chunk, lo, hi, kinds, box, status):
-    """Serial twin of em_step_tensor."""
-    n, d = X.shape
-    nch = (n + chunk - 1) // chunk
-    per_particle = L.shape[0] > 1
-    for c in range(nch):
-        s0, s1, s2, s3 = load(states, c)
-        xi = np.empty(d)
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            if status[i] != ALIVE:
-                continue
-            li = i if per_particle else 0
-            for a in range(d):
-                xi[a], s0, s1, s2, s3 = normal4(s0, s1, s2, s3)
-            dead = False
-            inbox = True
-            for a in range(d):
-                e = 0.0
-                for q in range(d):  # L: Cholesky factor, or a square root when D is singular
-                    e += L[li, a, q] * xi[q]
-                x = X[i, a] + b[i, a] * dt + e
-                x, absorbed = apply_wall(x, lo[a], hi[a], kinds[a])
-                dead = dead or absorbed
-                X[i, a] = x
-                inbox = inbox and box[a, 0] <= x <= box[a, 1]
-            if dead:
-                status[i] = HIT_WALL
-            elif inbox:
-                status[i] = HIT_TARGET
-        store(states, c, s0, s1, s2, s3)
+    """em_step_tensor without threads (the same body)."""
+    for c in range((X.shape[0] + chunk - 1) // chunk):
+        _tensor_chunk(X, b, L, dt, states, c, chunk, lo, hi, kinds, box, status)
 
 
 # -- built-in polynomial potentials: one cached kernel -----------------------------------------
@@ -219,7 +185,7 @@ def _pad3(fn, ndim):
 
 
 def _gradient3(f3, ndim):
-    """Central-difference gradient of a compiled scalar function, as FokkerPlanck.drift_at."""
+    """Central-difference gradient of a compiled scalar function, as fpsolve.coefficients.pointwise."""
     h = FD_STEP
 
     @njit

@@ -117,14 +117,17 @@ class FirstPassageResult:
 
     @property
     def n_hit(self) -> int:
+        """Number of particles that reached the target before t_max."""
         return len(self.times)
 
     @property
     def mean(self) -> float:
+        """Mean first-passage time of the particles that hit (NaN if none)."""
         return float(np.mean(self.times)) if len(self.times) else float("nan")
 
     @property
     def std(self) -> float:
+        """Sample standard deviation of the hitting times (NaN for fewer than two)."""
         return float(np.std(self.times, ddof=1)) if len(self.times) > 1 else float("nan")
 
     @property

@@ -1,6 +1,6 @@
 """Discrete SGD vectorised over many independent chains — the process the SDE approximates.
 
-Two noise models (THEORY §1, D = (η/2)·C with C = Σ₁/B, time t = k·η):
+Two noise models (:doc:`/theory/conventions`, D = (η/2)·C with C = Σ₁/B, time t = k·η):
 
 * :func:`gaussian_sgd` — θ ← θ − η ∇L(θ) + η·sqrt(C(θ)) ξ, ξ ~ N(0, I): the SDE's own noise
   model with the SDE's time step dt = η, i.e. Euler–Maruyama of dθ = −∇L dt + sqrt(2D) dW.
@@ -26,7 +26,7 @@ from numba import prange
 from ..jit import njit
 from ..errors import InputError
 from ..fields.field import Density
-from .coefficients import matrix_sqrt
+from .routes import matrix_sqrt
 from .results import histogram_counts
 from .rng import next_u64, stream_states
 
@@ -57,9 +57,11 @@ class SGDResult:
         return self.theta
 
     def mean(self, index=-1):
+        """Mean of the chains' θ at recorded step ``index`` (d,)."""
         return self.theta[index].mean(axis=0)
 
     def cov(self, index=-1):
+        """Covariance of the chains' θ at recorded step ``index`` (d, d)."""
         return np.atleast_2d(np.cov(self.theta[index], rowvar=False))
 
     def histogram(self, grid, index=-1):
@@ -246,7 +248,7 @@ def minibatch_sgd(grad_i, theta0, lr, n_samples, batch_size, n_steps, n_chains=N
 
 
 def sde_diffusion(lr, batch_size, per_sample_covariance, n_samples=None, replacement=True):
-    """D = (η/2)·Σ₁/B, times (N − B)/(N − 1) without replacement (THEORY §1)."""
+    """D = (η/2)·Σ₁/B, times (N − B)/(N − 1) without replacement (:doc:`/theory/conventions`)."""
     D = 0.5 * lr * np.asarray(per_sample_covariance, dtype=float) / batch_size
     if not replacement:
         if n_samples is None:
@@ -272,20 +274,24 @@ class FiniteSumProblem:
         self.name = name
 
     def grad_i(self, theta, idx):
+        """Per-sample gradients ∇ℓ_i(θ) for index arrays ``idx`` (n, B) → (n, B, d)."""
         th = np.asarray(theta, dtype=float).reshape(-1, self.dim)
         return self._g(th[:, None, :], np.asarray(idx))
 
     def grad(self, theta):
+        """The full-batch gradient ∇L(θ) = mean of ∇ℓ_i, for θ of shape (n, d) → (n, d)."""
         th = np.asarray(theta, dtype=float).reshape(-1, self.dim)
         all_idx = np.broadcast_to(np.arange(self.n_samples), (len(th), self.n_samples))
         return self.grad_i(th, all_idx).mean(axis=1)
 
     def loss(self, theta):
+        """The full-batch loss L(θ) for θ of shape (n, d) → (n,)."""
         th = np.asarray(theta, dtype=float).reshape(-1, self.dim)
         all_idx = np.broadcast_to(np.arange(self.n_samples), (len(th), self.n_samples))
         return self._l(th[:, None, :], all_idx).mean(axis=1)
 
     def per_sample_covariance(self, theta):
+        """Σ₁(θ) = (1/N) Σ_i (∇ℓ_i − ∇L)(∇ℓ_i − ∇L)ᵀ at one θ (d, d)."""
         g = self.grad_i(np.asarray(theta, dtype=float).reshape(1, self.dim),
                         np.arange(self.n_samples)[None])[0]
         g = g - g.mean(axis=0)

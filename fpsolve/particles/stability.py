@@ -8,7 +8,7 @@ variance of 1.17 where the Fokker–Planck answer is 0.0151, for U = 50x⁴, D =
 without walls they overflow. Neither is an O(dt) bias that a smaller error bar would expose.
 
 :func:`drift_stiffness` bounds |λ| over the grid by Gershgorin's theorem, κ = max_x max_i
-Σ_j |J_ij(x)|, with J from central differences of ``model.drift_at`` (step a tenth of the cell)
+Σ_j |J_ij(x)|, with J from central differences of ``model.coefficients.drift`` (step a tenth of the cell)
 on at most ``max_points`` cell centres (a sub-lattice of the grid, its edges included).
 :func:`check_step` warns when dt·κ > 2 and suggests dt = 0.2/κ (a tenth of the limit, where the
 O(dt) bias of a linear drift is ≲ 10% of the variance). The bound covers the whole grid: where
@@ -46,8 +46,8 @@ def drift_stiffness(model, t=0.0, max_points=4096):
         up, dn = X.copy(), X.copy()
         up[:, j] += s
         dn[:, j] -= s
-        bu = np.asarray(model.drift_at(up, t), dtype=float).reshape(X.shape)
-        bd = np.asarray(model.drift_at(dn, t), dtype=float).reshape(X.shape)
+        bu = np.asarray(model.coefficients.drift(up, t), dtype=float).reshape(X.shape)
+        bd = np.asarray(model.coefficients.drift(dn, t), dtype=float).reshape(X.shape)
         J[:, :, j] = (bu - bd) / (2 * s)
     rows = np.sum(np.abs(J), axis=2).max(axis=1)
     rows = np.where(np.isfinite(rows), rows, np.inf)

@@ -2,16 +2,17 @@
 
 torch is imported here only, so ``import fpsolve.particles`` works without it.
 
-Coefficients. The model's numpy pipeline (``drift_at``) cannot run on GPU tensors, so this
-backend calls the model's own ``grad``/``potential``/``drift``/``diffusion`` callables with torch
-tensors (one per axis), differentiates the potential with ``torch.func.grad`` (exact, where
-``drift_at`` uses central differences), and applies the model's diffusion schedule s(t)
-(D(x, t) = s(t)·D(x), FokkerPlanck's only time dependence) step by step. Callables written with
-operators (``x**2``, ``x*y``, ``abs``) work on both; numpy functions do not (they fail on tensors
-that carry gradients, or silently leave the device). At the start the torch coefficients are
-checked against ``model.drift_at``/``diffusion_at`` on a few particles at the first, middle and
-last time, in float64; a mismatch (a subclass whose ``drift_at`` does more, a coefficient that
-went through numpy) raises :class:`~fpsolve.InputError` explaining how to write them.
+Coefficients. The model's numpy pipeline (``model.coefficients.drift``) cannot run on GPU
+tensors, so this backend calls the user's own ``gradient``/``potential``/``drift``/``diffusion``
+callables (``model.coefficients.user``) with torch tensors (one per axis), differentiates the
+potential with ``torch.func.grad`` (exact, where the numpy pipeline uses central differences),
+and applies the model's diffusion schedule s(t) step by step; coefficients that depend on time
+are refused (use the numba backend). Callables written with operators (``x**2``, ``x*y``,
+``abs``) work on both; numpy functions do not (they fail on tensors that carry gradients, or
+silently leave the device). At the start the torch coefficients are checked against
+``model.coefficients.drift``/``diffusion`` on a few particles at the first, middle and last time,
+in float64; a mismatch (a coefficient that went through numpy) raises
+:class:`~fpsolve.InputError` explaining how to write them.
 
 Work layout. Particles are processed in batches of ``chunk`` (all steps of one batch, then the
 next), which bounds device memory; each batch has its own ``torch.Generator`` seeded from
@@ -32,8 +33,9 @@ import numpy as np
 
 from ..errors import InputError
 from .domain import ABSORBING, PERIODIC
-from .progress import Progress
+from .progress import particle_progress
 from .results import FirstPassageResult, SimulationResult
+from .stepping import plan as step_plan
 
 try:
     import torch
@@ -75,18 +77,20 @@ class TorchCoefficients:
     """Drift and noise of a model as functions of a tensor X (n, d)."""
 
     def __init__(self, model, ndim):
+        c = model.coefficients  # the user's callables, as given (fpsolve.coefficients)
+        if c.time_dependent:
+            raise InputError("particles: backend='torch' takes coefficients that do not depend "
+                             "on time; for a potential or drift with a t argument use "
+                             "backend='numba'.")
         self.ndim = ndim
-        self.grad_fn = getattr(model, "grad", None)   # a user gradient (fpsolve.sgd.model)
-        self.potential = getattr(model, "potential", None)
-        sched = getattr(model, "schedule", None)
-        self.schedule = sched if callable(sched) else None
-        self.drift_fn = getattr(model, "drift", None)
-        self.diffusion = getattr(model, "diffusion", None)
-        self.alpha = float(getattr(model, "alpha", 0.0) or 0.0)
+        self.grad_fn = c.user.gradient
+        self.potential = c.user.potential
+        self.schedule = c.schedule
+        self.drift_fn = c.user.drift
+        self.diffusion = c.user.diffusion
+        self.alpha = float(c.alpha)
         self.const_D = None   # python float or (d, d) numpy array
         D = self.diffusion
-        if D is None:
-            raise InputError("particles: the model has no diffusion attribute.")
         if not callable(D):
             arr = np.asarray(D, dtype=float)
             if arr.ndim == 0:
@@ -212,30 +216,30 @@ def _psd_sqrt(A):
 
 
 def check_against_model(coefs, model, X, t_end):
-    """Compare the torch coefficients with model.drift_at/diffusion_at on a few points at the
+    """Compare the torch coefficients with model.coefficients.drift/diffusion on a few points at the
     first, middle and last time (float64, CPU)."""
     Xs = np.asarray(X[:64], dtype=float)
     Xt = torch.as_tensor(Xs, dtype=torch.float64)
     for t in (0.0, 0.5 * t_end, t_end):
         sv = coefs.s(t)
-        b_np = np.asarray(model.drift_at(Xs, t), dtype=float).reshape(Xs.shape)
+        b_np = np.asarray(model.coefficients.drift(Xs, t), dtype=float).reshape(Xs.shape)
         b_t = coefs.drift(Xt, sv).detach().cpu().numpy()
         tol = 1e-6 * (1.0 + np.abs(b_np))
         if not np.all(np.abs(b_t - b_np) <= tol):
             i = int(np.argmax(np.max(np.abs(b_t - b_np) - tol, axis=1)))
             raise InputError(
                 f"particles: at t = {t:g} the drift computed from the model's callables with torch "
-                f"({b_t[i].tolist()}) disagrees with model.drift_at ({b_np[i].tolist()}) at "
+                f"({b_t[i].tolist()}) disagrees with the model's drift ({b_np[i].tolist()}) at "
                 f"x = {Xs[i].tolist()}. The torch backend evaluates the model's grad/potential/"
-                f"drift/diffusion and schedule itself; a model whose drift_at does more (a "
+                f"drift/diffusion and schedule itself; a model whose pointwise drift does more (a "
                 f"subclass) needs backend='numba'. {_HOWTO}")
-        D_np = _full_tensor(model.diffusion_at(Xs, t), len(Xs), coefs.ndim)
+        D_np = _full_tensor(model.coefficients.diffusion(Xs, t), len(Xs), coefs.ndim)
         D_t = coefs.diffusion_values(Xt)
         D_t = D_t.detach().cpu().numpy() if isinstance(D_t, torch.Tensor) else D_t
         D_t = sv * _full_tensor(D_t, len(Xs), coefs.ndim)
         if not np.allclose(D_t, D_np, rtol=1e-9, atol=1e-12):
             raise InputError(f"particles: at t = {t:g} the diffusion computed with torch disagrees "
-                             f"with model.diffusion_at (max difference "
+                             f"with the model's diffusion (max difference "
                              f"{np.abs(D_t - D_np).max():.3g}). {_HOWTO}")
 
 
@@ -367,20 +371,14 @@ def _setup(model, domain, X, t_end, device, dtype, chunk, fuse):
     return dev, dt_, coefs, _Stepper(coefs, domain, fuse, dev), int(chunk), int(fuse)
 
 
-def _steps_list(out_t, dt):
-    from .euler_maruyama import _steps
-    prev = np.r_[0.0, out_t[:-1]]
-    return [(_steps(b - a, dt), a, b) for a, b in zip(prev, out_t)]
-
-
 def simulate_torch(model, domain, X, out_t, dt, seed, device, dtype, chunk, progress, fuse=None):
     """Torch counterpart of :func:`fpsolve.particles.simulate` (called from it)."""
     t_start = time.perf_counter()
     dev, tdt, coefs, stepper, chunk, fuse = _setup(model, domain, X, out_t[-1], device, dtype,
                                                    chunk, fuse)
-    plan = _steps_list(out_t, dt)
+    plan = step_plan(out_t, dt)
     n = len(X)
-    bar = Progress(n * sum(m for m, _, _ in plan), progress)
+    bar = particle_progress(n * sum(m for m, _, _ in plan), progress)
     pos = [[] for _ in out_t]
     removed = []
     done = 0
@@ -404,7 +402,7 @@ def simulate_torch(model, domain, X, out_t, dt, seed, device, dtype, chunk, prog
                     x, status, hit = stepper.run(x, status, hit, gen, m, h, k0, a, fuse)
                     k0 += m
                     done += len(ids) * m
-                    bar.update(done)
+                    bar.advance_to(done)
                 alive = (status == 0).cpu().numpy()
                 pos[j].append(x.detach().cpu().numpy().astype(float)[alive])
             st = status.cpu().numpy()
@@ -439,7 +437,7 @@ def first_passage_torch(model, domain, X, dt, nsteps, seed, device, dtype, chunk
     dev, tdt, coefs, stepper, chunk, fuse = _setup(model, domain, X, nsteps * dt, device, dtype,
                                                    chunk, fuse)
     n = len(X)
-    bar = Progress(n * nsteps, progress)
+    bar = particle_progress(n * nsteps, progress)
     times, points, censored, absorbed, done = [], [], 0, 0, 0
     # check for completion every `every` steps (a device sync)
     every = max(fuse, 64)
@@ -458,7 +456,7 @@ def first_passage_torch(model, domain, X, dt, nsteps, seed, device, dtype, chunk
                 x, status, hit = stepper.run(x, status, hit, gen, m, dt, k, k * dt, fuse)
                 k += m
                 done += m_c * m
-                bar.update(done)
+                bar.advance_to(done)
                 if not bool((status == 0).any()):
                     break
             st = status.cpu().numpy()

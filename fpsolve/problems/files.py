@@ -9,6 +9,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import SolverError
 from ..jsonable import jsonable
+from ..numerics import memory
 from .questions import QUESTIONS
 from .tables import (TOP_KEYS, Problem, ProblemError, check_keys, grid_table, model_table,
                      parameters_table, require)
@@ -53,6 +54,10 @@ def parse_problem(raw: dict, source: Path | None = None) -> Problem:
             raise ProblemError(f"{k} must be a string.")
     parameters = parameters_table(raw.get("parameters", {}))
     grid = grid_table(raw["grid"])
+    # before any coefficient is evaluated on the grid: does a model of this size fit at all?
+    memory.check(memory.model_bytes(grid.size, grid.ndim, False),
+                 f"[grid]: a model on {grid.size} cells",
+                 "Use a coarser [grid] shape (memory grows in proportion to the number of cells).")
     base = source.resolve().parent if source is not None else None
     kw = model_table(raw["model"], grid, parameters, base)
     q = raw["question"]

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import InputError
 from ..expressions import AXIS_NAMES, FUNCTIONS, Expression
 from ..geometry.grid import Grid
-from ..models.coefficients import describe
+from ..coefficients.evaluate import describe
 from ..models.fokker_planck import FokkerPlanck
 
 

@@ -2,7 +2,7 @@
 (lower, upper) given the end it leaves through (the exit split of Xie, Sato & Sugiyama between
 parallel paths is this question).
 
-Conventions (THEORY §1) and engine as in :mod:`fpsolve.theory.quadrature`: speed density m,
+Conventions (:doc:`/theory/conventions`) and engine as in :mod:`fpsolve.theory.quadrature`: speed density m,
 scale density s, Green's function G(x, z) = S_l(min) S_r(max) / S_tot of the generator
 (1/m)(f′/s)′ killed at both ends. With P_u(x) = S_l(x)/S_tot the probability to leave through
 the upper end (P_l = 1 − P_u, computed as S_r/S_tot: no cancellation),

@@ -1,7 +1,7 @@
 """Principal eigenvalue of a 1D diffusion killed at an absorbing end: the exact decay rate of the
 survival probability, by quadrature (independent of any grid discretisation).
 
-Conventions (THEORY §1): the Itô SDE dX = b dt + sqrt(2D) dW with generator
+Conventions (:doc:`/theory/conventions`): the Itô SDE dX = b dt + sqrt(2D) dW with generator
 A f = (b + αD′) f′ + D f″ = (1/m)(f′/s)′, speed density m = D^(α−1) e^ψ, scale density
 s = D^(−α) e^(−ψ), ψ = ∫ b/D (see :mod:`fpsolve.theory.quadrature`). Killed at an absorbing end
 (Dirichlet f = 0) and reflected at the other (f′ = 0), or killed at both,
@@ -12,7 +12,7 @@ with λ₁ > 0 the smallest eigenvalue; the quasi-stationary density (the law of
 t → ∞) is ν ∝ m φ, and E_ν τ = 1/λ₁ exactly.
 
 Method: power iteration with the Green's operator G = (−A)⁻¹, whose kernel is the one of the
-mean first-passage time (THEORY §1):
+mean first-passage time (:doc:`/theory/conventions`)::
 
     reflecting at ℓ, absorbing at c:   (G f)(x) = ∫_x^c s(y) ∫_ℓ^y m(z) f(z) dz dy,
     absorbing at l and u:              (G f)(x) = ∫ G(x, z) m(z) f(z) dz,
@@ -25,9 +25,9 @@ from f₀ = 1 (1 ≥ φ/max φ pointwise), then the forward one ν ← G*ν / �
 ∫ f ν / ∫ (G f) ν, whose error is the product of both iterates' errors, (λ₁/λ₂)^(2k). The
 forward iterate is needed: past a steep fall of U the true φ is e^(−ψ)-small, far below what
 the backward iterates resolve, and ν = m φ built from them would put the mass at the exit (the
-failure of issue 19, here avoided as in :func:`fpsolve.escape.quasi_stationary`). Every
-integral is taken in log space on the adaptive Gauss–Legendre panels of
-:mod:`fpsolve.theory._panels`, so targets far past a barrier, where e^ψ spans e^(±1000), are
+failure of a forward iteration started from π, here avoided as in
+:func:`fpsolve.escape.quasi_stationary`). Every integral is taken in log space on the adaptive Gauss–Legendre panels of
+``fpsolve/theory/_panels.py``, so targets far past a barrier, where e^ψ spans e^(±1000), are
 fine. Accuracy: relative error ≲ 1e-10 for smooth coefficients (the panel quadrature's), checked in
 tests/theory against the Ornstein–Uhlenbeck closed form (a zero of a parabolic-cylinder function)
 and the interval closed form π²D/L².
@@ -84,7 +84,7 @@ def principal_eigenvalue_1d(lower, upper, *, absorbing="upper", drift=None,
     ----------
     lower, upper : the interval ends (finite).
     absorbing : "upper" (reflecting at lower), "lower" (reflecting at upper) or "both".
-    drift / potential_derivative, diffusion, convention, breakpoints : as in
+    drift, potential_derivative, diffusion, convention, breakpoints : as in
         :func:`fpsolve.theory.mfpt_1d`.
     x : points in [lower, upper] at which to return φ and ν (default: none).
     maxiter : power iterations allowed; the error shrinks like (λ₁/λ₂)^(2k), so well-separated

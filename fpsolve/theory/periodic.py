@@ -3,7 +3,7 @@ in closed form over one period (Stratonovich 1958, Lifson & Jackson 1962, Reiman
 
 The 1D diffusion dX = b dt + sqrt(2D) dW with b and D periodic of period L (a tilted periodic
 potential: b = F − U′, U periodic) moves on average as X_t ≈ v t with Gaussian spread
-Var X_t ≈ 2 D_eff t. With the speed and scale densities of the convention (THEORY §1;
+Var X_t ≈ 2 D_eff t. With the speed and scale densities of the convention (:doc:`/theory/conventions`;
 :mod:`fpsolve.theory.quadrature`), m = D^(α−1) e^ψ, s = D^(−α) e^(−ψ), ψ = ∫ b/D, and
 r = s(x + L)/s(x) = e^(−∫_0^L b/D) (r < 1 for a forward tilt),
 
@@ -21,7 +21,7 @@ the tests check against the renewal formula v = L/T₁, D_eff = L²(T₂ − T�
 moments of the passage time from x to x + L, computed independently by :func:`mfpt_1d`).
 
 Numerics: the I± are formed from cumulative integrals over one period in log space on the
-adaptive panels of :mod:`fpsolve.theory._panels` (∫_{x−L}^x m = ∫_0^x m + r ∫_x^L m: positive
+adaptive panels of ``fpsolve/theory/_panels.py`` (∫_{x−L}^x m = ∫_0^x m + r ∫_x^L m: positive
 terms only), so tilts and barriers of hundreds of D are fine; a backward tilt (r > 1) is
 computed on the mirror image x → −x. Accuracy ≈ 1e-10 relative, like the other quadratures.
 """
@@ -56,7 +56,8 @@ def periodic_transport(period, *, drift=None, potential_derivative=None, tilt=0.
     drift : b(x), periodic (give the tilt inside it or as ``tilt``); or potential_derivative :
         U′(x) of a periodic potential, with b = tilt − U′. diffusion : D(x) > 0, periodic.
     tilt : constant force F added to the drift. convention : "ito" | "stratonovich" |
-    "isothermal". x : points in [0, period] for the stationary density.
+        "isothermal". x : points in [0, period] for the stationary density.
+
     Returns :class:`PeriodicTransport`.
     """
     where = "periodic_transport"

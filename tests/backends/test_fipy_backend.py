@@ -13,7 +13,7 @@ import pytest
 from scipy import integrate
 
 import fpsolve as fp
-from fpsolve.models import schedules
+from fpsolve.coefficients import schedules
 
 fipy = pytest.importorskip("fipy")
 from fpsolve.backends import fipy as fb  # noqa: E402

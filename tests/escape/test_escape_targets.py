@@ -70,12 +70,20 @@ def test_gth_keeps_relative_accuracy_where_elimination_cancels():
     np.testing.assert_allclose(G.solve_transposed(rhs), np.linalg.solve(K.T, rhs), rtol=1e-12)
 
 
-def test_model_methods_take_the_model_first(model):
-    """The lead binds these as FokkerPlanck methods: each must accept the model positionally."""
+def test_every_escape_question_is_a_method_of_the_model(model):
+    """The facade binds each function of fpsolve.escape that takes the model first: the method
+    gives the same answer (flux_over_population is the method escape_rate)."""
     import inspect
-    for name, fn in escape.MODEL_METHODS.items():
-        first = next(iter(inspect.signature(fn).parameters))
-        assert first == "model", name
-    bound = escape.MODEL_METHODS["mean_first_passage_time"].__get__(model)
-    np.testing.assert_array_equal(bound(lambda x, y: x > 1).values,
+
+    names = ["mean_first_passage_time", "first_passage_moments", "committor",
+             "conditional_exit_times", "exit_distribution", "quasi_stationary",
+             "flux_over_population", "survival", "basins", "effective_transport"]
+    for name in names:
+        fn = getattr(escape, name)
+        assert next(iter(inspect.signature(fn).parameters)) == "model", name
+        method = "escape_rate" if name == "flux_over_population" else name
+        assert callable(getattr(fp.FokkerPlanck, method)), method
+    np.testing.assert_array_equal(model.mean_first_passage_time(lambda x, y: x > 1).values,
                                   escape.mean_first_passage_time(model, lambda x, y: x > 1).values)
+    with pytest.warns(DeprecationWarning, match="MODEL_METHODS"):
+        assert escape.MODEL_METHODS["committor"] is escape.committor

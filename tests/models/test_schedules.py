@@ -4,7 +4,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import fpsolve as fp
-from fpsolve.models import schedules
+from fpsolve.coefficients import schedules
 
 K, D0 = 1.0, 0.4
 

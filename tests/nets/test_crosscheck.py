@@ -20,7 +20,7 @@ from fpsolve import InputError  # noqa: E402
 from fpsolve import nets  # noqa: E402
 from fpsolve.nets.cross_check import CrossCheck, crosscheck  # noqa: E402
 
-cc_module = importlib.import_module("fpsolve.nets.cross_check")
+cc_module = importlib.import_module("fpsolve.nets.cross_check.run")  # where the work starts
 
 N, N_IN = 64, 3
 LR, B = 0.1, 8

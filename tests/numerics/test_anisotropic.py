@@ -9,7 +9,8 @@ import scipy.sparse.linalg as spla
 
 import fpsolve as fp
 from fpsolve.errors import InputError
-from fpsolve.numerics.anisotropic import build_tensor_rates, is_tensor_diffusion
+from fpsolve.coefficients.tensor import is_tensor
+from fpsolve.numerics.anisotropic import build_tensor_rates
 from fpsolve.numerics.spectrum import smallest_eigenvalues
 from fpsolve.numerics.stationary import stationary_log_density
 
@@ -298,11 +299,11 @@ def test_drift_inputs_agree():
 
 def test_tensor_detection():
     g2, g3 = fp.Grid([(0, 1)] * 2, (4, 5)), fp.Grid([(0, 1)] * 3, (3, 3, 4))
-    assert is_tensor_diffusion(np.eye(2), g2) and is_tensor_diffusion(D_field, g2)
-    assert is_tensor_diffusion(np.ones((3, 3) + g3.shape), g3)
-    assert not is_tensor_diffusion(0.5, g2) and not is_tensor_diffusion(np.ones(g2.shape), g2)
-    assert not is_tensor_diffusion(lambda x, y: 1 + x * y, g2)
-    assert not is_tensor_diffusion(np.ones(g3.shape), g3)
+    assert is_tensor(np.eye(2), g2) and is_tensor(D_field, g2)
+    assert is_tensor(np.ones((3, 3) + g3.shape), g3)
+    assert not is_tensor(0.5, g2) and not is_tensor(np.ones(g2.shape), g2)
+    assert not is_tensor(lambda x, y: 1 + x * y, g2)
+    assert not is_tensor(np.ones(g3.shape), g3)
 
 
 def test_m_matrix_flag():

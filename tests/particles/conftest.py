@@ -25,41 +25,21 @@ def state_dependent_d_2d(x, y):
     return 0.15 * (1.0 + 0.5 * np.sin(x) ** 2 + 0.2 * y ** 2)
 
 
-class TensorOU:
-    """A stand-in for a FokkerPlanck with a d×d diffusion (the real model does not take one yet).
+def TensorOU(A, D, bounds=((-6.0, 6.0), (-6.0, 6.0)), boundary="reflecting", jit_drift=True,
+             floor=None):
+    """dX = −A X dt + sqrt(2 D) dW in 2D as a FokkerPlanck with a tensor diffusion: D a constant
+    matrix (drift jitted, so the compiled route applies) or a state-dependent field (a callable
+    returning (2, 2, …)). ``floor`` for a singular D (the PDE's tensor is floored; the particles
+    use D as given)."""
+    A = np.asarray(A, dtype=float)
+    a00, a01, a10, a11 = (float(v) for v in A.ravel())
 
-    dX = −A X dt + sqrt(2 D) dW in 2D, with D a constant matrix (``diffusion`` a (2, 2) array,
-    drift a jitted function, so the compiled route applies) or a state-dependent field
-    (``diffusion`` callable returning (2, 2, n), like a (d, d, *grid.shape) field).
-    """
+    def drift(x, y):
+        return -(a00 * x + a01 * y), -(a10 * x + a11 * y)
 
-    def __init__(self, A, D, bounds=((-6.0, 6.0), (-6.0, 6.0)), boundary="reflecting",
-                 jit_drift=True):
-        self.grid = fp.Grid(list(bounds), 16)
-        self.boundary = (boundary,) * 2
-        self.alpha = 0.0
-        self.schedule = None
-        self.potential = None
-        self.grad = None
-        A = np.asarray(A, dtype=float)
-        self.A = A
-        a00, a01, a10, a11 = (float(v) for v in A.ravel())
-
-        def drift(x, y):
-            return -(a00 * x + a01 * y), -(a10 * x + a11 * y)
-
-        # jitted: the compiled route applies; plain: works on numpy arrays and torch tensors
-        self.drift = njit(drift) if jit_drift else drift
-        self.diffusion = D
-
-    def drift_at(self, X, t=0.0):
-        return -np.asarray(X, float) @ self.A.T
-
-    def diffusion_at(self, X, t=0.0):
-        X = np.asarray(X, float)
-        if callable(self.diffusion):
-            return np.moveaxis(np.asarray(self.diffusion(X[:, 0], X[:, 1]), float), -1, 0)
-        return np.broadcast_to(np.asarray(self.diffusion, float), (len(X), 2, 2))
+    # jitted: the compiled route applies; plain: works on numpy arrays and torch tensors
+    return fp.FokkerPlanck(fp.Grid(list(bounds), 16), drift=njit(drift) if jit_drift else drift,
+                           diffusion=D, boundary=boundary, floor=floor)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 
 import fpsolve as fp
 from fpsolve.particles import euler_maruyama, first_passage, simulate
-from fpsolve.particles.coefficients import auto_jit
+from fpsolve.particles.routes import auto_jit
 
 
 def _readme_model(potential, diffusion):

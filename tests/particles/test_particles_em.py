@@ -11,7 +11,7 @@ import pytest
 
 import fpsolve as fp
 from fpsolve import compare
-from fpsolve.models import schedules
+from fpsolve.coefficients import schedules
 from fpsolve.particles import simulate
 
 from .conftest import state_dependent_d_2d, tilted_bowl_2d

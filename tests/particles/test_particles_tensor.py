@@ -1,7 +1,6 @@
-"""Tensor diffusion D (n, d, d) from diffusion_at: a stand-in model (conftest.TensorOU) until
-FokkerPlanck accepts a d×d matrix or a (d, d, *grid.shape) field. References: the exact one-step
-law of Euler–Maruyama (Gaussian, covariance 2 D(x0) dt) and the exact stationary covariance of the
-EM chain of a linear SDE (discrete Lyapunov equation)."""
+"""Tensor diffusion D (n, d, d) of a FokkerPlanck with a d×d diffusion (conftest.TensorOU).
+References: the exact one-step law of Euler–Maruyama (Gaussian, covariance 2 D(x0) dt) and the exact
+stationary covariance of the EM chain of a linear SDE (discrete Lyapunov equation)."""
 import numpy as np
 import pytest
 from scipy import linalg
@@ -40,7 +39,7 @@ def test_singular_tensor_noise_stays_in_its_range():
     """A rank-one D (gradient covariances are rank-deficient): Cholesky fails, the eigen square
     root is used, and the increments have no component along the null vector."""
     v = np.array([1.0, -2.0]) / np.sqrt(5)
-    m = TensorOU(np.zeros((2, 2)), 0.3 * np.outer(v, v))
+    m = TensorOU(np.zeros((2, 2)), 0.3 * np.outer(v, v), floor=1e-3)
     r = simulate(m, [0.0, 0.0], n=20_000, dt=0.01, t_end=0.05, seed=32, compiled=False)
     null = np.array([2.0, 1.0]) / np.sqrt(5)
     assert np.max(np.abs(r.positions[-1] @ null)) < 1e-12

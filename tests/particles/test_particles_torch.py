@@ -11,7 +11,7 @@ import pytest
 
 import fpsolve as fp
 from fpsolve import compare
-from fpsolve.models import schedules
+from fpsolve.coefficients import schedules
 from fpsolve.particles import first_passage, simulate
 
 from .conftest import TensorOU

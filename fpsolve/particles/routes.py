@@ -1,4 +1,4 @@
-"""The model's SDE coefficients as the particle kernels need them.
+"""The model's SDE coefficients as the particle kernels need them: the compiled and the numpy routes.
 
 Two routes, chosen per model (``compiled="auto"``):
 
@@ -6,16 +6,16 @@ Two routes, chosen per model (``compiled="auto"``):
   Numba ``@njit`` functions (``numba.core.registry.CPUDispatcher``), numbers, or a constant d×d
   matrix, with an optional diffusion schedule s(t): they are compiled into the step kernel
   (:func:`.kernels.compiled_kernel`). Used only after checking on sample particles, at the first,
-  middle and last time, that the kernel's coefficients equal ``model.drift_at`` and
-  ``model.diffusion_at`` — so a model whose pointwise coefficients mean something else (a
+  middle and last time, that the kernel's coefficients equal ``model.coefficients.drift`` and
+  ``model.coefficients.diffusion`` — so a model whose pointwise coefficients mean something else (a
   subclass, a new feature) is never compiled wrongly, it is simply evaluated with numpy.
-* **vectorised** — anything else: ``model.drift_at(X, t)`` and ``model.diffusion_at(X, t)`` are
+* **vectorised** — anything else: ``model.coefficients.drift(X, t)`` and ``model.coefficients.diffusion(X, t)`` are
   called once per step with all particles and the current t (so time-dependent schedules and the
   non-Itô drift correction come from the model), and the kernel only adds the noise and applies
   walls and targets.
 
 The noise factor: a scalar D gives amplitude sqrt(2 D dt) per particle; a tensor D — an array of
-shape (n, d, d) from ``diffusion_at``, or a constant (d, d) — gives L with L Lᵀ = 2 D dt by
+shape (n, d, d) from the model's pointwise diffusion, or a constant (d, d) — gives L with L Lᵀ = 2 D dt by
 Cholesky, or by the symmetric eigen-decomposition when D is only positive semi-definite
 (gradient covariances are rank-deficient, Chaudhari & Soatto).
 """
@@ -29,7 +29,7 @@ from numba.core.registry import CPUDispatcher
 from ..errors import InputError, SolverError
 
 
-def noise_factor(D, n, ndim, dt, what="diffusion_at"):
+def noise_factor(D, n, ndim, dt, what="the diffusion"):
     """("scalar", amp of shape (n,)) or ("tensor", L of shape (n or 1, d, d)), L Lᵀ = 2 D dt."""
     D = np.asarray(D, dtype=float)
     if D.ndim == 0 or (D.ndim == 1 and D.shape == (n,)):
@@ -77,11 +77,11 @@ def matrix_sqrt(A, what="diffusion"):
 
 
 def evaluate_drift(model, X, t):
-    b = np.asarray(model.drift_at(X, t), dtype=float)
+    b = np.asarray(model.coefficients.drift(X, t), dtype=float)
     if b.shape != X.shape:
         b = b.reshape(X.shape) if b.size == X.size else b
         if b.shape != X.shape:
-            raise InputError(f"particles: model.drift_at returned shape {b.shape}; expected "
+            raise InputError(f"particles: the drift returned shape {b.shape}; expected "
                              f"{X.shape}.")
     if not np.all(np.isfinite(b)):
         i = np.flatnonzero(~np.all(np.isfinite(b), axis=1))[0]
@@ -95,7 +95,7 @@ class CompiledSpec:
 
     The kernel computes b = −∇U (``gradient`` if given, else central differences of
     ``potential``) or ``drift``, plus α·s(t)·∇D; D(x, t) = s(t)·D(x) — exactly
-    FokkerPlanck.drift_at/diffusion_at. :meth:`matches` checks that on sample points.
+    model.coefficients.drift/diffusion. :meth:`matches` checks that on sample points.
     """
 
     def __init__(self, ndim, potential=None, gradient=None, drift=None, diffusion_fn=None,
@@ -157,14 +157,14 @@ class CompiledSpec:
         return self.s(t) * np.broadcast_to(np.asarray(D, float), (len(X),))
 
     def matches(self, model, X, times):
-        """Whether the kernel's coefficients equal model.drift_at/diffusion_at on X at times."""
+        """Whether the kernel's coefficients equal model.coefficients.drift/diffusion on X at times."""
         try:
             for t in times:
-                b = np.asarray(model.drift_at(X, t), dtype=float).reshape(X.shape)
+                b = np.asarray(model.coefficients.drift(X, t), dtype=float).reshape(X.shape)
                 # central differences (model) against an exact gradient: ~1e-10 apart
                 if not np.all(np.abs(self.drift_numpy(X, t) - b) <= 1e-7 * (1.0 + np.abs(b))):
                     return False
-                D = _as_tensor(model.diffusion_at(X, t), len(X), self.ndim)
+                D = _as_tensor(model.coefficients.diffusion(X, t), len(X), self.ndim)
                 Dk = _as_tensor(self.diffusion_numpy(X, t), len(X), self.ndim)
                 if not np.allclose(Dk, D, rtol=1e-12, atol=0):
                     return False
@@ -182,7 +182,7 @@ def _as_tensor(D, n, d):
 
 
 def _fd_gradient(f, cols):
-    """Central differences with the step of FokkerPlanck.drift_at and of the kernels."""
+    """Central differences with the step of fpsolve.coefficients.pointwise and of the kernels."""
     out = []
     for a in range(len(cols)):
         step = np.cbrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(cols[a]))
@@ -301,10 +301,10 @@ def compiled_spec(model, auto=True):
     the user decorated with ``@njit`` are compiled.
     """
     ndim = model.grid.ndim
-    user_grad = getattr(model, "grad", None)
-    pot = getattr(model, "potential", None)
-    drift = getattr(model, "drift", None)
-    diff = getattr(model, "diffusion", None)
+    c = model.coefficients  # the user's callables, as given (fpsolve.coefficients)
+    if c.time_dependent:
+        return None, "the potential or the drift depends on time"
+    user_grad, pot, drift, diff = c.user.gradient, c.user.potential, c.user.drift, c.user.diffusion
     if auto:
         pts = sample_points(model.grid)
         for name, vector in (("grad", True), ("potential", False), ("drift", True),
@@ -323,8 +323,7 @@ def compiled_spec(model, auto=True):
                 drift = jf
             else:
                 diff = jf
-    alpha = float(getattr(model, "alpha", 0.0) or 0.0)
-    schedule = getattr(model, "schedule", None)
+    alpha, schedule = float(c.alpha), c.schedule
     if user_grad is not None:
         if not _jitted(user_grad):
             return None, "the gradient is not a Numba @njit function"
@@ -338,7 +337,7 @@ def compiled_spec(model, auto=True):
     if drift is not None and not _jitted(drift) and grad is None and pot is None:
         return None, "the drift is not a Numba @njit function"
     if grad is not None or pot is not None:
-        drift = None  # drift_at uses the gradient (or potential) first
+        drift = None  # the pointwise drift uses the gradient (or potential) first
     spec = CompiledSpec(ndim, potential=pot if grad is None else None, gradient=grad,
                         drift=drift, alpha=alpha, schedule=schedule)
     if isinstance(diff, numbers.Number) and not isinstance(diff, bool):
