@@ -64,6 +64,8 @@ AMG_SWEEPS = {2: ("forward", "backward"), 3: ("symmetric", "symmetric")}
 
 
 def check_solver(solver):
+    """Raise :class:`~fpsolve.errors.InputError` unless ``solver`` is one of
+    :data:`LINEAR_SOLVERS` ("auto", "direct", "pardiso", "amg", "gmg", "gmres")."""
     if solver not in LINEAR_SOLVERS:
         raise InputError(f"linear solver {solver!r} is unknown; choose one of {LINEAR_SOLVERS}.")
 
