@@ -46,6 +46,8 @@ from . import stencil as st
 MAX_COARSE = 400
 #: largest coarsest grid accepted when no axis can be coarsened further (odd periodic axes)
 MAX_COARSEST = 20_000
+#: Gauss–Seidel orderings of the smoother: lexicographic (forward before the coarse correction,
+#: backward after), symmetric (both each time) or multicolour
 SMOOTHERS = ("lexicographic", "symmetric", "colours")
 
 

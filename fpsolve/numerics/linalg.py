@@ -26,6 +26,7 @@ from . import krylov, memory
 from .boxmg import BoxMG, NotStructured, coarsenable
 from .multigrid import VCycle
 
+#: the values ``solver=`` accepts
 LINEAR_SOLVERS = ("auto", "direct", "pardiso", "amg", "gmg", "gmres")
 # Minimum degree on the pattern of A + Aᵀ: our generators are structurally symmetric (a rate in
 # each direction across every face), where it beats COLAMD (3.4 s vs 5.1 s at 512², measured).
