@@ -17,9 +17,10 @@ stencils of :mod:`fpsolve.numerics.stencil` in 2D and 3D:
 - restriction from Aᵀ in the same way (R = P(Aᵀ)ᵀ, Dendy's choice for non-symmetric operators;
   R = Pᵀ took 32 instead of 19 GMRES iterations on the 512² tensor MFPT, measured), coarse
   operators by Galerkin, A_c = R A P, stencil by stencil (9 points in 2D, 27 in 3D);
-- smoothing: Gauss–Seidel before and after the coarse correction, lexicographic (forward
-  before, backward after: a drift in either direction is swept along once per cycle) or
-  multicolour (:data:`SMOOTHERS`).
+- smoothing: Gauss–Seidel before and after the coarse correction (:data:`SMOOTHERS`):
+  symmetric (the default: a forward and a backward sweep each time, so a drift in either
+  direction is swept along before and after), lexicographic (forward before, backward after)
+  or multicolour.
 
 Because R is built from Aᵀ exactly as P from A, transposing every level gives the hierarchy of
 Aᵀ: one set-up serves A x = b and Aᵀ x = b (the forward and backward equations of one killed
