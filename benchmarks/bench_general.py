@@ -17,9 +17,15 @@ Problems (issue 13):
 Every question runs on a fresh model (cold: the stationary density that an MFPT of a
 non-reversible problem needs for its trap selection is part of its cost), once per linear
 solver: ``auto`` (the default), ``direct`` (SciPy SuperLU), ``pardiso`` (MKL PARDISO, if
-pypardiso is installed) and ``amg`` (pyamg hierarchy + right-preconditioned GMRES). One
-subprocess per (problem, size, solver): warm Numba cache, its own peak RSS. Times are medians
-over ``--repeat`` runs, wall (perf_counter) and CPU (process_time) of the process.
+pypardiso is installed), ``amg`` (pyamg hierarchy + right-preconditioned GMRES) and ``gmg``
+(the geometric multigrid of ``fpsolve.numerics.boxmg`` + the same GMRES). One subprocess per
+(problem, size, solver): warm Numba cache, its own peak RSS. Times are medians over
+``--repeat`` runs, wall (perf_counter) and CPU (process_time) of the process.
+
+``--escape-hook`` runs the workers on a copy of the package with the two-line change of
+``benchmarks/escape_grid_hook.py`` made in ``fpsolve/escape/green.py`` (the first-passage
+solves then know their grid and can take the geometric multigrid); the header of the tables
+says whether it was used.
 
 Usage::
 
@@ -27,6 +33,7 @@ Usage::
     python benchmarks/bench_general.py           # tensor2d 256–1000², ou 400–800, 3D 32–128³
     python benchmarks/bench_general.py --problems tensor2d --sizes 512 --solvers auto,amg
     python benchmarks/bench_general.py --sequence separable3d 192 auto   # one model, in turn
+    python benchmarks/bench_general.py --escape-hook   # first-passage solves on the grid too
 
 Writes ``results/general.json`` (every run, machine, load averages) and ``results/general.md``
 (the tables of ``benchmarks/README.md``); ``--out-dir`` to put them elsewhere.
@@ -117,9 +124,17 @@ def _ou_error(model, p):
 def worker(problem, n, solver):
     import numpy as np  # noqa: F401
 
+    from fpsolve.errors import InputError
+
     warm = build(problem, 12 if "3d" in problem else 24)
     for q in QUESTIONS[problem]:
         ask(problem, warm, q, solver if solver != "pardiso" else "direct")
+        if solver in ("auto", "gmg"):  # the small grid takes the LU under auto, and has no
+            # coarse level that is smoothed: load (or compile) every multigrid kernel here
+            try:
+                ask(problem, build(problem, 20 if "3d" in problem else 48), q, "gmg")
+            except InputError:  # first-passage solves without the grid (no --escape-hook)
+                pass
     out = {"problem": problem, "n": n, "solver": solver}
     t0, c0 = time.perf_counter(), time.process_time()
     model = build(problem, n)
@@ -160,8 +175,8 @@ def sequence(problem, n, solver):
     print(json.dumps(out))
 
 
-def run_case(problem, n, solver, timeout):
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def run_case(problem, n, solver, timeout, root=ROOT):
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", problem, str(n), solver]
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -213,7 +228,8 @@ def tables(rows):
                 f"{_fmt(src.get('accurate'))} | {r['peak_rss_mb']:.0f} |")
     lines.append("\n#### Every solver side by side: CPU seconds (wall in parentheses), and "
                  "auto / fastest\n")
-    solvers = sorted({r["solver"] for r in rows}, key=["auto", "direct", "pardiso", "amg"].index)
+    solvers = sorted({r["solver"] for r in rows},
+                     key=["auto", "direct", "pardiso", "amg", "gmg"].index)
     lines.append("| problem | size | question | " + " | ".join(solvers)
                  + " | auto picks | auto / fastest (CPU) |")
     lines.append("|---|---:|---|" + "---:|" * len(solvers) + "---|---:|")
@@ -246,6 +262,14 @@ def _size(r):
                                                         else f"{n}²")
 
 
+def _commit():
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip() or "?"
+    except OSError:
+        return "?"
+
+
 def machine():
     info = {"platform": platform.platform(), "python": platform.python_version(),
             "cpus": os.cpu_count(), "loadavg_start": os.getloadavg()}
@@ -270,7 +294,9 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes, one run each")
     ap.add_argument("--problems", default=",".join(QUESTIONS))
     ap.add_argument("--sizes", default=None, help="comma-separated n (overrides the mode's)")
-    ap.add_argument("--solvers", default="auto,direct,pardiso,amg")
+    ap.add_argument("--solvers", default="auto,direct,pardiso,amg,gmg")
+    ap.add_argument("--escape-hook", action="store_true",
+                    help="run on a copy with benchmarks/escape_grid_hook.py's change made")
     ap.add_argument("--repeat", type=int, default=None, help="runs per case (quick 1, full 3)")
     ap.add_argument("--timeout", type=float, default=900.0)
     ap.add_argument("--out-dir", default=str(HERE / "results"))
@@ -291,6 +317,14 @@ def main(argv=None):
     solvers = [s for s in args.solvers.split(",") if s != "pardiso" or pardiso_available()]
     meta = machine()
     meta.update(mode=mode, repeat=repeat, started=time.strftime("%Y-%m-%d %H:%M:%S"))
+    root = ROOT
+    if args.escape_hook:
+        sys.path.insert(0, str(HERE))
+        import escape_grid_hook
+
+        root, made = escape_grid_hook.apply(ROOT / "fpsolve")
+        meta["escape_hook"] = "applied to a copy" if made else "already in the source"
+    meta["commit"] = _commit()
     rows = []
     t_start = time.perf_counter()
     for problem in args.problems.split(","):
@@ -300,7 +334,7 @@ def main(argv=None):
             for solver in solvers:
                 if solver in ("direct", "pardiso") and n > DIRECT_MAX[problem]:
                     continue
-                runs = [run_case(problem, n, solver, args.timeout) for _ in range(repeat)]
+                runs = [run_case(problem, n, solver, args.timeout, root) for _ in range(repeat)]
                 row = _median_runs(runs)
                 rows.append(row)
                 brief = {q: round(row[q]["cpu"], 3) for q in QUESTIONS[problem] if q in row}
@@ -309,9 +343,11 @@ def main(argv=None):
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "general.json").write_text(json.dumps({"machine": meta, "rows": rows}, indent=1))
-    md = (f"Run {meta['started']} ({mode}, {repeat} run(s) per case, {meta['total_wall_s']:.0f} s); "
-          f"load average {meta['loadavg_start'][0]:.1f} → {meta['loadavg_end'][0]:.1f} on "
-          f"{meta['cpus']} CPUs.\n\n" + tables(rows))
+    hook = meta.get("escape_hook")
+    md = (f"Run {meta['started']} ({mode}, {repeat} run(s) per case, {meta['total_wall_s']:.0f} s), "
+          f"commit {meta['commit']}; load average {meta['loadavg_start'][0]:.1f} → "
+          f"{meta['loadavg_end'][0]:.1f} on {meta['cpus']} CPUs; escape hook: "
+          f"{hook or 'no (first-passage solves without the grid)'}.\n\n" + tables(rows))
     (out / "general.md").write_text(md)
     print(md)
 

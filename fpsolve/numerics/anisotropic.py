@@ -106,6 +106,7 @@ class TensorRates:
     min_offdiagonal : the smallest off-diagonal entry of E⁻¹ L E (E = diag e^ψ; same signs as
         L) divided by the largest |diagonal| entry: ≥ 0 iff L is an M-matrix.
     n_floored : number of cells whose tensor eigenvalues were raised to ``floor``.
+    leg_log_normal : (ndim, N) log(D_aa/h_a²) of the legs, the normal diffusion alone (1/time).
     leg_logk, leg_sgn, leg_P : (ndim, N) log|κ|, sign of κ and Péclet number of the legs
         k → k+e_a (stored at k; sign 0 on walls). Rates κ B(−P) forward, κ B(P) back.
     planes, orient, dia_logk, dia_sgn, dia_P : the diagonals, per plane (a, j) and lowest cell
@@ -140,23 +141,29 @@ class TensorRates:
 
     @property
     def is_m_matrix(self) -> bool:
+        """Whether every off-diagonal entry of L is ≥ 0 (then the scheme keeps densities
+        positive and L is an M-matrix)."""
         return self.min_offdiagonal >= 0.0
 
     @property
     def shape(self):
+        """Cells per axis, as an int64 array (what the kernels take)."""
         return np.asarray(self.grid.shape, dtype=np.int64)
 
     @property
     def periodic(self):
+        """Whether each axis is periodic, as a bool array (what the kernels take)."""
         return np.asarray(self.grid.periodic, dtype=np.bool_)
 
     @property
     def h(self):
+        """Cell widths per axis (units of x), as a float array."""
         return np.asarray(self.grid.h, dtype=float)
 
     @property
     def reversible(self) -> bool:
-
+        """Whether e^ψ is the exact discrete stationary state (detailed balance on the grid):
+        the edge mismatch ``defect`` is at round-off level for ψ's magnitude."""
         return bool(self.defect <= reversibility_tolerance(self.psi))
 
     def generator(self, psi=None, index=None):
@@ -200,11 +207,15 @@ class TensorRates:
     # stationary.least_squares_log_density reads log_fwd − log_bwd (= P) to build its scaling.
     @property
     def log_fwd(self):
+        """(ndim, N) log of the normal-diffusion leg rate k → k+e_a, log(D_aa/h_a²) + log B(−P)
+        (1/time; not the scheme's rates, see the comment above)."""
         return self.leg_log_normal + kernels.log_bernoulli_1d(-self.leg_P.ravel()).reshape(
             self.leg_P.shape)
 
     @property
     def log_bwd(self):
+        """(ndim, N) log of the normal-diffusion leg rate k+e_a → k, log(D_aa/h_a²) + log B(P)
+        (1/time; not the scheme's rates, see the comment above)."""
         return self.leg_log_normal + kernels.log_bernoulli_1d(self.leg_P.ravel()).reshape(
             self.leg_P.shape)
 

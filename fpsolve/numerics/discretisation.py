@@ -31,10 +31,12 @@ class FaceRates:
 
     @property
     def shape(self):
+        """Cells per axis, as an int64 array (what the kernels take)."""
         return np.asarray(self.grid.shape, dtype=np.int64)
 
     @property
     def periodic(self):
+        """Whether each axis is periodic, as a bool array (what the kernels take)."""
         return np.asarray(self.grid.periodic, dtype=np.bool_)
 
     def generator(self, psi=None, index=None):

@@ -48,6 +48,19 @@ def _project_out(V, m, w, h):
         h[i] += c[i]
 
 
+@njit(cache=True)
+def combine(V, y):
+    """Σ_i y_i V[i] over the first len(y) rows of V, single-threaded (a BLAS gemv here let its
+    threads spin against other processes on the shared machine)."""
+    n = V.shape[1]
+    out = np.zeros(n)
+    for i in range(y.shape[0]):
+        yi = y[i]
+        for q in range(n):
+            out[q] += yi * V[i, q]
+    return out
+
+
 def gmres(A, b, M, x0=None, atol=0.0, restart=40, max_cycles=50, callback=None):
     """Solve A x = b to ‖b − A x‖₂ ≤ atol.
 
@@ -87,7 +100,6 @@ def gmres(A, b, M, x0=None, atol=0.0, restart=40, max_cycles=50, callback=None):
         for k in range(restart):
             w = A(M(V[k]))
             its += 1
-            Vk = V[:k + 1]
             wn = float(norm(w))
             h = np.zeros(k + 1)
             _project_out(V, k + 1, w, h)
@@ -111,7 +123,7 @@ def gmres(A, b, M, x0=None, atol=0.0, restart=40, max_cycles=50, callback=None):
                 callback(its)
             if abs(g[k + 1]) <= target or hn == 0.0 or k == restart - 1:
                 y = solve_triangular(H[:k + 1, :k + 1], g[:k + 1], check_finite=False)
-                x_new = x + M(y @ Vk)
+                x_new = x + M(combine(V, y))
                 if hn == 0.0 or k == restart - 1:
                     break
                 moved = tol(float(norm(x_new)))

@@ -21,21 +21,38 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
+from ..jit import njit
 from . import krylov, memory
+from .boxmg import BoxMG, NotStructured, coarsenable
 from .multigrid import VCycle
 
-LINEAR_SOLVERS = ("auto", "direct", "pardiso", "amg", "gmres")
+#: the values ``solver=`` accepts
+LINEAR_SOLVERS = ("auto", "direct", "pardiso", "amg", "gmg", "gmres")
 # Minimum degree on the pattern of A + Aᵀ: our generators are structurally symmetric (a rate in
 # each direction across every face), where it beats COLAMD (3.4 s vs 5.1 s at 512², measured).
 ORDERING = "MMD_AT_PLUS_A"
-#: largest number of unknowns solved by sparse LU under ``solver="auto"``, by dimension
+#: largest number of unknowns solved by sparse LU under ``solver="auto"``, by dimension, when
+#: the matrix's grid is not known (the alternative is the algebraic multigrid)
 DIRECT_LIMIT = {1: np.inf, 2: 100_000, 3: 2_500}
+#: the same for the pinned null-vector solve of a stationary state when its grid is known: the
+#: geometric multigrid is faster than the LU from about 64² and 12³ cells (0.026 against
+#: 0.048 s at 128², 0.012 against 0.095 s at 16³, measured). First-passage solves keep
+#: :data:`DIRECT_LIMIT`: behind barriers the LU's componentwise accuracy is what the
+#: balance-defect diagnostics need (at ΔU/D = 40 on 600×20 cells an iterative solve left a
+#: balance defect of 8e-3, the LU 1e-12).
+DIRECT_LIMIT_STATIONARY = {1: np.inf, 2: 10_000, 3: 2_000}
 #: the same for a matrix solved many times (implicit time steps: the LU is factorised once)
 DIRECT_LIMIT_REUSED = {1: np.inf, 2: 250_000, 3: 2_500}
 #: Krylov vectors kept by GMRES between restarts: AMG needs 10–25 iterations on our generators
 #: (measured up to 10⁶ unknowns in 2D and 2·10⁶ in 3D), so 40 rarely restarts, and memory stays
 #: at 41 vectors.
 RESTART = 40
+#: the same for the geometric multigrid under ``solver="auto"``: it converges in 10–15
+#: iterations on the benchmark problems (tensor 256²–512², OU, 3D 32³–64³, measured), so a
+#: cycle of 20 that does not halve the residual means it will not converge, and the fall-back
+#: to the LU or AMG starts after 20 wasted iterations instead of 40 (skewed OU at 240²: the
+#: failed attempt cost 0.24 s against the LU's 0.23 s)
+RESTART_AUTO_GMG = 20
 #: pyamg's classical AMG as configured here (see :meth:`LinearSolver.hierarchy`), by grid
 #: dimension. 2D: CLJP-c coarsening with one forward Gauss–Seidel sweep before and one backward
 #: sweep after the coarse correction (pyamg's default is a symmetric sweep each): 13 iterations
@@ -54,6 +71,8 @@ AMG_SWEEPS = {2: ("forward", "backward"), 3: ("symmetric", "symmetric")}
 
 
 def check_solver(solver):
+    """Raise :class:`~fpsolve.errors.InputError` unless ``solver`` is one of
+    :data:`LINEAR_SOLVERS` ("auto", "direct", "pardiso", "amg", "gmg", "gmres")."""
     if solver not in LINEAR_SOLVERS:
         raise InputError(f"linear solver {solver!r} is unknown; choose one of {LINEAR_SOLVERS}.")
 
@@ -67,20 +86,25 @@ def pardiso_available() -> bool:
     return True
 
 
-def choose_solver(n: int, ndim=None, solver: str = "auto", reused: bool = False) -> str:
-    """The concrete solver ("direct", "pardiso", "amg" or "gmres") for an n×n system on a
-    ``ndim`` grid; ``reused``: the matrix will be solved many times (time stepping)."""
+def choose_solver(n: int, ndim=None, solver: str = "auto", reused: bool = False,
+                  structured: bool = False, direct_limit=None) -> str:
+    """The concrete solver ("direct", "pardiso", "amg", "gmg" or "gmres") for an n×n system on a
+    ``ndim`` grid; ``reused``: the matrix will be solved many times (time stepping);
+    ``structured``: the caller gave the grid of the matrix's rows, so the geometric multigrid
+    can run (it replaces the algebraic one); ``direct_limit``: the largest n per dimension
+    for the LU (default :data:`DIRECT_LIMIT`, or :data:`DIRECT_LIMIT_REUSED`)."""
     check_solver(solver)
     if solver == "pardiso" and not pardiso_available():
         raise InputError("solver='pardiso' needs the optional package pypardiso (MKL PARDISO): "
                          "pip install 'fpsolve[pardiso]'; or use solver='direct' (SuperLU).")
     if solver != "auto":
         return solver
-    limits = DIRECT_LIMIT_REUSED if reused else DIRECT_LIMIT
+    gmg = structured and (ndim or 2) in (2, 3)
+    limits = direct_limit or (DIRECT_LIMIT_REUSED if reused else DIRECT_LIMIT)
     if n <= limits.get(ndim or 2, limits[2]) and memory.fits(
             memory.solver_bytes(n, ndim, "superlu", 2 * (ndim or 2) + 1)):
         return "direct"
-    return "amg"
+    return "gmg" if gmg else "amg"
 
 
 @contextlib.contextmanager
@@ -100,12 +124,18 @@ class LinearSolver:
 
     ``solver``: "direct" (SciPy's SuperLU, minimum-degree ordering; accuracy ~cond(A)·ε),
     "pardiso" (MKL PARDISO through the optional ``pypardiso``: nested-dissection ordering,
-    multithreaded), "amg" (classical AMG V-cycle from pyamg, CLJP-c coarsening and Gauss–Seidel
-    smoothing, suited to M-matrices such as our generators, as the preconditioner of a
-    right-preconditioned GMRES, :mod:`fpsolve.numerics.krylov`), "gmres" (ILU-preconditioned
-    GMRES; never chosen automatically: its incomplete factor breaks down on large generators),
-    or "auto" (:func:`choose_solver`). Factorisations and AMG hierarchies are built once per
-    matrix and direction and reused by every later solve.
+    multithreaded), "gmg" (the geometric multigrid of :mod:`fpsolve.numerics.boxmg` on the
+    grid of A's rows; needs ``grid``), "amg" (classical AMG V-cycle from pyamg, CLJP-c
+    coarsening and Gauss–Seidel smoothing, suited to M-matrices such as our generators), each
+    multigrid as the preconditioner of a right-preconditioned GMRES
+    (:mod:`fpsolve.numerics.krylov`), "gmres" (ILU-preconditioned GMRES; never chosen
+    automatically: its incomplete factor breaks down on large generators), or "auto"
+    (:func:`choose_solver`). Factorisations and hierarchies are built once per matrix and
+    reused by every later solve; the geometric hierarchy serves both directions (A and Aᵀ).
+
+    ``grid``: the grid whose cells the rows of A belong to (anything with ``shape`` and
+    ``periodic``), ``cells``: the flat (C-order) cell of each row when A is a principal
+    submatrix (default: every cell, in order). Without them "auto" never takes "gmg".
 
     The iterative solvers stop at an *attainable* residual: ‖Ax − b‖₂ ≤ max(rtol‖b‖₂,
     c·ε·‖A‖∞‖x‖₂) with c = 100 — a backward error of a few hundred ε. A test ‖Ax − b‖ ≤ rtol‖b‖
@@ -115,40 +145,88 @@ class LinearSolver:
 
     ``diag_pivot_thresh``: passed to SuperLU (1.0 = partial pivoting; 0.0 keeps diagonal pivots,
     right for column diagonally dominant M-matrices). ``reused``: the matrix will be solved
-    many times (time stepping), which favours a factorisation under "auto".
+    many times (time stepping), which favours a factorisation under "auto"; ``direct_limit``:
+    the LU's size limits for "auto" (see :func:`choose_solver`).
+
+    Attributes: ``method`` — the family, "direct" (SuperLU or PARDISO), "amg" (a multigrid,
+    algebraic or geometric, with GMRES) or "gmres"; ``backend`` — what runs underneath:
+    "superlu", "pardiso", "amg", "gmg" or "ilu"; ``iterations`` — GMRES iterations per solve.
     """
 
     def __init__(self, A, solver="auto", ndim=None, rtol=1e-12, diag_pivot_thresh=None,
-                 reused=False):
+                 reused=False, grid=None, cells=None, direct_limit=None):
         self.A = sp.csr_matrix(A)
         n = self.A.shape[0]
-        self.method = choose_solver(n, ndim, solver, reused)
-        #: "superlu", "pardiso", "amg" or "ilu": what runs underneath. ``method`` stays one of
-        #: "direct", "amg", "gmres" (PARDISO is a sparse LU: method "direct"), as callers read it
-        self.backend = {"direct": "superlu", "gmres": "ilu"}.get(self.method, self.method)
-        if self.method == "pardiso":
-            self.method = "direct"
+        if grid is not None:
+            ndim = len(grid.shape)
+        if solver == "gmg" and grid is None:
+            raise InputError("solver='gmg' needs the grid of the matrix's rows (grid=); "
+                             "use solver='amg' for a matrix without one.")
+        chosen = choose_solver(n, ndim, solver, reused, structured=grid is not None,
+                               direct_limit=direct_limit)
+        self._grid = grid
+        self._cells = cells
+        self._mg = None
+        self._mg_trans = False
+        if chosen == "gmg" and not coarsenable(grid.shape, grid.periodic):
+            if solver == "gmg":
+                raise InputError(f"solver='gmg': the grid {tuple(grid.shape)} cannot be coarsened "
+                                 f"far enough (a periodic axis of odd length); use "
+                                 f"solver='amg'.")
+            chosen = "amg"
         self.ndim = ndim
-        nnz_row = self.A.nnz / max(n, 1)
-        memory.check(memory.solver_bytes(n, ndim, self.backend, nnz_row),
-                     f"the linear solver ({self.backend}, {n} unknowns)",
-                     "Use a coarser grid (an AMG solve needs about 1 kB per unknown; a sparse "
-                     "LU grows like N log N in 2D and N^(4/3) in 3D), solver='amg' instead of a "
-                     "direct solver, or a machine with more memory.")
         self.rtol = float(rtol)
         self.iterations = []
+        self._normA = norm_inf(self.A)
+        self._diag_pivot_thresh = diag_pivot_thresh
+        self._auto = solver == "auto"
+        #: why the automatic choice was revised (None: it was not), see :meth:`solve`
+        self.fallback = None
+        self._setup(chosen)
+
+    def _setup(self, chosen):
+        n = self.A.shape[0]
+        #: "superlu", "pardiso", "amg", "gmg" or "ilu": what runs underneath. ``method`` is the
+        #: family ("direct", "amg" for either multigrid, "gmres"), as callers read it
+        self.backend = {"direct": "superlu", "gmres": "ilu"}.get(chosen, chosen)
+        self.method = {"pardiso": "direct", "gmg": "amg"}.get(chosen, chosen)
+        nnz_row = self.A.nnz / max(n, 1)
+        memory.check(memory.solver_bytes(n, self.ndim, self.backend, nnz_row),
+                     f"the linear solver ({self.backend}, {n} unknowns)",
+                     "Use a coarser grid (a multigrid solve needs about 1 kB per unknown; a "
+                     "sparse LU grows like N log N in 2D and N^(4/3) in 3D), solver='amg' "
+                     "instead of a direct solver, or a machine with more memory.")
         self._pre = {}
         self._gain = {}  # ‖x‖/‖b‖ of the last solve, per direction
-        self._normA = float(abs(self.A).sum(axis=1).max())
         self._lu = None
         if self.backend == "superlu":
-            kw = {} if diag_pivot_thresh is None else {"diag_pivot_thresh": diag_pivot_thresh}
+            kw = ({} if self._diag_pivot_thresh is None
+                  else {"diag_pivot_thresh": self._diag_pivot_thresh})
             self._lu = spla.splu(self.A.tocsc(), permc_spec=ORDERING, **kw)
         elif self.backend == "pardiso":
             self._lu = _Pardiso(self.A)
         else:
             # AMG wants a positive diagonal (an M-matrix); our generators have a negative one
             self._sign = -1.0 if self.A.diagonal().sum() < 0 else 1.0
+
+    def _fall_back(self, why):
+        """Under ``solver="auto"``: the geometric multigrid did not converge (a Galerkin
+        hierarchy loses the M-matrix property on strongly skewed, drift-dominated stencils, e.g.
+        the far tails of a stationary solve scaled by a poor potential). Take the sparse LU
+        where it would have been chosen without a grid, else the algebraic multigrid."""
+        n = self.A.shape[0]
+        ndim = self.ndim or 2
+        lu = n <= DIRECT_LIMIT.get(ndim, DIRECT_LIMIT[2]) and memory.fits(
+            memory.solver_bytes(n, ndim, "superlu", self.A.nnz / max(n, 1)))
+        self.fallback = f"{why} — solved with {'a sparse LU' if lu else 'AMG'} instead"
+        self._mg = None
+        self._setup("direct" if lu else "amg")
+
+    @property
+    def name(self) -> str:
+        """The solver that runs, as ``solver=`` names it: "direct", "pardiso", "amg", "gmg" or
+        "gmres"."""
+        return {"superlu": "direct", "ilu": "gmres"}.get(self.backend, self.backend)
 
     # -- public ----------------------------------------------------------------------------------
     def solve(self, b, trans=False):
@@ -157,8 +235,17 @@ class LinearSolver:
         if self.method == "direct":
             return self._lu.solve(np.ascontiguousarray(b), trans="T" if trans else "N")
         if b.ndim == 1:
+            return self._iterate(b, trans)
+        return np.column_stack([self._iterate(b[:, i], trans) for i in range(b.shape[1])])
+
+    def _iterate(self, b, trans):
+        try:
             return self._krylov(b, trans)
-        return np.column_stack([self._krylov(b[:, i], trans) for i in range(b.shape[1])])
+        except SolverError as exc:
+            if not (self._auto and self.backend == "gmg"):
+                raise
+            self._fall_back(str(exc).split(":")[0] + " did not converge")
+            return self.solve(b, trans)
 
     def solve_similar(self, B, log_scale, b, x0=None):
         """Solve B x = b for B = E⁻¹ A E, E = diag(exp(log_scale)), reusing this solver's
@@ -186,10 +273,15 @@ class LinearSolver:
 
             def pre(v):
                 return (M @ (e * v)) / e
-        normB = float(abs(B).sum(axis=1).max())
-        x = self._gmres(lambda v: sign * (B @ v), pre, sign * np.asarray(b, dtype=float),
-                        normB, None, x0)
-        return x
+        normB = norm_inf(B)
+        try:
+            return self._gmres(lambda v: sign * (B @ v), pre, sign * np.asarray(b, dtype=float),
+                               normB, None, x0)
+        except SolverError as exc:
+            if not (self._auto and self.backend == "gmg"):
+                raise
+            self._fall_back(str(exc).split(":")[0] + " did not converge")
+            return self.solve_similar(B, log_scale, b, x0)
 
     @property
     def lu(self):
@@ -199,10 +291,13 @@ class LinearSolver:
 
     # -- iterative -------------------------------------------------------------------------------
     def hierarchy(self, trans=False):
-        """The pyamg multilevel solver of ±A (or ±Aᵀ) for method "amg" (built on first use)."""
+        """The multigrid hierarchy of ±A (or ±Aᵀ): pyamg's multilevel solver for "amg", the
+        :class:`~fpsolve.numerics.boxmg.BoxMG` (both directions) for "gmg"."""
         return self._preconditioner(trans)[2]
 
     def _preconditioner(self, trans):
+        if trans not in self._pre and self.backend == "gmg":
+            self._gmg_preconditioner(trans)
         if trans not in self._pre:
             A = self._sign * (self.A.T.tocsr() if trans else self.A)
             n = A.shape[0]
@@ -224,13 +319,30 @@ class LinearSolver:
             self._pre[trans] = (A, M, ml)
         return self._pre[trans]
 
+    def _gmg_preconditioner(self, trans):
+        """The geometric hierarchy, built on first use for the direction asked first (the
+        other direction then uses its transpose, :class:`~fpsolve.numerics.boxmg.BoxMG`), and
+        A or Aᵀ applied without a signed or transposed copy."""
+        if self._mg is None:
+            try:
+                self._mg = BoxMG(self.A, self._grid.shape, self._grid.periodic, self._cells,
+                                 scale=self._sign, transpose=trans)
+                self._mg_trans = trans
+            except NotStructured:  # not a box stencil on this grid: the algebraic multigrid
+                self.backend = "amg"
+                return
+        ml, flip, sign = self._mg, trans != self._mg_trans, self._sign
+        At = self.A.T if trans else self.A  # Aᵀ v through the CSC view of the CSR arrays
+        self._pre[trans] = (_Applied(lambda v: sign * (At @ v)),
+                            _Applied(lambda v: ml.apply(v, flip)), ml)
+
     def _krylov(self, b, trans):
         A, M, _ = self._preconditioner(trans)
         rhs = self._sign * b
         return self._gmres(lambda v: A @ v, lambda v: M @ v, rhs, self._normA, trans, None)
 
     def _gmres(self, A, M, rhs, normA, key, x0):
-        nb = float(np.linalg.norm(rhs))
+        nb = float(krylov.norm(rhs))
         if nb == 0.0:
             return np.zeros_like(rhs)
         eps = np.finfo(float).eps
@@ -251,22 +363,34 @@ class LinearSolver:
             ref = nx if nx > 0 else (gain or 0.0) * nb
             return 0.1 * max(self.rtol * nb, 100 * eps * normA * ref)
 
-        x, ok, res, its = krylov.gmres(A, rhs, M, x0=x0, atol=atol, restart=RESTART,
+        restart = RESTART_AUTO_GMG if self._auto and self.backend == "gmg" else RESTART
+        x, ok, res, its = krylov.gmres(A, rhs, M, x0=x0, atol=atol, restart=restart,
                                        max_cycles=50)
         self.iterations.append(its)
-        nx = float(np.linalg.norm(x))
+        nx = float(krylov.norm(x))
         wanted = max(self.rtol * nb, 100 * eps * normA * nx)
         if nx > 0:
             self._gain[key] = nx / nb
         if not np.all(np.isfinite(x)) or res > 10 * wanted:
-            name = {"amg": "AMG-preconditioned GMRES", "gmres": "ILU-preconditioned GMRES"}.get(
-                self.method, f"GMRES preconditioned by {self.method}")
+            name = {"amg": "AMG-preconditioned GMRES", "gmg": "geometric-multigrid-"
+                    "preconditioned GMRES", "ilu": "ILU-preconditioned GMRES"}.get(
+                self.backend, f"GMRES preconditioned by {self.backend}")
             raise SolverError(
                 f"{name}: stopped at residual {res / nb:.2g}·‖b‖ after {its} iterations "
                 f"(wanted {wanted / nb:.2g}·‖b‖). Try solver='direct' (or 'pardiso') if the "
                 f"problem fits in memory, or a finer grid if the drift is strong (cell Péclet "
                 f"numbers ≫ 1 slow the multigrid down).")
         return x
+
+
+class _Applied:
+    """``M @ v`` for a function v ↦ M v (a preconditioner without LinearOperator's checks)."""
+
+    def __init__(self, fun):
+        self.fun = fun
+
+    def __matmul__(self, v):
+        return self.fun(v)
 
 
 class _Pardiso:
@@ -292,6 +416,23 @@ class _Pardiso:
         return np.asarray(x).reshape(b.shape)
 
 
+@njit(cache=True)
+def _row_abs_sum_max(data, indptr):
+    best = 0.0
+    for r in range(indptr.shape[0] - 1):
+        acc = 0.0
+        for q in range(indptr[r], indptr[r + 1]):
+            acc += abs(data[q])
+        best = max(best, acc)
+    return best
+
+
+def norm_inf(A) -> float:
+    """‖A‖∞ = max_i Σ_j |A_ij| of a sparse matrix, without a copy of it."""
+    A = sp.csr_matrix(A)
+    return float(_row_abs_sum_max(A.data, A.indptr)) if A.nnz else 0.0
+
+
 def factorize(A: sp.spmatrix):
     """Sparse LU with a fill-reducing ordering; returns a solve callable."""
     lu = spla.splu(sp.csc_matrix(A), permc_spec=ORDERING)
@@ -311,8 +452,9 @@ def pin_row(A: sp.csr_matrix, j: int) -> sp.csr_matrix:
 
 
 def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e-12, ndim=None,
-                return_solver=False):
-    """Solve M r = 0 with r_j = 1 (M singular with a one-dimensional null space).
+                return_solver=False, grid=None):
+    """Solve M r = 0 with r_j = 1 (M singular with a one-dimensional null space; ``grid``: the
+    grid of its rows, for the geometric multigrid).
 
     Returns (r, the solver used), and the :class:`LinearSolver` of the pinned matrix when
     ``return_solver`` (for a rescaled second pass through :meth:`LinearSolver.solve_similar`).
@@ -325,10 +467,10 @@ def null_vector(M: sp.csr_matrix, j: int, solver: str = "auto", rtol: float = 1e
     A = pin_row(M, j)
     rhs = np.zeros(n)
     rhs[j] = 1.0
-    ls = LinearSolver(A, solver, ndim=ndim, rtol=rtol)
+    ls = LinearSolver(A, solver, ndim=ndim, rtol=rtol, grid=grid,
+                      direct_limit=DIRECT_LIMIT_STATIONARY if grid is not None else None)
     r = ls.solve(rhs)
-    used = "pardiso" if ls.backend == "pardiso" else ls.method
-    return (r, used, ls) if return_solver else (r, used)
+    return (r, ls.name, ls) if return_solver else (r, ls.name)
 
 
 def relative_residual(L: sp.csr_matrix, p: np.ndarray) -> float:

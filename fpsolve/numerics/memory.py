@@ -12,6 +12,10 @@ entries (8 bytes for a value, 4 for an index):
 - AMG-preconditioned GMRES (pyamg, operator complexity ≈ 3 plus the interpolation operators,
   41 Krylov vectors): (72 z + 488) bytes per unknown for z entries per matrix row (measured
   2.5 GB at 128³ with z = 7, i.e. 1.2 kB per unknown; estimate 1.0 kB);
+- geometric multigrid (:mod:`fpsolve.numerics.boxmg`) with GMRES: the stencil of A and of Aᵀ,
+  interpolation and restriction weights, the coarse grids and 41 Krylov vectors:
+  (16 z + 560) bytes per unknown (measured 2.5 GB peak for a whole 128³ MFPT with z = 7, model
+  and first-passage bookkeeping included);
 - sparse LU: the fill of a nested-dissection-like ordering, 5.5 n log₂ n entries in 2D (SuperLU
   at 1000²: 1.4 GB, i.e. 6 n log₂ n) and 20 n^(4/3) in 3D (the extrapolation of
   ``benchmarks/bench_large.py``, ≈ 100 GB at 128³, is 31 n^(4/3)), 12 bytes each.
@@ -57,7 +61,7 @@ def model_bytes(n_cells: int, ndim: int, tensor: bool = False) -> float:
 
 def solver_bytes(n: int, ndim, backend: str, nnz_per_row: float) -> float:
     """Estimated bytes of a linear solver for an n×n generator ("superlu", "pardiso", "amg",
-    "ilu") with ``nnz_per_row`` entries per row."""
+    "gmg", "ilu") with ``nnz_per_row`` entries per row."""
     if backend in ("superlu", "pardiso"):
         if (ndim or 2) == 1:
             fill = 3.0 * n
@@ -66,6 +70,8 @@ def solver_bytes(n: int, ndim, backend: str, nnz_per_row: float) -> float:
         else:
             fill = 20.0 * n ** (4.0 / 3.0)
         return 12.0 * fill + 16.0 * n * nnz_per_row
+    if backend == "gmg":
+        return (16.0 * nnz_per_row + 560.0) * n
     return (72.0 * nnz_per_row + 488.0) * n
 
 

@@ -39,6 +39,9 @@ GAMMA = 2.0 - math.sqrt(2.0)
 
 
 def check_times(times) -> np.ndarray:
+    """The output times of :func:`evolve` as a float array, checked: a non-empty 1D sequence of
+    finite, non-negative, non-decreasing times (units of t; the evolution starts at t = 0).
+    Raises :class:`~fpsolve.errors.InputError` otherwise, before any work."""
     t = np.atleast_1d(np.asarray(times, dtype=float))
     if t.ndim != 1 or t.size == 0:
         raise InputError("evolve: times must be a non-empty 1D sequence of output times.")
