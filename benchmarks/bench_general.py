@@ -22,18 +22,12 @@ pypardiso is installed), ``amg`` (pyamg hierarchy + right-preconditioned GMRES) 
 (problem, size, solver): warm Numba cache, its own peak RSS. Times are medians over
 ``--repeat`` runs, wall (perf_counter) and CPU (process_time) of the process.
 
-``--escape-hook`` runs the workers on a copy of the package with the two-line change of
-``benchmarks/escape_grid_hook.py`` made in ``fpsolve/escape/green.py`` (the first-passage
-solves then know their grid and can take the geometric multigrid); the header of the tables
-says whether it was used.
-
 Usage::
 
     python benchmarks/bench_general.py --quick   # small sizes, one run each (≈ 3 min)
     python benchmarks/bench_general.py           # tensor2d 256–1000², ou 400–800, 3D 32–128³
     python benchmarks/bench_general.py --problems tensor2d --sizes 512 --solvers auto,amg
     python benchmarks/bench_general.py --sequence separable3d 192 auto   # one model, in turn
-    python benchmarks/bench_general.py --escape-hook   # first-passage solves on the grid too
 
 Writes ``results/general.json`` (every run, machine, load averages) and ``results/general.md``
 (the tables of ``benchmarks/README.md``); ``--out-dir`` to put them elsewhere.
@@ -122,19 +116,12 @@ def _ou_error(model, p):
 
 # -- one subprocess -------------------------------------------------------------------------------
 def worker(problem, n, solver):
-    import numpy as np  # noqa: F401
-
-    from fpsolve.errors import InputError
-
     warm = build(problem, 12 if "3d" in problem else 24)
     for q in QUESTIONS[problem]:
         ask(problem, warm, q, solver if solver != "pardiso" else "direct")
         if solver in ("auto", "gmg"):  # the small grid takes the LU under auto, and has no
             # coarse level that is smoothed: load (or compile) every multigrid kernel here
-            try:
-                ask(problem, build(problem, 20 if "3d" in problem else 48), q, "gmg")
-            except InputError:  # first-passage solves without the grid (no --escape-hook)
-                pass
+            ask(problem, build(problem, 20 if "3d" in problem else 48), q, "gmg")
     out = {"problem": problem, "n": n, "solver": solver}
     t0, c0 = time.perf_counter(), time.process_time()
     model = build(problem, n)
@@ -295,8 +282,6 @@ def main(argv=None):
     ap.add_argument("--problems", default=",".join(QUESTIONS))
     ap.add_argument("--sizes", default=None, help="comma-separated n (overrides the mode's)")
     ap.add_argument("--solvers", default="auto,direct,pardiso,amg,gmg")
-    ap.add_argument("--escape-hook", action="store_true",
-                    help="run on a copy with benchmarks/escape_grid_hook.py's change made")
     ap.add_argument("--repeat", type=int, default=None, help="runs per case (quick 1, full 3)")
     ap.add_argument("--timeout", type=float, default=900.0)
     ap.add_argument("--out-dir", default=str(HERE / "results"))
@@ -317,13 +302,6 @@ def main(argv=None):
     solvers = [s for s in args.solvers.split(",") if s != "pardiso" or pardiso_available()]
     meta = machine()
     meta.update(mode=mode, repeat=repeat, started=time.strftime("%Y-%m-%d %H:%M:%S"))
-    root = ROOT
-    if args.escape_hook:
-        sys.path.insert(0, str(HERE))
-        import escape_grid_hook
-
-        root, made = escape_grid_hook.apply(ROOT / "fpsolve")
-        meta["escape_hook"] = "applied to a copy" if made else "already in the source"
     meta["commit"] = _commit()
     rows = []
     t_start = time.perf_counter()
@@ -334,7 +312,7 @@ def main(argv=None):
             for solver in solvers:
                 if solver in ("direct", "pardiso") and n > DIRECT_MAX[problem]:
                     continue
-                runs = [run_case(problem, n, solver, args.timeout, root) for _ in range(repeat)]
+                runs = [run_case(problem, n, solver, args.timeout) for _ in range(repeat)]
                 row = _median_runs(runs)
                 rows.append(row)
                 brief = {q: round(row[q]["cpu"], 3) for q in QUESTIONS[problem] if q in row}
@@ -343,11 +321,9 @@ def main(argv=None):
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "general.json").write_text(json.dumps({"machine": meta, "rows": rows}, indent=1))
-    hook = meta.get("escape_hook")
     md = (f"Run {meta['started']} ({mode}, {repeat} run(s) per case, {meta['total_wall_s']:.0f} s), "
           f"commit {meta['commit']}; load average {meta['loadavg_start'][0]:.1f} → "
-          f"{meta['loadavg_end'][0]:.1f} on {meta['cpus']} CPUs; escape hook: "
-          f"{hook or 'no (first-passage solves without the grid)'}.\n\n" + tables(rows))
+          f"{meta['loadavg_end'][0]:.1f} on {meta['cpus']} CPUs.\n\n" + tables(rows))
     (out / "general.md").write_text(md)
     print(md)
 

@@ -92,8 +92,9 @@ class KilledProcess:
     extra_traps : flat indices of cells to reduce as traps in addition to the automatic ones.
     log_pi : optional log stationary density of the full chain (recomputed when omitted); it
         only chooses the traps and weights the backward diagnostics.
-    solver : how −L_{S′} is solved: "auto" (sparse LU in 1D, in 2D up to 2.5·10⁵ cells and in
-        3D up to 2.5·10³; AMG-preconditioned GMRES beyond), "direct", "amg" or "gmres" (see
+    solver : how −L_{S′} is solved: "auto" (sparse LU in 1D, in 2D up to 10⁵ cells and in
+        3D up to 2.5·10³; geometric-multigrid GMRES beyond, AMG where the grid cannot be
+        coarsened or the multigrid does not converge), "direct", "amg", "gmg" or "gmres" (see
         :class:`fpsolve.numerics.linalg.LinearSolver`). The iterative solvers reach a normwise
         backward error of ~100 ε rather than the LU's componentwise accuracy; on S′ no well is
         deeper than ``trap_depth``, so the solution keeps a relative accuracy of about
@@ -186,7 +187,9 @@ class KilledProcess:
         if k2.size:
             self._A2 = (-killed_generator(self.Rs, self.leak, index_map(rm2))).tocsr()
             # −L_{S′} is a column diagonally dominant M-matrix: diagonal pivots are kept
-            self._lu = LinearSolver(self._A2, solver, ndim=g.ndim, diag_pivot_thresh=1.0)
+            # the grid and kept cells let "auto" take the geometric multigrid beyond the LU
+            self._lu = LinearSolver(self._A2, solver, ndim=g.ndim, diag_pivot_thresh=1.0,
+                                    grid=g, cells=k2)
         k = M.size
         if k and k2.size:
             self.H = np.clip(self._back(self.Rs[k2][:, M].toarray()), 0.0, None)   # h_m on S′
@@ -200,9 +203,12 @@ class KilledProcess:
 
     @property
     def linear_solver(self):
-        """"sparse LU" or "AMG-GMRES"/"ILU-GMRES": how −L_{S′} is solved."""
+        """"sparse LU", "AMG-GMRES", "GMG-GMRES" or "ILU-GMRES": how −L_{S′} is solved."""
         m = self._lu.method if self._lu is not None else "direct"
-        return {"direct": "sparse LU", "amg": "AMG-GMRES", "gmres": "ILU-GMRES"}[m]
+        if m == "amg":
+            m = self._lu.backend   # "amg" or "gmg"
+        return {"direct": "sparse LU", "amg": "AMG-GMRES", "gmg": "GMG-GMRES",
+                "gmres": "ILU-GMRES"}[m]
 
     # -- linear algebra on S′ ----------------------------------------------------------------------
     def _back(self, F):

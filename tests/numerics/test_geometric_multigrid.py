@@ -191,6 +191,20 @@ def test_stationary_with_gmg_matches_the_lu():
         assert np.max(np.abs(p.values / ref.values - 1)) < 1e-9
 
 
+def test_first_passage_under_auto_takes_gmg_beyond_the_lu_limit(monkeypatch):
+    # the escape solvers pass their grid: beyond DIRECT_LIMIT (lowered here so that a 48² grid
+    # is "large") "auto" takes GMG-GMRES, with the balance diagnostics and the LU's answer
+    m = _tensor_model(48)
+    target = lambda x, y: x >= 1.0  # noqa: E731
+    ref = m.mean_first_passage_time(target, solver="direct")
+    monkeypatch.setitem(linalg.DIRECT_LIMIT, 2, 1000)
+    tau = m.mean_first_passage_time(target)
+    assert tau.info["linear_solver"] == "GMG-GMRES" and tau.info["accurate"]
+    # backward error ~100 ε and cond ≲ 1e5 (as above): 1e-9 keeps a margin of 100
+    ok = ref.values > 0
+    assert np.max(np.abs(tau.values[ok] / ref.values[ok] - 1)) < 1e-9
+
+
 # -- choice, fall-backs and failures ------------------------------------------------------------
 def test_auto_takes_gmg_only_with_a_grid_and_above_the_lu_limits():
     lim = linalg.DIRECT_LIMIT_STATIONARY
