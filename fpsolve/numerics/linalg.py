@@ -1,16 +1,18 @@
 """Sparse linear algebra used by the solvers: one solver object per matrix (sparse LU with a
-fill-reducing ordering, MKL PARDISO, or algebraic-multigrid-preconditioned GMRES), pinned
-null-space solves, and residual checks. Never forms a dense matrix.
+fill-reducing ordering, MKL PARDISO, or multigrid-preconditioned GMRES: algebraic, or geometric
+where the matrix's grid is known), pinned null-space solves, and residual checks. Never forms a
+dense matrix.
 
 Choosing the solver (``solver="auto"``; measured in ``benchmarks/bench_general.py``, CPU
-seconds on 2 shared cores, the tensor 2D problem of benchmarks/bench_general.py): a sparse LU is fastest in 1D at
-every size and in 2D up to about 10⁵ unknowns (256²: LU and AMG within 10% for stationary, MFPT
-and committor); beyond, the AMG path wins (384²: 0.80 against 0.90 s stationary, 1.27 against
-1.56 s MFPT; 512²: 1.7 against 2.1 s stationary). Time stepping reuses one factorisation for
-hundreds of solves, which moves its crossover to about 2.5·10⁵ unknowns
-(:data:`DIRECT_LIMIT_REUSED`). In 3D the LU's fill grows like N^(4/3) and its time like N²: AMG
-is faster from about 2.5·10³ cells, and 128³ (2·10⁶ unknowns) is out of reach of the LU
-(≈ 100 GB) while AMG needs about 2 GB.
+seconds on 2 cores, its tensor 2D and 3D problems; the table is in ``benchmarks/README.md``): a
+sparse LU in 1D at every size; with the grid known, the geometric multigrid
+(:mod:`fpsolve.numerics.boxmg`) for stationary states from 10⁴ cells in 2D and 2·10³ in 3D
+(512²: 0.47 s against the LU's 1.73 s and AMG's 1.24 s), and for first-passage solves beyond
+:data:`DIRECT_LIMIT` (the LU keeps the smaller ones for its accuracy behind barriers, see
+there); without the grid, the algebraic multigrid beyond :data:`DIRECT_LIMIT`. Time stepping
+reuses one factorisation for hundreds of solves, which moves its crossover to about 2.5·10⁵
+unknowns (:data:`DIRECT_LIMIT_REUSED`). In 3D the LU's fill grows like N^(4/3) and its time like
+N²: 128³ (2·10⁶ unknowns) is out of its reach (≈ 100 GB), while the multigrids need 1–2 GB.
 """
 from __future__ import annotations
 
@@ -31,8 +33,8 @@ LINEAR_SOLVERS = ("auto", "direct", "pardiso", "amg", "gmg", "gmres")
 # Minimum degree on the pattern of A + Aᵀ: our generators are structurally symmetric (a rate in
 # each direction across every face), where it beats COLAMD (3.4 s vs 5.1 s at 512², measured).
 ORDERING = "MMD_AT_PLUS_A"
-#: largest number of unknowns solved by sparse LU under ``solver="auto"``, by dimension, when
-#: the matrix's grid is not known (the alternative is the algebraic multigrid)
+#: largest number of unknowns solved by sparse LU under ``solver="auto"``, by dimension (beyond
+#: it: the geometric multigrid where the matrix's grid is known, else the algebraic one)
 DIRECT_LIMIT = {1: np.inf, 2: 100_000, 3: 2_500}
 #: the same for the pinned null-vector solve of a stationary state when its grid is known: the
 #: geometric multigrid is faster than the LU from about 64² and 12³ cells (0.026 against
