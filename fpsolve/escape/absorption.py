@@ -168,12 +168,9 @@ def build(model, targets, what="target", t=0.0) -> Absorption:
     rows = np.repeat(np.arange(N), np.diff(R.indptr))
     cols = R.indices
     r_ij = R.data
-    # the reverse rate of each jump; 0 where it underflowed (a face Péclet number beyond ~700,
-    # e.g. next to the image of an exit at infinity), which _scale_peclet reads as P = ±700
-    r_ji = _entries(R, cols, rows)
     # the jumps out of kept cells; with cell masks only, just those into removed cells
     ok = ~removed[rows] & (removed[cols] if not sharp_parts else True)
-    rows, cols, r_ij, r_ji = rows[ok], cols[ok], r_ij[ok], r_ji[ok]
+    rows, cols, r_ij = rows[ok], cols[ok], r_ij[ok]
     dx = pts[cols] - pts[rows]
     span = g.bounds[:, 1] - g.bounds[:, 0]
     per = np.asarray(g.periodic)
@@ -198,9 +195,13 @@ def build(model, targets, what="target", t=0.0) -> Absorption:
             lab_best = np.where(better, k, lab_best)
     hit = np.isfinite(t_best)
     theta = np.clip(t_best[hit], THETA_MIN, 1.0)
-    e_from, e_to, e_rate, e_rev = rows[hit], cols[hit], r_ij[hit], r_ji[hit]
+    e_from, e_to, e_rate = rows[hit], cols[hit], r_ij[hit]
     kept_to = ~removed[e_to]
     if D is not None:
+        # the reverse rate of each cut jump (looked up for these only: a search over every
+        # jump cost 1 s at 128³); 0 where it underflowed (a face Péclet number beyond ~700,
+        # e.g. next to the image of an exit at infinity), which _scale_peclet reads as P = ±700
+        e_rev = _entries(R, e_to, e_from)
         P = _scale_peclet(e_rate, e_rev, D[e_from], D[e_to])
         kappa = e_rate * np.exp(_log_ratio(theta, P))
     else:

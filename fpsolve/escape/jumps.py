@@ -2,8 +2,14 @@
 sparse matrices built from the model's face rates."""
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import scipy.sparse as sp
+
+# jump_rates per rates object (keyed by id, dropped when the object dies): a question asks for
+# them two or three times, and at 2·10⁶ cells each assembly costs ~0.8 s
+_JUMPS: dict[int, tuple] = {}
 
 
 def moving_rates(R, removed, cut=None):
@@ -32,10 +38,19 @@ def killed_generator(Rs, kill, index):
 
 def jump_rates(rates):
     """R[y, z] = rate y → z (CSR, zero diagonal, sorted indices) of the model's face rates
-    (1/time): the off-diagonal of the generator, transposed."""
-    R = sp.csr_matrix(rates.generator(), copy=True)
+    (1/time): the off-diagonal of the generator, transposed. Built once per rates object and
+    shared: callers must not modify it (its arrays are read-only)."""
+    key = id(rates)
+    hit = _JUMPS.get(key)
+    if hit is not None and hit[0]() is rates:
+        return hit[1]
+    R = sp.csr_matrix(rates.generator())  # generator() returns a fresh copy
     R.setdiag(0.0)
     R.eliminate_zeros()
     R = R.T.tocsr()
     R.sort_indices()
+    for a in (R.data, R.indices, R.indptr):
+        a.flags.writeable = False
+    _JUMPS[key] = (weakref.ref(rates), R)
+    weakref.finalize(rates, _JUMPS.pop, key, None)
     return R

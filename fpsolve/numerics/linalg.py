@@ -330,8 +330,13 @@ class LinearSolver:
                 self._mg = BoxMG(self.A, self._grid.shape, self._grid.periodic, self._cells,
                                  scale=self._sign, transpose=trans)
                 self._mg_trans = trans
-            except NotStructured:  # not a box stencil on this grid: the algebraic multigrid
-                self.backend = "amg"
+            except NotStructured as exc:
+                if not self._auto:  # asked for by name: say so rather than run another method
+                    raise InputError(
+                        f"solver='gmg': {exc} (grid {tuple(self._grid.shape)}); use "
+                        f"solver='amg' or 'auto' (which then takes the algebraic "
+                        f"multigrid).") from exc
+                self.backend = "amg"  # auto: the algebraic multigrid instead
                 return
         ml, flip, sign = self._mg, trans != self._mg_trans, self._sign
         At = self.A.T if trans else self.A  # Aᵀ v through the CSC view of the CSR arrays

@@ -230,6 +230,22 @@ def test_a_grid_that_cannot_be_coarsened_takes_amg_or_is_refused():
         linalg.LinearSolver(A, "gmg")
 
 
+def test_a_matrix_that_is_not_a_box_stencil_is_refused_by_name_and_rerouted_by_auto():
+    g = fp.Grid([(0, 1), (0, 1)], 40)
+    n = g.size
+    # a Laplacian-like M-matrix plus couplings between cells 3 apart: not a box stencil
+    A = (sp.diags([-1.0, -1.0, 4.5, -1.0, -1.0], [-40, -1, 0, 1, 40], shape=(n, n))
+         + sp.diags([-0.2, -0.2], [-3, 3], shape=(n, n))).tocsr()
+    b = np.ones(n)
+    with pytest.raises(fp.InputError, match="solver='gmg': the matrix couples cells"):
+        linalg.LinearSolver(A, "gmg", grid=g).solve(b)
+    ls = linalg.LinearSolver(A, "auto", grid=g, direct_limit={2: 10})
+    x = ls.solve(b)
+    assert ls.backend == "amg"  # what ran, not what was first tried
+    # GMRES stops at a backward error of ~100 ε; cond(A) ≲ 1e3 here
+    assert np.max(np.abs(A @ x - b)) < 1e-10
+
+
 def _skewed_ou(n=120):
     # a non-reversible OU with a strongly correlated tensor D: its stationary operator, scaled by
     # the least-squares potential, is drift-dominated in the tails (e^−190), where Galerkin
