@@ -359,7 +359,10 @@ class KilledProcess:
     def generator_restricted(self):
         """L_S (sparse), the killed generator on the kept cells."""
         if self._LS is None:
-            self._LS = killed_generator(self.Rs, self.leak, self.index)
+            if self.traps.size == 0 and self._lu is not None:
+                self._LS = -self._A2  # no traps: S′ = S, and −L_{S′} is already assembled
+            else:
+                self._LS = killed_generator(self.Rs, self.leak, self.index)
         return self._LS
 
     def well_masks(self):
