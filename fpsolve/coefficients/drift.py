@@ -30,7 +30,11 @@ def drift_components(drift, coords, ndim):
         val = drift
     if ndim == 1 and not isinstance(val, (list, tuple)):
         val = [val]
-    if np.ndim(val) == 0 or len(val) != ndim:
+    # a tuple/list of components may mix arrays and constants: only its length is checked here
+    # (np.ndim would try to stack them); each component is evaluated on its own later
+    count = len(val) if isinstance(val, (list, tuple)) else (None if np.ndim(val) == 0
+                                                             else len(val))
+    if count != ndim:
         names = ("x", "y", "z")[:ndim]
         raise InputError(f"drift must return one array per axis, {ndim} in all (e.g. lambda "
                          f"{', '.join(names)}: ({', '.join('-' + a for a in names)})); it "

@@ -151,3 +151,14 @@ def test_survival_follows_the_schedule_and_time_dependent_drifts():
     S0 = fp.FokkerPlanck(g, diffusion=D0).survival(fp.escape.Wall(0), np.ones(400), times,
                                                     dt=2.5e-3).survival
     assert np.allclose(S2[:2], S0[:2], rtol=1e-12) and np.all(S2[2:] < S0[2:] - 1e-3)
+
+
+def test_a_drift_may_mix_arrays_and_constants():
+    # (sin y, 0.5) is what users write; the constant component is broadcast, not an error
+    g = fp.Grid([(0, 2 * np.pi), (0, 2 * np.pi)], (12, 10), periodic=[True, True])
+    mixed = fp.FokkerPlanck(g, drift=lambda x, y: (np.sin(y), 0.5), diffusion=0.3)
+    arrays = fp.FokkerPlanck(g, drift=lambda x, y: (np.sin(y), 0.5 + 0 * x), diffusion=0.3)
+    assert np.array_equal(mixed.rates.log_fwd, arrays.rates.log_fwd)
+    assert np.array_equal(mixed.rates.log_bwd, arrays.rates.log_bwd)
+    np.testing.assert_array_equal(mixed.drift_at(np.array([[1.0, 2.0]])),
+                                  arrays.drift_at(np.array([[1.0, 2.0]])))
