@@ -408,20 +408,23 @@ class KilledProcess:
             c = np.asarray(R.sum(axis=1)).ravel() - np.asarray(Rs.sum(axis=1)).ravel()
             replaced = np.where(self.removed, 0.0, self.leak - c)
 
+        ones = np.ones(N)
+
         def defect(B):
+            # sums over the jumps between B and its complement, one pass over each matrix
+            # (slicing R[out][:, B] and Rs[B][:, out] cost 0.3 s per set at 2·10⁶ cells)
             out = ~B
             if kind == "backward":
                 src = pi[B] @ Ff[B]
-                inflow = np.asarray(R[out][:, B].T @ pi[out]).ravel()
+                t_out = _block_sum(R, out, B, pi, xf)       # Σ_{j∉B, i∈B} π_j R_ji u_i
                 if C.nnz:
-                    inflow = inflow + np.asarray(C[B][:, B].T @ pi[B]).ravel()
-                t_out = inflow @ xf[B]
-                t_in = pi[B] @ (Rs[B][:, out] @ xf[out])
+                    t_out = t_out + _block_sum(C, B, B, pi, xf)
+                t_in = _block_sum(Rs, B, out, pi, xf)       # Σ_{i∈B, j∉B} π_i Rs_ij u_j
                 corr = (pi[B] * replaced[B]) @ xf[B]
             else:
                 src = Ff[B].sum(axis=0)
-                t_out = (np.asarray(Rs[B][:, out].sum(axis=1)).ravel() + self.leak[B]) @ xf[B]
-                t_in = np.asarray(Rs[out][:, B].sum(axis=1)).ravel() @ xf[out]
+                t_out = _block_sum(Rs, B, out, xf, ones) + self.leak[B] @ xf[B]
+                t_in = _block_sum(Rs, out, B, xf, ones)
                 corr = 0.0
             scale = src + t_out + t_in + np.abs(corr)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -526,3 +529,14 @@ def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", 
     return log_p, {"method": "renewal over deep minima", "wells": int(minima.size),
                    "linear_solver": kp.linear_solver,
                    "residual": stationary_residual(rates, log_p)}
+
+
+def _block_sum(M, rows_in, cols_in, row_weight, col_weight):
+    """Σ_{i ∈ rows_in, j ∈ cols_in} w_i M_ij v_j for CSR M, boolean masks over its rows and
+    columns, and weights of shape (N,) or (N, k) (one sum per column of k)."""
+    rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
+    sel = np.flatnonzero(rows_in[rows] & cols_in[M.indices])
+    i, j, m = rows[sel], M.indices[sel], M.data[sel]
+    w = np.asarray(row_weight).reshape(M.shape[0], -1)[i]
+    v = np.asarray(col_weight).reshape(M.shape[1], -1)[j]
+    return np.sum(w * m[:, None] * v, axis=0)
