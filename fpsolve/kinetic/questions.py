@@ -182,7 +182,9 @@ def eigenvalues(model, k=6, n_search=None) -> np.ndarray:
     imaginary part larger than those is missed (kinetic OU at γ = ω/2: the pair 2μ₋ = γ ± 2iω̃
     lies beyond 2μ₊ + μ₋ in modulus) — raise ``n_search`` to look further. ARPACK tolerance
     1e-10 (relative, on the shift-inverted eigenvalues).
-    λ₀ = 0 (conservation) is returned exactly when it is round-off.
+    λ₀ = 0 (conservation) is returned exactly when it is round-off. The list is cut after the
+    k-th value: where that is one member of a complex pair, its conjugate is left out (ask for
+    k + 1 to have both).
 
     With constant T every eigenvalue has Re λ ≥ 0 for both schemes (the transport is
     skew-adjoint or dissipative in Σ p²/π); complex pairs λ = a ± ib are the damped
