@@ -155,8 +155,7 @@ def _check_other_basin(dyn, start, end, scale, where):
     of ``start``: integrate the flow from ``end`` and refuse if it falls into ``start``."""
     if np.linalg.norm(dyn.drift_at(end)[0]) <= 1e-6 * scale:
         return  # a critical point is its own ω-limit: not in the basin of another point
-    J = dyn.jacobian_at(start)[0]
-    rate = np.min(np.abs(np.linalg.eigvals(J).real))
+    rate = np.min(np.abs(dyn.linearisation(start)[1].real))
     if rate <= 0:
         return
     r = 1e-3 * np.linalg.norm(end - start)
