@@ -37,6 +37,7 @@ from ..errors import InputError, SolverError
 SYMMETRY_RTOL = 1e-10   # |D_ij − D_ji| above this × max|D| at a point is an error
 SINGULAR_RTOL = 1e-12   # eigenvalues of D below this × the largest count as zero
 FD_STEP = np.cbrt(np.finfo(float).eps)  # central differences: error ~ step² + eps/step
+MEMO_SIZE = 16          # linearisations (J, its eigenvalues, K) remembered per Dynamics
 
 
 class Dynamics:
@@ -90,6 +91,7 @@ class Dynamics:
         self.diffusion = diffusion
         self.floor = None if floor is None else float(floor)
         self._model = None
+        self._memo = {}
         self.constant_diffusion = not callable(diffusion)
         if self.constant_diffusion:
             self._D_const = self._constant_tensor(diffusion)
@@ -253,8 +255,7 @@ class Dynamics:
         """Linearisation at x: |b(x)|, the eigenvalues of ∂b/∂x, and the number of unstable
         directions (Re λ > 0): 0 for an attractor, 1 for a saddle of index one."""
         x = self.as_points(x)[0]
-        J = self.jacobian_at(x)[0]
-        lam = np.linalg.eigvals(J)
+        J, lam = self.linearisation(x)
         scale = max(np.max(np.abs(lam)), 1e-300)
         return {"x": x, "drift_norm": float(np.linalg.norm(self.drift_at(x)[0])),
                 "eigenvalues": lam, "unstable": int(np.sum(lam.real > 1e-9 * scale)),
@@ -302,8 +303,10 @@ class Dynamics:
         K = Σ₀⁻¹ with J Σ₀ + Σ₀ Jᵀ = −2 D(x*), J = ∂b/∂x(x*) (exact for linear b and constant D).
         Raises InputError if x* is not an attractor (some Re λ(J) ≥ 0)."""
         x_star = self.as_points(x_star)[0]
-        J = self.jacobian_at(x_star)[0]
-        lam = np.linalg.eigvals(J)
+        key = ("K", x_star.tobytes())
+        if key in self._memo:
+            return self._memo[key].copy()
+        J, lam = self.linearisation(x_star)
         if np.any(lam.real >= 0):
             raise InputError(f"local_quasipotential: {fmt_point(x_star)} is not an attractor; the "
                              f"Jacobian of b there has eigenvalues (real parts) "
@@ -313,7 +316,30 @@ class Dynamics:
         S0 = sla.solve_continuous_lyapunov(J, -2.0 * D)
         S0 = 0.5 * (S0 + S0.T)
         K = np.linalg.inv(S0)
-        return 0.5 * (K + K.T)
+        K = 0.5 * (K + K.T)
+        self._remember(key, K)
+        return K.copy()
+
+    def linearisation(self, x):
+        """(J, eigenvalues of J) at one point x, J = ∂b/∂x. Remembered for the last few points
+        asked for: the path methods ask again and again about the same few critical points,
+        and in d ≈ 10³ each dense Jacobian and eigenvalue problem costs seconds. Eigenvalues by
+        :func:`numpy.linalg.eigvalsh` when J is symmetric to round-off (a gradient drift), else
+        :func:`numpy.linalg.eigvals`."""
+        x = self.as_points(x)[0]
+        key = ("J", x.tobytes())
+        if key not in self._memo:
+            J = self.jacobian_at(x)[0]
+            sym = np.abs(J - J.T).max() <= 1e-10 * max(np.abs(J).max(), 1e-300)
+            lam = np.linalg.eigvalsh(0.5 * (J + J.T)) if sym else np.linalg.eigvals(J)
+            self._remember(key, (J, lam))
+        J, lam = self._memo[key]
+        return J.copy(), lam.copy()
+
+    def _remember(self, key, value):
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[key] = value
 
     def check_endpoint(self, x, name, scale, rtol, refine):
         """x as a critical point: returned refined when ``refine``; otherwise a warning when

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.integrate as si
 
+import fpsolve.large_deviations.paths.gmam as gmam_module
 from fpsolve.errors import InputError, SolverError
 from fpsolve.large_deviations import Dynamics, geometric_action, minimum_action_path
 
@@ -116,3 +117,22 @@ def test_iteration_budget_raises_with_the_last_path(curved_well):
         minimum_action_path(curved_well, [-1, 0], [1, 0], n_points=40, max_iter=3)
     assert info.value.result.path.shape == (40, 2)
     assert not info.value.result.converged
+
+
+def test_resolution_check_bisects_the_path(curved_well, monkeypatch):
+    # the recorded bisected action is the action of the same polyline with every segment split
+    # in two, evaluated here independently by geometric_action; for the resolved gradient path
+    # (V̄ = 1 exactly) both are within the O(h²) error of 1, and no resolution warning is given
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = minimum_action_path(curved_well, [-1, 0], [1, 0], n_points=50)
+    halves = np.empty((2 * len(r.path) - 1, 2))
+    halves[0::2], halves[1::2] = r.path, 0.5 * (r.path[1:] + r.path[:-1])
+    assert r.info["bisected_action"] == pytest.approx(geometric_action(curved_well, halves),
+                                                      rel=1e-12)
+    # the first segment (attractor → level set) is exact in r.action, quadrature when bisected
+    assert abs(r.info["bisected_action"] - 1.0) < 1e-3 and abs(r.action - 1.0) < 1e-3
+    # with a zero tolerance the same change is reported as a warning naming both actions
+    monkeypatch.setattr(gmam_module, "RESOLUTION_RTOL", 0.0)
+    with pytest.warns(RuntimeWarning, match="when every segment is bisected"):
+        minimum_action_path(curved_well, [-1, 0], [1, 0], n_points=50)

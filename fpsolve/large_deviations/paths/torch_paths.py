@@ -190,6 +190,7 @@ class TorchDynamics(Dynamics):
         self.torch_diffusion = diffusion
         self.constant_diffusion = False
         self._cone_vectors = None
+        self._memo = {}
 
     # -- torch side ------------------------------------------------------------------------------
     def tensor(self, X):
