@@ -1,0 +1,1 @@
+"""Large deviations (placeholder while building)."""

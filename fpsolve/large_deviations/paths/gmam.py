@@ -1,0 +1,392 @@
+r"""Minimum-action paths by the geometric minimum action method (gMAM), numpy version.
+
+Problem: the curve φ from ``start`` to ``end`` that minimises the geometric action Ŝ[φ]
+(:mod:`.action`), i.e. the most likely way for dX = b dt + sqrt(2εD) dW to get from one point to
+the other as ε → 0, with min Ŝ = V(end) − V(start) along a minimum-action path (MAP) out of an
+attractor. Between two minima it is the barrier V̄: the MAP climbs from the first minimum to a
+saddle (all the action is spent there) and falls along the flow to the second (zero action).
+
+Method (Heymann & Vanden-Eijnden, CPAM 61, 2008, §4; the "simplified gMAM" of their JCP paper):
+steepest descent of the discrete action in the metric λ·2D, with the stiff term treated
+implicitly and the points kept equally spaced in arclength. With h = 1/(P − 1), g = ∂S/∂φ
+(exact discrete gradient, :func:`.action.action_state`),
+
+    λⱼ = |b(φⱼ)|_D / |φ'ⱼ|_D,      rⱼ = −(2λ̃ⱼ/h) D(φⱼ) gⱼ  ≈  λ²φ'' − λ H_θx φ' + H_θθ H_x ,
+
+(the right-hand side is gMAM's update: the Euler–Lagrange operator of Ŝ), and each step solves
+
+    (I − Δτ cⱼ δ²) φⁿ⁺¹ = φⁿ + Δτ (rⁿ − cⱼ δ²φⁿ),   cⱼ = λ̃ⱼ λⱼ,
+
+δ² the second difference in α, then resamples to equal arclength. λ̃ = max(λ, λ_min) keeps the
+points next to a critical point (where λ → 0) moving. Δτ adapts: a step that raises the action is
+rejected and halved, an accepted one grows by 1.25. The fixed points are the discrete stationary
+points of S under the equal-arclength constraint, whatever the preconditioner.
+
+Guarantees: the returned action is the discrete action of the returned path (an upper bound on
+the minimum over paths of that discretisation), decreasing over accepted steps; the discretisation
+error is O(h²) for a smooth MAP (midpoint rule), observed second order in the tests. Not
+guaranteed: the global minimum (a descent method finds the MAP in the valley of its initial
+path — give waypoints through another saddle to find another one).
+
+Convergence: the normal part of r, relative to λ_max²·(path length), below ``tol``, and the
+relative action change of the last step below ``tol``². Failing that within ``max_iter`` steps
+is a :class:`~fpsolve.errors.SolverError` carrying the last path (``err.result``).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.linalg as sla
+from scipy.integrate import solve_ivp
+
+from ...errors import InputError, SolverError
+from ..dynamics import Dynamics
+from .action import action_state
+from .curves import arclength, equal_chords, initial_path
+
+SAFETY = 2.0        # implicit coefficient / estimated stiffness of r
+C_FLOOR = 0.01      # implicit coefficient ≥ this × its maximum
+LAMBDA_MIN = 0.05   # λ̃ ≥ this × max λ: points next to critical points keep moving
+GROW, SHRINK = 1.5, 0.5
+MAX_STEP = 1e4      # Δτ ≤ this × its initial value
+COARSE_TOL = 1e-3  # residual of the first, whole-path relaxation
+RISE = 1e-6         # relative action increase taken as a sign of an unstable step
+RES_RISE = 1.5      # residual increase taken as a sign of an unstable step
+
+
+@dataclass
+class MinimumActionPath:
+    """A minimum-action path and its action.
+
+    Attributes
+    ----------
+    path : (P, d) points, equally spaced in arclength, from ``start`` to ``end``.
+    action : the discrete geometric action Ŝ (units 1/ε: V̄/ε; with ε folded into D, as for a
+        FokkerPlanck model, the exponent of the escape time: τ ≍ exp(action)).
+    cumulative : (P,) action accumulated from the start (the quasi-potential along the path).
+    saddle : the critical point of index one the path crosses (refined by Newton's method), or
+        None (path to a regular point, or none found); ``saddle_index`` is the nearest point.
+    converged, iterations, residual (final normal residual), history (action per accepted
+        step), method ("gMAM" or "string"), info (timings, step sizes, endpoint checks).
+    """
+
+    path: np.ndarray
+    action: float
+    cumulative: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    saddle: np.ndarray | None
+    saddle_index: int | None
+    converged: bool
+    iterations: int
+    residual: float
+    history: np.ndarray
+    method: str = "gMAM"
+    info: dict = field(default_factory=dict)
+
+    @property
+    def arclength(self) -> np.ndarray:
+        """Cumulative Euclidean arclength of the points, (P,)."""
+        return arclength(self.path)
+
+    def plot(self, ax=None, **kw):
+        """The path in 2D (first two coordinates); see :func:`fpsolve.large_deviations.plot_path`."""
+        from ..plots import plot_path
+        return plot_path(self, ax=ax, **kw)
+
+
+def as_dynamics(dynamics) -> Dynamics:
+    """A :class:`Dynamics`, or one built from an :class:`fpsolve.FokkerPlanck` model (ε = 1)."""
+    if isinstance(dynamics, Dynamics):
+        return dynamics
+    if hasattr(dynamics, "drift_at") and hasattr(dynamics, "grid"):
+        return Dynamics.from_model(dynamics)
+    raise InputError(f"expected an fpsolve.large_deviations.Dynamics or an fpsolve.FokkerPlanck "
+                     f"model; got {type(dynamics).__name__}.")
+
+
+def prepare_endpoints(dyn, start, end, n_points, initial, end_critical, refine_endpoints,
+                      critical_rtol, where):
+    """Checked endpoints and the initial path (shared by gMAM and the string method)."""
+    if not isinstance(n_points, (int, np.integer)) or n_points < 5:
+        raise InputError(f"{where}: n_points must be an integer ≥ 5; got {n_points!r}.")
+    start = dyn.as_points(start, f"{where}: start")[0]
+    end = dyn.as_points(end, f"{where}: end")[0]
+    phi0 = initial_path(start, end, 33, initial)
+    scale = max(dyn.drift_scale(phi0), 1e-300)
+    start = dyn.check_endpoint(start, f"{where}: start", scale, critical_rtol, refine_endpoints)
+    if end_critical:
+        end = dyn.check_endpoint(end, f"{where}: end", scale, critical_rtol, refine_endpoints)
+    length = float(np.linalg.norm(end - start))
+    if length <= 1e-9 * max(1.0, float(np.linalg.norm(start))):
+        raise InputError(f"{where}: start and end coincide ({start.tolist()}); there is no path "
+                         f"between a point and itself. Give two different critical points.")
+    if end_critical:
+        _check_other_basin(dyn, start, end, scale, where)
+    return start, end, initial_path(start, end, n_points, initial), scale
+
+
+def _check_other_basin(dyn, start, end, scale, where):
+    """Between two critical points the action is a barrier only if ``end`` is not in the basin
+    of ``start``: integrate the flow from ``end`` and refuse if it falls into ``start``."""
+    if np.linalg.norm(dyn.drift_at(end)[0]) <= 1e-6 * scale:
+        return  # a critical point is its own ω-limit: not in the basin of another point
+    J = dyn.jacobian_at(start)[0]
+    rate = np.min(np.abs(np.linalg.eigvals(J).real))
+    if rate <= 0:
+        return
+    r = 1e-3 * np.linalg.norm(end - start)
+
+    def hit(t, x):
+        return np.linalg.norm(x - start) - r
+    hit.terminal = True
+    sol = solve_ivp(lambda t, x: dyn.drift_at(x)[0], (0.0, 60.0 / rate), end, events=hit,
+                    rtol=1e-6, atol=1e-9 * max(1.0, np.linalg.norm(end)))
+    if sol.t_events[0].size:
+        raise InputError(f"{where}: end {end.tolist()} lies in the basin of start "
+                         f"{start.tolist()} (the flow from it reaches the start), so there is no "
+                         f"barrier between them. Give a critical point of another basin (or a "
+                         f"saddle), or pass end_critical=False to get the quasi-potential at this "
+                         f"point.")
+
+
+def critical_points_along(dyn, path, scale, exclude_ends=2):
+    """Interior critical points the path passes: local minima of |b| along it below 5% of
+    ``scale``, each refined by Newton's method and kept if it stays within three point spacings.
+    Returns a list of (index, point, kind) in path order ("attractor", "saddle", ...)."""
+    b = np.linalg.norm(dyn.drift_at(path), axis=1)
+    spacing = float(np.max(np.linalg.norm(np.diff(path, axis=0), axis=1)))
+    P = len(path)
+    out = []
+    for k in range(exclude_ends, P - exclude_ends):
+        if not (b[k] <= b[k - 1] and b[k] <= b[k + 1] and b[k] < 0.05 * scale):
+            continue
+        try:
+            x = dyn.refine_critical_point(path[k], scale=scale)
+        except SolverError:
+            continue
+        if np.linalg.norm(x - path[k]) > 3 * spacing:
+            continue
+        if any(np.linalg.norm(x - y) < spacing for _, y, _ in out):
+            continue
+        if min(np.linalg.norm(x - path[0]), np.linalg.norm(x - path[-1])) < 2 * spacing:
+            continue
+        out.append((k, x, dyn.classify(x)["kind"]))
+    return out
+
+
+@dataclass
+class _Relaxed:
+    path: np.ndarray
+    state: object
+    converged: bool
+    iterations: int
+    residual: float
+    history: list
+    rejected: int
+
+
+def relax(dyn, phi, *, tol, max_iter, step=None, stagnation=None) -> _Relaxed:
+    """The gMAM iteration on a path with fixed endpoints (module docstring). Stops when the
+    normal residual is below ``tol`` (converged) or, with ``stagnation`` = (window, rtol), when
+    the action changed by less than rtol over the last ``window`` accepted steps (a coarse
+    relaxation, reported as not converged), or after ``max_iter`` steps."""
+    P = len(phi)
+    h = 1.0 / (P - 1)
+    phi = equal_chords(phi, P)   # the iteration keeps equal chords; start with them
+    st = action_state(dyn, phi)
+    history = [st.action]
+    lam, c, r = _preconditioned(phi, st, h)
+    v, residual = _velocity(phi, r, c[0], lam, h)
+    dtau = step if step is not None else 0.1 / max(float(c[0].max()), 1e-300)
+    dtau0 = dtau
+    rejected = it = 0
+    converged = False
+    for it in range(1, max_iter + 1):
+        if residual < tol:
+            converged = True
+            break
+        if stagnation is not None and len(history) > stagnation[0]:
+            old = history[-stagnation[0] - 1]
+            if abs(old - history[-1]) <= stagnation[1] * max(abs(old), 1e-300):
+                break
+        new = phi.copy()
+        new[1:-1] = _implicit_step(phi, v, c, dtau, h)
+        ok = bool(np.all(np.isfinite(new)))
+        if ok:
+            new = equal_chords(new, P)
+            st_new = action_state(dyn, new)
+            lam_n, c_n, r_n = _preconditioned(new, st_new, h)
+            v_n, res_n = _velocity(new, r_n, c_n[0], lam_n, h)
+            ok = np.isfinite(res_n) and res_n <= RES_RISE * residual and \
+                st_new.action <= st.action * (1 + RISE) + 1e-300
+        if not ok:  # unstable explicit part: the same step again, shorter
+            dtau *= SHRINK
+            rejected += 1
+            if dtau < 1e-12 * dtau0:
+                break
+            continue
+        phi, st, lam, c, r, v, residual = new, st_new, lam_n, c_n, r_n, v_n, res_n
+        history.append(st.action)
+        dtau = min(dtau * GROW, MAX_STEP * dtau0)
+    return _Relaxed(phi, st, converged, it, float(residual), history, rejected)
+
+
+def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=None,
+                        tol: float = 1e-8, max_iter: int = 20000, end_critical: bool = True,
+                        refine_endpoints: bool = False, critical_rtol: float = 1e-6,
+                        step: float | None = None) -> MinimumActionPath:
+    """Minimum-action path of dX = b dt + sqrt(2εD) dW from ``start`` to ``end`` (gMAM).
+
+    Parameters
+    ----------
+    dynamics : :class:`~fpsolve.large_deviations.Dynamics`, or an :class:`fpsolve.FokkerPlanck`
+        model (then ε = 1 and the action is the escape-time exponent in the model's units).
+    start : the attractor the path leaves (shape (d,)).
+    end : another attractor, a saddle, or (``end_critical=False``) any point — then the action is
+        the quasi-potential V(end) relative to ``start``.
+    n_points : P, points on the path (≥ 5). The error of the action is O(1/P²).
+    initial : waypoints (m, d) of the initial curve (default: the straight segment). A descent
+        method finds the MAP of the valley it starts in; waypoints choose the valley.
+    tol : convergence tolerance on the normal residual (relative; see the module docstring).
+    max_iter : iteration budget per piece; without convergence a SolverError is raised.
+    end_critical : whether ``end`` must be a critical point (default). Then the end may not lie
+        in the basin of ``start`` (InputError).
+    refine_endpoints : move the endpoints to the nearby critical points by Newton's method
+        (default: warn, naming |b|, when one is not critical to ``critical_rtol`` × the largest
+        drift along the straight path).
+    step : initial pseudo-time step Δτ (default 0.1 / max cⱼ, then adaptive).
+
+    Two stages. The whole path is relaxed coarsely (until the action stalls to 1e-6 over 50
+    steps, or a residual of 1e-3); the critical points it passes (saddles, intermediate minima)
+    are located and refined by Newton's method; then each piece between consecutive critical
+    points is relaxed to ``tol`` with its ends fixed, and the pieces are joined. The split is
+    needed because |b| has a cone at a critical point: a discrete path crossing a saddle pins a
+    quadrature point on it, where the discrete action is not differentiable.
+
+    Returns
+    -------
+    MinimumActionPath
+    """
+    t0 = time.perf_counter()
+    dyn = as_dynamics(dynamics)
+    start, end, phi, scale = prepare_endpoints(dyn, start, end, n_points, initial, end_critical,
+                                               refine_endpoints, critical_rtol,
+                                               "minimum_action_path")
+    P = len(phi)
+    coarse = relax(dyn, phi, tol=COARSE_TOL, max_iter=max_iter, step=step,
+                   stagnation=(50, 1e-6))
+    crit = critical_points_along(dyn, coarse.path, scale)
+    nodes = [start] + [x for _, x, _ in crit] + [end]
+    cuts = [0] + [k for k, _, _ in crit] + [P - 1]
+    lengths = [float(arclength(coarse.path[a:b + 1])[-1]) for a, b in zip(cuts[:-1], cuts[1:])]
+    counts = _allocate(P, lengths)
+    pieces = []
+    for (a, b), x0, x1, n in zip(zip(cuts[:-1], cuts[1:]), nodes[:-1], nodes[1:], counts):
+        guess = coarse.path[a:b + 1].copy()
+        guess[0], guess[-1] = x0, x1
+        pieces.append(relax(dyn, initial_path(x0, x1, n, guess), tol=tol, max_iter=max_iter,
+                            step=step))
+    path = np.vstack([pieces[0].path] + [q.path[1:] for q in pieces[1:]])
+    segments = np.concatenate([q.state.segments for q in pieces])
+    cumulative = np.concatenate([[0.0], 0.5 * np.cumsum(segments)])
+    action = float(sum(q.state.action for q in pieces))
+    converged = all(q.converged for q in pieces)
+    residual = max(q.residual for q in pieces)
+    iterations = coarse.iterations + sum(q.iterations for q in pieces)
+    joints = np.cumsum([0] + [len(q.path) - 1 for q in pieces])[1:-1]
+    saddles = [(int(j), x) for j, (_, x, kind) in zip(joints, crit) if kind == "saddle"]
+    if end_critical and dyn.classify(end)["kind"] == "saddle":
+        saddles.append((P - 1, end))
+    saddle = max(saddles, key=lambda s: cumulative[s[0]]) if saddles else (None, None)
+    result = MinimumActionPath(
+        path=path, action=action, cumulative=cumulative, start=start, end=end,
+        saddle=saddle[1], saddle_index=saddle[0], converged=converged, iterations=iterations,
+        residual=residual, history=np.asarray(coarse.history), method="gMAM",
+        info={"seconds": time.perf_counter() - t0, "n_points": len(path), "tol": tol,
+              "drift_scale": scale, "critical_points": [(kind, x.tolist()) for _, x, kind in crit],
+              "pieces": [{"points": len(q.path), "action": q.state.action,
+                          "iterations": q.iterations, "residual": q.residual,
+                          "converged": q.converged, "rejected_steps": q.rejected}
+                         for q in pieces],
+              "coarse": {"iterations": coarse.iterations, "action": coarse.state.action}})
+    if not converged:
+        bad = [i for i, q in enumerate(pieces) if not q.converged][0]
+        q = pieces[bad]
+        err = SolverError(
+            f"minimum_action_path (gMAM) did not converge: piece {bad + 1} of {len(pieces)} "
+            f"(from {nodes[bad].tolist()} to {nodes[bad + 1].tolist()}) stopped after "
+            f"{q.iterations} iterations with normal residual {q.residual:.3g} (tol {tol:g}) and "
+            f"action {q.state.action:.8g} ({q.rejected} steps rejected as unstable). Try a "
+            f"larger max_iter, a looser tol, fewer points, or an initial path (initial=) closer "
+            f"to the expected MAP. The unconverged path is in err.result.")
+        err.result = result
+        raise err
+    return result
+
+
+def _allocate(P, lengths):
+    """Points per piece (shared junctions counted once), ∝ arclength, at least 5 each."""
+    k = len(lengths)
+    free = P - 1
+    raw = np.asarray(lengths) / max(sum(lengths), 1e-300) * free
+    n = np.maximum(np.floor(raw).astype(int), 4)
+    while n.sum() < free:
+        n[np.argmax(raw - n)] += 1
+    while n.sum() > free and np.any(n > 4):
+        n[np.argmax(np.where(n > 4, n - raw, -np.inf))] -= 1
+    return [int(m) + 1 for m in n]
+
+
+def _preconditioned(phi, st, h):
+    """λ, c = λ̃λ and the preconditioned residual r = −(2λ̃/h) D g at the interior points."""
+    dphi = (phi[2:] - phi[:-2]) / (2 * h)
+    M = st.M_nodes[1:-1]
+    bn = st.b_nodes[1:-1]
+    nb = np.sqrt(np.maximum(np.einsum("ni,nij,nj->n", bn, M, bn), 0.0))
+    nphi = np.sqrt(np.maximum(np.einsum("ni,nij,nj->n", dphi, M, dphi), 1e-300))
+    lam = nb / nphi
+    lam_t = np.maximum(lam, LAMBDA_MIN * max(float(lam.max()), 1e-300))
+    g = st.grad[1:-1]
+    r = -(2.0 * lam_t / h)[:, None] * np.einsum("nij,nj->ni", st.D_nodes[1:-1], g)
+    # implicit coefficient: an over-estimate of the stiff part λ̃λδ² of r (stable for any Δτ),
+    # floored so that the tangential (equidistributing) part moves next to critical points too
+    c = SAFETY * lam_t * lam
+    c = np.maximum(c, C_FLOOR * max(float(c.max()), 1e-300))
+    # local stiffness of r at each point from the cone of |b| in the adjacent midpoints
+    # (∂²S/∂φⱼ² ≈ ⅛ Σ c‖JᵀMJ‖/β), treated implicitly as a diagonal damping
+    Dn = np.linalg.norm(st.D_nodes[1:-1], axis=(1, 2))
+    kappa = SAFETY * (2.0 * lam_t / h) * Dn * 0.125 * (st.cone[:-1] + st.cone[1:])
+    return lam, (c, kappa), r
+
+
+def _velocity(phi, r, c, lam, h):
+    """Explicit part v = Π⊥(r − c δ²φ) of the step, and the residual |Π⊥ r| relative to
+    λ_max²·(path length): zero at a discrete MAP with equal chords (then Π_∥ δ²φ = 0 too, and
+    the step vanishes)."""
+    tang = phi[2:] - phi[:-2]
+    tang = tang / np.maximum(np.linalg.norm(tang, axis=1, keepdims=True), 1e-300)
+    lap = c[:, None] * (phi[2:] - 2 * phi[1:-1] + phi[:-2]) / h ** 2
+    w = r - lap
+    v = w - np.sum(w * tang, axis=1, keepdims=True) * tang
+    rn = r - np.sum(r * tang, axis=1, keepdims=True) * tang
+    L = float(arclength(phi)[-1])
+    res = np.max(np.linalg.norm(rn, axis=1)) / (max(float(lam.max()), 1e-300) ** 2 * L)
+    return v, float(res)
+
+
+def _implicit_step(phi, v, ck, dtau, h):
+    """The interior points after one step: (I + Δτ K − Δτ C δ²)(φ⁺ − φ) = Δτ (v + C δ²φ),
+    i.e. (I − Δτ C δ²) φ⁺ = φ + Δτ v with the local stiffness K damping the increment too
+    (endpoints fixed). The fixed points (v + Cδ²φ = 0) do not depend on C or K."""
+    c, kappa = ck
+    a = dtau * c / h ** 2
+    w = v + c[:, None] * (phi[2:] - 2 * phi[1:-1] + phi[:-2]) / h ** 2
+    n = len(a)
+    ab = np.zeros((3, n))
+    ab[0, 1:] = -a[:-1]
+    ab[1] = 1.0 + dtau * kappa + 2.0 * a
+    ab[2, :-1] = -a[1:]
+    return phi[1:-1] + sla.solve_banded((1, 1), ab, dtau * w)
