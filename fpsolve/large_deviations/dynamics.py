@@ -218,7 +218,7 @@ class Dynamics:
         if np.any(bad):
             k = int(np.argmax(bad))
             raise InputError(f"diffusion is not symmetric {where or _at(X[k])}: D = "
-                             f"{D[k].tolist()}. D = σσᵀ/2 is symmetric; pass (D + Dᵀ)/2 if the "
+                             f"{fmt_point(D[k])}. D = σσᵀ/2 is symmetric; pass (D + Dᵀ)/2 if the "
                              f"asymmetry is round-off.")
         D = 0.5 * (D + np.swapaxes(D, 1, 2))
         w, V = np.linalg.eigh(D) if d > 1 else (D[:, :, 0], np.ones_like(D))
@@ -229,7 +229,7 @@ class Dynamics:
                 k = int(np.argmax(sing))
                 raise InputError(
                     f"diffusion is singular or not positive definite {where or _at(X[k])}: "
-                    f"eigenvalues {w[k].tolist()}. The action ¼(φ̇ − b)ᵀD⁻¹(φ̇ − b) forbids "
+                    f"eigenvalues {fmt_point(w[k])}. The action ¼(φ̇ − b)ᵀD⁻¹(φ̇ − b) forbids "
                     f"motion along a null direction of D; pass floor=δ (e.g. 1e-3 × the typical "
                     f"eigenvalue) to raise small eigenvalues to δ, and check that the answer "
                     f"does not depend on δ.")
@@ -276,7 +276,7 @@ class Dynamics:
                 dx = np.linalg.solve(self.jacobian_at(x)[0], -b)
             except np.linalg.LinAlgError:
                 raise SolverError(f"refine_critical_point: the Jacobian of b is singular at "
-                                  f"{x.tolist()} (|b| = {nb:.3g}); give a point closer to a "
+                                  f"{fmt_point(x)} (|b| = {nb:.3g}); give a point closer to a "
                                   f"non-degenerate critical point.") from None
             t = 1.0
             while t > 1e-6:
@@ -292,7 +292,7 @@ class Dynamics:
             return x
         raise SolverError(f"refine_critical_point: Newton's method did not reach b(x) = 0 from "
                           f"the given point in {max_iter} steps (|b| = {np.linalg.norm(b):.3g} at "
-                          f"{x.tolist()}); give a point closer to a critical point.")
+                          f"{fmt_point(x)}); give a point closer to a critical point.")
 
     def local_quasipotential(self, x_star) -> np.ndarray:
         """The Hessian K of the quadratic quasi-potential V ≈ ½ δxᵀ K δx near an attractor x*:
@@ -302,8 +302,8 @@ class Dynamics:
         J = self.jacobian_at(x_star)[0]
         lam = np.linalg.eigvals(J)
         if np.any(lam.real >= 0):
-            raise InputError(f"local_quasipotential: {x_star.tolist()} is not an attractor; the "
-                             f"Jacobian of b there has eigenvalues {np.round(lam, 6).tolist()} "
+            raise InputError(f"local_quasipotential: {fmt_point(x_star)} is not an attractor; the "
+                             f"Jacobian of b there has eigenvalues {fmt_point(lam.real)} (real parts) "
                              f"(all need Re < 0).")
         D = self.diffusion_at(x_star)[0]
         S0 = sla.solve_continuous_lyapunov(J, -2.0 * D)
@@ -319,7 +319,7 @@ class Dynamics:
         if refine:
             return self.refine_critical_point(x, scale=scale)
         if nb > rtol * scale:
-            warnings.warn(f"{name} {x.tolist()} is not a critical point: |b| = {nb:.3g} there, "
+            warnings.warn(f"{name} {fmt_point(x)} is not a critical point: |b| = {nb:.3g} there, "
                           f"{nb / scale:.2g} × the largest drift along the initial path (limit "
                           f"{rtol:g}). The action is then that of a path to this point, not a "
                           f"barrier between critical points. Pass refine_endpoints=True to move "
@@ -329,8 +329,17 @@ class Dynamics:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+def fmt_point(x, head: int = 6) -> str:
+    """A point for a message: all coordinates up to ``head``, else the first few and |x|."""
+    x = np.ravel(np.asarray(x, dtype=float))
+    if x.size <= head:
+        return "(" + ", ".join(f"{v:.6g}" for v in x) + ")"
+    return ("(" + ", ".join(f"{v:.4g}" for v in x[:3]) + f", … {x.size - 3} more; "
+            f"|x| = {np.linalg.norm(x):.4g})")
+
+
 def _at(x) -> str:
-    return "at x = (" + ", ".join(f"{v:.6g}" for v in np.ravel(x)) + ")"
+    return "at x = " + fmt_point(x)
 
 
 def _finite(arr, X, what):

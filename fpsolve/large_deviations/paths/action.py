@@ -32,24 +32,27 @@ from ..dynamics import FD_STEP
 
 @dataclass
 class ActionState:
-    """The discrete action of a path and what its gradient and preconditioner need.
+    """The discrete action of a path and what the gMAM step needs (any backend fills it).
 
     action : total S (units of 1/ε; a pure number when ε is folded into D).
     segments : (P − 1,) non-negative segment costs (their cumulative sum is the action so far).
-    grad : (P, d) ∂S/∂φⱼ (rows 0 and P − 1, the fixed endpoints, are set to zero).
-    b_nodes, D_nodes, M_nodes : drift, diffusion and metric at the points.
-    cone : (P − 1,) c·‖JᵀMJ‖/β per segment (J = ∂b/∂x at the midpoint): a bound on the
-        curvature ∂²s/∂m² of the cost in its midpoint, which grows like 1/|b| next to a critical
-        point (|b| has a cone there); the preconditioner uses it. None without the gradient.
+    grad : (P, d) ∂S/∂φⱼ, endpoints included.
+    lam : (P − 2,) λⱼ = |b(φⱼ)|_D / |φ'ⱼ|_D at the interior points (φ' by central differences
+        in α, spacing 1/(P − 1)).
+    Dg : (P − 2, d) D(φⱼ) gⱼ at the interior points.
+    D_norm : (P − 2,) a norm of D(φⱼ) (Frobenius, or an estimate of the largest eigenvalue).
+    cone : (P − 1,) c·‖JᵀMJ‖/β per segment (J = ∂b/∂x at the midpoint, c = |Δ|_M, β = |b|_M):
+        a bound on the curvature of the cost in its midpoint, which grows like 1/|b| next to a
+        critical point (|b| has a cone there).
     """
 
     action: float
     segments: np.ndarray
-    grad: np.ndarray | None
-    b_nodes: np.ndarray
-    D_nodes: np.ndarray
-    M_nodes: np.ndarray
-    cone: np.ndarray | None = None
+    grad: np.ndarray
+    lam: np.ndarray
+    Dg: np.ndarray
+    D_norm: np.ndarray
+    cone: np.ndarray
 
 
 def _segment_cost(delta, b, M):
@@ -76,18 +79,14 @@ def geometric_action(dyn, path) -> float:
     return 0.5 * float(segment_costs(dyn, path).sum())
 
 
-def action_state(dyn, path, with_grad=True) -> ActionState:
-    """Action, segment costs, gradient (if asked) and node quantities of a path (P, d)."""
+def action_state(dyn, path) -> ActionState:
+    """Action, segment costs, gradient and preconditioner data of a path (P, d) (numpy)."""
     P, d = path.shape
     delta = np.diff(path, axis=0)
     mid = 0.5 * (path[1:] + path[:-1])
     M, _ = dyn.metric_at(mid)
     b = dyn.drift_at(mid)
     s, c, beta, Md, Mb = _segment_cost(delta, b, M)
-    Mn, Dn = dyn.metric_at(path)
-    bn = dyn.drift_at(path)
-    if not with_grad:
-        return ActionState(0.5 * float(s.sum()), s, None, bn, Dn, Mn)
     # ∂s/∂Δ = (β/c) MΔ − Mb (c = 0: a repeated point, subgradient 0 for the norm term)
     ratio = np.divide(beta, c, out=np.zeros_like(c), where=c > 0)
     ds_ddelta = ratio[:, None] * Md - Mb
@@ -112,6 +111,17 @@ def action_state(dyn, path, with_grad=True) -> ActionState:
     grad = np.zeros_like(path)
     # S = ½ Σ s(mᵢ, Δᵢ): φⱼ enters Δⱼ₋₁ (+), Δⱼ (−), mⱼ₋₁ and mⱼ (½ each)
     grad[1:-1] = 0.5 * (ds_ddelta[:-1] - ds_ddelta[1:] + 0.5 * (ds_dm[:-1] + ds_dm[1:]))
+    grad[0] = 0.5 * (-ds_ddelta[0] + 0.5 * ds_dm[0])
+    grad[-1] = 0.5 * (ds_ddelta[-1] + 0.5 * ds_dm[-1])
     JMJ = np.einsum("nki,nkl,nlj->nij", J, M, J)
     cone = c * np.linalg.norm(JMJ, axis=(1, 2)) / np.maximum(beta, 1e-300 + 1e-12 * beta.max())
-    return ActionState(0.5 * float(s.sum()), s, grad, bn, Dn, Mn, cone)
+    # interior points: λ, D g, ‖D‖
+    inner = path[1:-1]
+    Mn, Dn = dyn.metric_at(inner)
+    bn = dyn.drift_at(inner)
+    dphi = (path[2:] - path[:-2]) * (P - 1) / 2.0
+    nb = np.sqrt(np.maximum(np.einsum("ni,nij,nj->n", bn, Mn, bn), 0.0))
+    nphi = np.sqrt(np.maximum(np.einsum("ni,nij,nj->n", dphi, Mn, dphi), 1e-300))
+    Dg = np.einsum("nij,nj->ni", Dn, grad[1:-1])
+    return ActionState(0.5 * float(s.sum()), s, grad, nb / nphi, Dg,
+                       np.linalg.norm(Dn, axis=(1, 2)), cone)

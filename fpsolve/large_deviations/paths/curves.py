@@ -136,18 +136,21 @@ def _equal_chords(pts, cum, n_out):
     return out
 
 
-def equal_chords(path, n_points: int) -> np.ndarray:
+def equal_chords(path, n_points: int, return_exact: bool = False):
     """``n_points`` points along the polyline ``path`` (P, d) with equal chords, endpoints kept.
 
-    Idempotent: a path whose chords are already equal is returned unchanged. Falls back to
-    equal-arclength interpolation (:func:`resample`) for a polyline so folded that no chord
-    length places all the points."""
+    Idempotent: a path whose chords are already equal is returned unchanged. A polyline folded
+    so that the landing point of the last chord jumps as the chord length grows has no exact
+    equal-chord points; then equal-arclength interpolation (:func:`resample`) is used instead,
+    and ``return_exact=True`` returns the pair (points, False) so that the caller knows."""
     path = np.ascontiguousarray(path, dtype=float)
     s = arclength(path)
     if s[-1] <= 0:
         raise InputError("equal_chords: the path has zero length (all points coincide).")
     out = _equal_chords(path, s, int(n_points))
     chords = np.linalg.norm(np.diff(out, axis=0), axis=1)
-    if not np.all(np.isfinite(out)) or chords.max() > 1.01 * chords.min() + 1e-12 * s[-1]:
-        return resample(path, n_points)
-    return out
+    exact = bool(np.all(np.isfinite(out))
+                 and chords.max() <= 1.001 * chords.min() + 1e-12 * s[-1])
+    if not exact:
+        out = resample(path, n_points)
+    return (out, exact) if return_exact else out

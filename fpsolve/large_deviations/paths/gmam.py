@@ -34,6 +34,7 @@ is a :class:`~fpsolve.errors.SolverError` carrying the last path (``err.result``
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -42,16 +43,21 @@ import scipy.linalg as sla
 from scipy.integrate import solve_ivp
 
 from ...errors import InputError, SolverError
-from ..dynamics import Dynamics
+from ..dynamics import Dynamics, fmt_point
+from ..plots import plot_path
 from .action import action_state
 from .curves import arclength, equal_chords, initial_path
 
 SAFETY = 2.0        # implicit coefficient / estimated stiffness of r
-C_FLOOR = 0.01      # implicit coefficient ≥ this × its maximum
+C_FLOOR = 1e-6      # implicit coefficient ≥ this × its maximum
 LAMBDA_MIN = 0.05   # λ̃ ≥ this × max λ: points next to critical points keep moving
 GROW, SHRINK = 1.5, 0.5
 MAX_STEP = 1e4      # Δτ ≤ this × its initial value
-COARSE_TOL = 1e-3  # residual of the first, whole-path relaxation
+COARSE_TOL = 1e-2  # residual of the first, whole-path relaxation
+COARSE_STALL = (20, 1e-5)  # ... or a relative action change below 1e-5 over 20 steps
+COARSE_POINTS = 33  # points of the whole-path relaxation
+TRIAL_ITER = 150   # iterations of each candidate start of a piece before choosing
+TRIAL_POINTS = 25  # points of the candidate starts
 RISE = 1e-6         # relative action increase taken as a sign of an unstable step
 RES_RISE = 1.5      # residual increase taken as a sign of an unstable step
 
@@ -93,7 +99,6 @@ class MinimumActionPath:
 
     def plot(self, ax=None, **kw):
         """The path in 2D (first two coordinates); see :func:`fpsolve.large_deviations.plot_path`."""
-        from ..plots import plot_path
         return plot_path(self, ax=ax, **kw)
 
 
@@ -121,7 +126,7 @@ def prepare_endpoints(dyn, start, end, n_points, initial, end_critical, refine_e
         end = dyn.check_endpoint(end, f"{where}: end", scale, critical_rtol, refine_endpoints)
     length = float(np.linalg.norm(end - start))
     if length <= 1e-9 * max(1.0, float(np.linalg.norm(start))):
-        raise InputError(f"{where}: start and end coincide ({start.tolist()}); there is no path "
+        raise InputError(f"{where}: start and end coincide ({fmt_point(start)}); there is no path "
                          f"between a point and itself. Give two different critical points.")
     if end_critical:
         _check_other_basin(dyn, start, end, scale, where)
@@ -145,8 +150,8 @@ def _check_other_basin(dyn, start, end, scale, where):
     sol = solve_ivp(lambda t, x: dyn.drift_at(x)[0], (0.0, 60.0 / rate), end, events=hit,
                     rtol=1e-6, atol=1e-9 * max(1.0, np.linalg.norm(end)))
     if sol.t_events[0].size:
-        raise InputError(f"{where}: end {end.tolist()} lies in the basin of start "
-                         f"{start.tolist()} (the flow from it reaches the start), so there is no "
+        raise InputError(f"{where}: end {fmt_point(end)} lies in the basin of start "
+                         f"{fmt_point(start)} (the flow from it reaches the start), so there is no "
                          f"barrier between them. Give a critical point of another basin (or a "
                          f"saddle), or pass end_critical=False to get the quasi-potential at this "
                          f"point.")
@@ -186,26 +191,83 @@ class _Relaxed:
     residual: float
     history: list
     rejected: int
+    action: float = 0.0
+    segments: np.ndarray | None = None
+    start_level: float = 0.0
 
 
-def relax(dyn, phi, *, tol, max_iter, step=None, stagnation=None) -> _Relaxed:
-    """The gMAM iteration on a path with fixed endpoints (module docstring). Stops when the
-    normal residual is below ``tol`` (converged) or, with ``stagnation`` = (window, rtol), when
-    the action changed by less than rtol over the last ``window`` accepted steps (a coarse
-    relaxation, reported as not converged), or after ``max_iter`` steps."""
+def _piece(state, dyn, x0, x1, n, guess, initial, *, tol, max_iter, step, stagnation=None,
+           exact_guess=False) -> _Relaxed:
+    """Relax the path from x0 to x1 (n points): through ``guess`` (waypoints) or ``initial``,
+    or straight. Leaving an attractor, the path starts at x0 and continues from a point on a
+    small level set of x0's local quasi-potential (one chord across), free to slide on it: the
+    minimum-action path leaves a node attractor along its slowest direction and may turn
+    within that distance, which no equal-chord discretisation resolves; the level set's value
+    v₀ is the exact action to it up to O(r³). ``path``/``segments``/``action`` include that first
+    piece (segment cost 2v₀, since the action is half the sum of segment costs)."""
+    length = float(np.linalg.norm(x1 - x0)) if guess is None else \
+        float(arclength(np.vstack([x0, guess, x1]))[-1])
+    ellipse = _start_ellipse(dyn, x0, n, length)
+    m = n - 1 if ellipse is not None else n
+    if exact_guess:
+        phi = guess[1:] if ellipse is not None else guess
+    else:
+        phi = initial_path(x0, x1, m + (ellipse is not None), guess if guess is not None
+                           else initial)
+        if ellipse is not None:
+            phi = phi[1:]
+            phi[0] = _retract(phi[0], ellipse)
+    out = relax(state, phi, tol=tol, max_iter=max_iter, step=step, stagnation=stagnation,
+                ellipse=ellipse)
+    out.action, out.segments = out.state.action, out.state.segments
+    if ellipse is not None:
+        v0 = ellipse[2]
+        out.path = np.vstack([x0, out.path])
+        out.segments = np.concatenate([[2.0 * v0], out.segments])
+        out.action += v0
+        out.start_level = v0
+    return out
+
+
+def relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
+          ellipse=None) -> _Relaxed:
+    """The gMAM iteration on a path (module docstring); ``state(path)`` returns the
+    :class:`.action.ActionState` (numpy or torch backend). The last point is fixed; so is the
+    first, unless ``ellipse`` = (x*, K, v₀): then it slides on the level set ½δxᵀKδx = v₀ of the
+    attractor's local quasi-potential (:func:`_start_step`). Stops when the normal residual is
+    below ``tol`` (converged) or, with ``stagnation`` = (window, rtol), when the action changed
+    by less than rtol over the last ``window`` accepted steps (a coarse relaxation, reported as
+    not converged), or after ``max_iter`` steps."""
     P = len(phi)
     h = 1.0 / (P - 1)
-    phi = equal_chords(phi, P)   # the iteration keeps equal chords; start with them
-    st = action_state(dyn, phi)
+    if ellipse is not None:
+        phi = phi.copy()
+        phi[0] = _retract(phi[0], ellipse)
+    def evaluate(path):
+        st = state(path)
+        lam, c, r = _preconditioned(path, st, h)
+        v, res = _velocity(path, r, c[0], lam, h)
+        if ellipse is not None:
+            res = max(res, _start_step(path, st, lam, c, h, 0.0, ellipse)[1])
+        return st, lam, c, r, v, res
+
+    # the iteration keeps equal chords; start with them
+    phi, equal = equal_chords(phi, P, return_exact=True)
+    st, lam, c, r, v, residual = evaluate(phi)
     history = [st.action]
-    lam, c, r = _preconditioned(phi, st, h)
-    v, residual = _velocity(phi, r, c[0], lam, h)
     dtau = step if step is not None else 0.1 / max(float(c[0].max()), 1e-300)
     dtau0 = dtau
     rejected = it = 0
     converged = False
     for it in range(1, max_iter + 1):
-        if residual < tol:
+        if not equal:
+            # after an interpolated (folded) step, equal chords again as soon as they exist:
+            # a jump that is not a step of the iteration, so it is taken without a test
+            phi2, equal = equal_chords(phi, P, return_exact=True)
+            if equal:
+                phi = phi2
+                st, lam, c, r, v, residual = evaluate(phi)
+        if residual < tol and equal:
             converged = True
             break
         if stagnation is not None and len(history) > stagnation[0]:
@@ -214,14 +276,17 @@ def relax(dyn, phi, *, tol, max_iter, step=None, stagnation=None) -> _Relaxed:
                 break
         new = phi.copy()
         new[1:-1] = _implicit_step(phi, v, c, dtau, h)
+        if ellipse is not None:
+            new[0] = _start_step(phi, st, lam, c, h, dtau, ellipse)[0]
         ok = bool(np.all(np.isfinite(new)))
         if ok:
-            new = equal_chords(new, P)
-            st_new = action_state(dyn, new)
-            lam_n, c_n, r_n = _preconditioned(new, st_new, h)
-            v_n, res_n = _velocity(new, r_n, c_n[0], lam_n, h)
-            ok = np.isfinite(res_n) and res_n <= RES_RISE * residual and \
-                st_new.action <= st.action * (1 + RISE) + 1e-300
+            new, exact = equal_chords(new, P, return_exact=True)
+            st_new, lam_n, c_n, r_n, v_n, res_n = evaluate(new)
+            # a folded path is resampled by interpolation, which moves it however short the
+            # step: then only a gross rise of the action counts as instability
+            ok = np.isfinite(res_n) and (
+                (res_n <= RES_RISE * residual and st_new.action <= st.action * (1 + RISE))
+                or (not exact and st_new.action <= st.action * 1.01))
         if not ok:  # unstable explicit part: the same step again, shorter
             dtau *= SHRINK
             rejected += 1
@@ -229,6 +294,7 @@ def relax(dyn, phi, *, tol, max_iter, step=None, stagnation=None) -> _Relaxed:
                 break
             continue
         phi, st, lam, c, r, v, residual = new, st_new, lam_n, c_n, r_n, v_n, res_n
+        equal = exact
         history.append(st.action)
         dtau = min(dtau * GROW, MAX_STEP * dtau0)
     return _Relaxed(phi, st, converged, it, float(residual), history, rejected)
@@ -259,10 +325,12 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
         drift along the straight path).
     step : initial pseudo-time step Δτ (default 0.1 / max cⱼ, then adaptive).
 
-    Two stages. The whole path is relaxed coarsely (until the action stalls to 1e-6 over 50
-    steps, or a residual of 1e-3); the critical points it passes (saddles, intermediate minima)
-    are located and refined by Newton's method; then each piece between consecutive critical
-    points is relaxed to ``tol`` with its ends fixed, and the pieces are joined. The split is
+    Two stages. The whole path is relaxed coarsely (33 points, until the action changes by less
+    than 1e-5 over 20 steps, or a residual of 1e-2); the critical points it passes (saddles, intermediate
+    minima) are located and refined by Newton's method; then each piece between consecutive
+    critical points is relaxed to ``tol`` with its ends fixed, and the pieces are joined. Each
+    piece starts from the best (lowest action after 150 steps on 25 points) of the coarse path,
+    the straight segment and guesses through a saddle's unstable direction. The split is
     needed because |b| has a cone at a critical point: a discrete path crossing a saddle pins a
     quadrature point on it, where the discrete action is not differentiable.
 
@@ -276,23 +344,45 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
                                                refine_endpoints, critical_rtol,
                                                "minimum_action_path")
     P = len(phi)
-    coarse = relax(dyn, phi, tol=COARSE_TOL, max_iter=max_iter, step=step,
-                   stagnation=(50, 1e-6))
+    state = getattr(dyn, "action_state", None) or functools.partial(action_state, dyn)
+    n_coarse = min(P, COARSE_POINTS)
+    coarse = _piece(state, dyn, start, end, n_coarse, None, initial, tol=COARSE_TOL,
+                    max_iter=max_iter, step=step, stagnation=COARSE_STALL)
     crit = critical_points_along(dyn, coarse.path, scale)
     nodes = [start] + [x for _, x, _ in crit] + [end]
-    cuts = [0] + [k for k, _, _ in crit] + [P - 1]
+    cuts = [0] + [k for k, _, _ in crit] + [n_coarse - 1]
     lengths = [float(arclength(coarse.path[a:b + 1])[-1]) for a, b in zip(cuts[:-1], cuts[1:])]
     counts = _allocate(P, lengths)
     pieces = []
     for (a, b), x0, x1, n in zip(zip(cuts[:-1], cuts[1:]), nodes[:-1], nodes[1:], counts):
         guess = coarse.path[a:b + 1].copy()
         guess[0], guess[-1] = x0, x1
-        pieces.append(relax(dyn, initial_path(x0, x1, n, guess), tol=tol, max_iter=max_iter,
-                            step=step))
+        # starts: the coarse path (it knows the valley) and, unless the user gave waypoints, the
+        # straight segment and the guesses through a saddle's unstable direction; the lowest
+        # action after a short run is continued. From different starts the iteration can
+        # settle on different stationary paths (the discrete action has several near
+        # attractors and saddles), so the action, not the residual, decides.
+        guesses = [guess]
+        if initial is None:
+            guesses += [None] + _saddle_waypoints(dyn, x0, x1)
+        best = None
+        if len(guesses) > 1:
+            # choose the start on a coarse discretisation (cheap), then refine it
+            m = min(n, TRIAL_POINTS)
+            trials = [_piece(state, dyn, x0, x1, m, g, None, tol=tol, max_iter=TRIAL_ITER,
+                             step=step) for g in guesses]
+            best = min(trials, key=lambda q: q.action)
+            guesses = [best.path[1:-1]]
+        final = _piece(state, dyn, x0, x1, n, guesses[0], None, tol=tol, max_iter=max_iter,
+                       step=step)
+        if best is not None:
+            final.iterations += sum(q.iterations for q in trials)
+        best = final
+        pieces.append(best)
     path = np.vstack([pieces[0].path] + [q.path[1:] for q in pieces[1:]])
-    segments = np.concatenate([q.state.segments for q in pieces])
+    segments = np.concatenate([q.segments for q in pieces])
     cumulative = np.concatenate([[0.0], 0.5 * np.cumsum(segments)])
-    action = float(sum(q.state.action for q in pieces))
+    action = float(sum(q.action for q in pieces))
     converged = all(q.converged for q in pieces)
     residual = max(q.residual for q in pieces)
     iterations = coarse.iterations + sum(q.iterations for q in pieces)
@@ -307,24 +397,80 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
         residual=residual, history=np.asarray(coarse.history), method="gMAM",
         info={"seconds": time.perf_counter() - t0, "n_points": len(path), "tol": tol,
               "drift_scale": scale, "critical_points": [(kind, x.tolist()) for _, x, kind in crit],
-              "pieces": [{"points": len(q.path), "action": q.state.action,
+              "pieces": [{"points": len(q.path), "action": q.action,
                           "iterations": q.iterations, "residual": q.residual,
                           "converged": q.converged, "rejected_steps": q.rejected}
                          for q in pieces],
-              "coarse": {"iterations": coarse.iterations, "action": coarse.state.action}})
+              "coarse": {"iterations": coarse.iterations, "action": coarse.action},
+              "start_level": [q.start_level for q in pieces]})
     if not converged:
         bad = [i for i, q in enumerate(pieces) if not q.converged][0]
         q = pieces[bad]
         err = SolverError(
             f"minimum_action_path (gMAM) did not converge: piece {bad + 1} of {len(pieces)} "
-            f"(from {nodes[bad].tolist()} to {nodes[bad + 1].tolist()}) stopped after "
+            f"(from {fmt_point(nodes[bad])} to {fmt_point(nodes[bad + 1])}) stopped after "
             f"{q.iterations} iterations with normal residual {q.residual:.3g} (tol {tol:g}) and "
-            f"action {q.state.action:.8g} ({q.rejected} steps rejected as unstable). Try a "
+            f"action {q.action:.8g} ({q.rejected} steps rejected as unstable). Try a "
             f"larger max_iter, a looser tol, fewer points, or an initial path (initial=) closer "
             f"to the expected MAP. The unconverged path is in err.result.")
         err.result = result
         raise err
     return result
+
+
+def _retract(x, ellipse):
+    """The point of the level set ½δxᵀKδx = v₀ on the ray from x* through x."""
+    x_star, K, v0 = ellipse
+    dx = x - x_star
+    q = 0.5 * float(dx @ K @ dx)
+    return x_star + dx * np.sqrt(v0 / max(q, 1e-300))
+
+
+def _start_step(phi, st, lam, ck, h, dtau, ellipse):
+    """The first point's move along the level set (its action-gradient projected on the tangent
+    plane, scaled like the second point's step and retracted), and its residual."""
+    x_star, K, v0 = ellipse
+    n = K @ (phi[0] - x_star)
+    n /= max(np.linalg.norm(n), 1e-300)
+    g = st.grad[0] - (st.grad[0] @ n) * n
+    c, kappa = ck
+    lam_t = max(lam[0], LAMBDA_MIN * float(lam.max()))
+    r0 = -(2.0 * lam_t / h) * st.D_norm[0] * g
+    L = float(arclength(phi)[-1])
+    res = float(np.linalg.norm(r0)) / (max(float(lam.max()), 1e-300) ** 2 * L)
+    damp = 1.0 + dtau * kappa[0] + 2.0 * dtau * c[0] / h ** 2
+    return _retract(phi[0] + dtau * r0 / damp, ellipse), res
+
+
+def _start_ellipse(dyn, x0, n, length):
+    """(x*, K, v₀) for a piece leaving the attractor x0: K the Hessian of its local
+    quasi-potential, v₀ such that the level set reaches one chord (length/(n − 1)) along the
+    flattest direction. None if x0 is not an attractor."""
+    if dyn.classify(x0)["kind"] != "attractor":
+        return None
+    K = dyn.local_quasipotential(x0)
+    chord = length / (n - 1)
+    return (x0, K, 0.5 * float(np.linalg.eigvalsh(K)[0]) * chord ** 2)
+
+
+def _saddle_waypoints(dyn, x0, x1):
+    """Guesses for a piece with a saddle at an end: through a point a quarter of the piece's
+    length out along the saddle's unstable direction, on the side of the other end. A MAP
+    leaves (or reaches) a saddle along that direction in a gradient system, and close to it
+    otherwise; the straight segment can lead the iteration to a stationary path arriving from
+    the other side, with a higher action."""
+    out = []
+    for s, other in ((x1, x0), (x0, x1)):
+        info = dyn.classify(s)
+        if info["kind"] != "saddle":
+            continue
+        lam, vecs = np.linalg.eig(dyn.jacobian_at(s)[0])
+        v = np.real(vecs[:, int(np.argmax(lam.real))])
+        v /= np.linalg.norm(v)
+        rho = 0.25 * float(np.linalg.norm(other - s))
+        w = s + rho * v if np.dot(other - s, v) > 0 else s - rho * v
+        out.append(np.stack([w]))
+    return out
 
 
 def _allocate(P, lengths):
@@ -341,24 +487,17 @@ def _allocate(P, lengths):
 
 
 def _preconditioned(phi, st, h):
-    """λ, c = λ̃λ and the preconditioned residual r = −(2λ̃/h) D g at the interior points."""
-    dphi = (phi[2:] - phi[:-2]) / (2 * h)
-    M = st.M_nodes[1:-1]
-    bn = st.b_nodes[1:-1]
-    nb = np.sqrt(np.maximum(np.einsum("ni,nij,nj->n", bn, M, bn), 0.0))
-    nphi = np.sqrt(np.maximum(np.einsum("ni,nij,nj->n", dphi, M, dphi), 1e-300))
-    lam = nb / nphi
+    """λ, (c, κ) and the preconditioned residual r = −(2λ̃/h) D g at the interior points."""
+    lam = st.lam
     lam_t = np.maximum(lam, LAMBDA_MIN * max(float(lam.max()), 1e-300))
-    g = st.grad[1:-1]
-    r = -(2.0 * lam_t / h)[:, None] * np.einsum("nij,nj->ni", st.D_nodes[1:-1], g)
+    r = -(2.0 * lam_t / h)[:, None] * st.Dg
     # implicit coefficient: an over-estimate of the stiff part λ̃λδ² of r (stable for any Δτ),
     # floored so that the tangential (equidistributing) part moves next to critical points too
     c = SAFETY * lam_t * lam
     c = np.maximum(c, C_FLOOR * max(float(c.max()), 1e-300))
     # local stiffness of r at each point from the cone of |b| in the adjacent midpoints
     # (∂²S/∂φⱼ² ≈ ⅛ Σ c‖JᵀMJ‖/β), treated implicitly as a diagonal damping
-    Dn = np.linalg.norm(st.D_nodes[1:-1], axis=(1, 2))
-    kappa = SAFETY * (2.0 * lam_t / h) * Dn * 0.125 * (st.cone[:-1] + st.cone[1:])
+    kappa = SAFETY * (2.0 * lam_t / h) * st.D_norm * 0.125 * (st.cone[:-1] + st.cone[1:])
     return lam, (c, kappa), r
 
 

@@ -30,7 +30,8 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from ...errors import InputError, SolverError
-from ..dynamics import Dynamics, central_gradient
+from ..dynamics import Dynamics, central_gradient, fmt_point
+from ..plots import plot_path
 from .action import geometric_action
 from .curves import arclength, equal_chords, initial_path, resample
 from .gmam import as_dynamics, prepare_endpoints
@@ -72,7 +73,6 @@ class MinimumEnergyPath:
 
     def plot(self, ax=None, **kw):
         """The path in 2D; see :func:`fpsolve.large_deviations.plot_path`."""
-        from ..plots import plot_path
         return plot_path(self, ax=ax, **kw)
 
 
@@ -172,7 +172,7 @@ def string_method(dynamics, start, end, *, n_points: int = 100, metric=None, ini
                                                refine_endpoints, 1e-6, "string_method")
     for name, x in (("start", start), ("end", end)):
         if flow.classify(x)["kind"] != "attractor":
-            raise InputError(f"string_method: {name} {x.tolist()} is not a minimum of U (the "
+            raise InputError(f"string_method: {name} {fmt_point(x)} is not a minimum of U (the "
                              f"Hessian there has a negative direction); the string method joins "
                              f"two minima.")
 
@@ -192,13 +192,13 @@ def string_method(dynamics, start, end, *, n_points: int = 100, metric=None, ini
         saddle = flow.refine_critical_point(x_coarse[k], scale=scale)
     except SolverError as exc:
         raise SolverError(f"string_method: the highest point of the relaxed string, "
-                          f"{x_coarse[k].tolist()}, does not refine to a saddle ({exc}). Give "
+                          f"{fmt_point(x_coarse[k])}, does not refine to a saddle ({exc}). Give "
                           f"more points or waypoints through the expected saddle.") from None
     info = flow.classify(saddle)
     if info["kind"] != "saddle":
         raise SolverError(f"string_method: the highest point of the string refines to "
-                          f"{saddle.tolist()}, which is not a saddle of index one (eigenvalues "
-                          f"of −G∇²U there: {np.round(info['eigenvalues'], 6).tolist()}).")
+                          f"{fmt_point(saddle)}, which is not a saddle of index one (eigenvalues "
+                          f"of −G∇²U there: {fmt_point(info['eigenvalues'].real)}).")
     lam, vecs = np.linalg.eig(flow.jacobian_at(saddle)[0])
     v = np.real(vecs[:, int(np.argmax(lam.real))])
     v /= np.linalg.norm(v)
@@ -210,8 +210,8 @@ def string_method(dynamics, start, end, *, n_points: int = 100, metric=None, ini
             halves[which] = orbit
     if set(halves) != {0, 1}:
         raise SolverError(f"string_method: the steepest-descent orbits from the saddle "
-                          f"{saddle.tolist()} do not reach both minima ({start.tolist()}, "
-                          f"{end.tolist()}); the string found a saddle of another pair of "
+                          f"{fmt_point(saddle)} do not reach both minima ({fmt_point(start)}, "
+                          f"{fmt_point(end)}); the string found a saddle of another pair of "
                           f"basins. Give waypoints (initial=) through the expected saddle.")
     L1 = float(arclength(halves[0])[-1])
     L2 = float(arclength(halves[1])[-1])

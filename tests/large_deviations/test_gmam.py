@@ -1,0 +1,110 @@
+"""gMAM against exact quasi-potentials: gradient systems (ΔU/D), the non-reversible OU process
+(½ xᵀΣ₀⁻¹x), b = −(D + Q)∇U (V = U), and 1D state-dependent D (∫U'/D by quadrature)."""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.integrate as si
+
+from fpsolve.errors import InputError, SolverError
+from fpsolve.large_deviations import Dynamics, geometric_action, minimum_action_path
+
+from .conftest import (curve_distance, grad_U_curved, linear_drift, ou_dynamics,
+                       ou_quasipotential_hessian)
+
+
+def test_gradient_isotropic_action_is_barrier_over_D_with_second_order(curved_well):
+    # reference: U(0, 0.6) − U(±1, 0) = 1/4 exactly, D = 1/4 → V̄ = 1
+    errs = []
+    for P in (50, 100):
+        r = minimum_action_path(curved_well, [-1, 0], [1, 0], n_points=P)
+        assert r.converged
+        errs.append(abs(r.action - 1.0))
+        np.testing.assert_allclose(r.saddle, [0.0, 0.6], atol=1e-10)  # Newton-refined
+    # midpoint rule: O(h²); observed 9.6e-4 → 2.3e-4 (order 2.06)
+    order = np.log2(errs[0] / errs[1])
+    assert errs[1] < 5e-4 and 1.8 < order < 2.3, (errs, order)
+
+
+def test_ou_action_is_lyapunov_quasipotential():
+    A = np.array([[1.0, 2.0], [0.0, 1.5]])           # non-normal: AD ≠ DA, no detailed balance
+    D = np.array([[1.0, 0.3], [0.3, 0.5]])
+    K = ou_quasipotential_hessian(A, D)
+    x = np.array([1.0, 0.5])
+    exact = 0.5 * x @ K @ x
+    errs = []
+    for P in (25, 50):
+        r = minimum_action_path(ou_dynamics(A, D), [0, 0], x, n_points=P, end_critical=False)
+        errs.append(abs(r.action / exact - 1))
+    # observed 1.9e-6 and 1.7e-7 (order 3.4: the MAP is smooth here); at least second order
+    assert errs[1] < 1e-6 and np.log2(errs[0] / errs[1]) > 2.0, errs
+
+
+def test_rotated_gradient_drift_has_V_equal_U_but_another_path():
+    # b = −(D + Q)∇U with Q antisymmetric: b·∇U + ∇UᵀD∇U = −∇UᵀQ∇U = 0, so V = U exactly;
+    # the MAP solves φ' ∥ (D − Q)∇U, not the gradient path φ' ∥ D∇U
+    D = np.array([[1.0, 0.4], [0.4, 0.5]])
+    Q = np.array([[0.0, 0.7], [-0.7, 0.0]])
+    rq = minimum_action_path(Dynamics(2, drift=linear_drift(D + Q), diffusion=D), [-1, 0], [1, 0],
+                             n_points=100)
+    rg = minimum_action_path(Dynamics(2, drift=linear_drift(D), diffusion=D), [-1, 0], [1, 0],
+                             n_points=100)
+    # O(h²) at P = 100: observed 2.0e-4 and 2.6e-4 relative
+    assert rq.action == pytest.approx(0.25, rel=6e-4)
+    assert rg.action == pytest.approx(0.25, rel=6e-4)
+    assert curve_distance(rq.path, rg.path) > 0.1      # observed 0.18
+
+
+def test_state_dependent_1d_is_integral_of_U_prime_over_D():
+    # Xie et al. Thm 3.2's exponent: V(x) = ∫ U'/D from the minimum (quadrature reference)
+    U1 = lambda x: x ** 4 / 4 - x ** 2 / 2          # noqa: E731  minima ±1, saddle 0
+    dU = lambda x: x ** 3 - x                        # noqa: E731
+    Dx = lambda x: 0.3 + 0.2 * x ** 2                # noqa: E731
+    dyn = Dynamics(1, potential=U1, gradient=lambda x: (dU(x),), diffusion=Dx)
+    exact = si.quad(lambda x: dU(x) / Dx(x), -1, 0, epsabs=1e-14)[0]
+    r = minimum_action_path(dyn, [-1.0], [1.0], n_points=101)
+    assert r.action == pytest.approx(exact, rel=2e-4)  # O(h²): observed 4e-5
+    np.testing.assert_allclose(r.saddle, [0.0], atol=1e-12)
+    assert r.cumulative[-1] == pytest.approx(r.action)
+
+
+def test_geometric_action_of_straight_line_is_an_upper_bound(curved_well):
+    r = minimum_action_path(curved_well, [-1, 0], [1, 0], n_points=60)
+    line = np.linspace([-1, 0], [1, 0], 60)
+    assert geometric_action(curved_well, line) > r.action + 0.5   # the line crosses U = 0.61
+
+
+# -- bad input -------------------------------------------------------------------------------------
+def test_non_critical_endpoint_warns_and_refine_fixes(curved_well):
+    with pytest.warns(RuntimeWarning, match="not a critical point.*refine_endpoints=True"):
+        minimum_action_path(curved_well, [-1.02, 0.01], [1, 0], n_points=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = minimum_action_path(curved_well, [-1.02, 0.01], [1, 0], n_points=30,
+                                refine_endpoints=True)
+    np.testing.assert_allclose(r.start, [-1, 0], atol=1e-12)
+
+
+def test_same_point_and_same_basin_are_refused(curved_well):
+    with pytest.raises(InputError, match="coincide"):
+        minimum_action_path(curved_well, [-1, 0], [-1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(InputError, match="basin of start"):
+            minimum_action_path(curved_well, [-1, 0], [-0.7, 0.1])
+
+
+def test_singular_diffusion_needs_a_floor():
+    D = lambda x, y: [[1.0 + 0 * x, 0 * x], [0 * x, x ** 2]]   # noqa: E731  singular on x = 0
+    dyn = Dynamics(2, drift=linear_drift(np.eye(2)), diffusion=D)
+    with pytest.raises(InputError, match="singular.*floor="):
+        minimum_action_path(dyn, [-1, 0], [1, 0], n_points=20)
+    ok = Dynamics(2, drift=linear_drift(np.eye(2)), diffusion=D, floor=0.05)
+    assert minimum_action_path(ok, [-1, 0], [1, 0], n_points=30).action > 0
+
+
+def test_iteration_budget_raises_with_the_last_path(curved_well):
+    with pytest.raises(SolverError, match="did not converge.*err.result") as info:
+        minimum_action_path(curved_well, [-1, 0], [1, 0], n_points=40, max_iter=3)
+    assert info.value.result.path.shape == (40, 2)
+    assert not info.value.result.converged
