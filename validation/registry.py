@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 #: Paper modules of fpsolve.validation, in report order. Add yours here once it has cases.
-PAPERS = ("core", "dai_zhu", "hu_li", "mori", "xie", "chaudhari_soatto", "networks")
+PAPERS = ("core", "dai_zhu", "hu_li", "mori", "xie", "chaudhari_soatto", "networks",
+          "large_deviations")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -99,7 +99,10 @@ class Dynamics:
     def from_model(cls, model, floor=None) -> "Dynamics":
         """The dynamics of a :class:`fpsolve.FokkerPlanck` model, with ε = 1 (so that actions
         are exponents in the model's own units: τ ≍ exp(S)). Uses the model's public
-        ``drift_at`` and ``diffusion_at``; the model's ``floor`` is used unless one is given."""
+        ``drift_at`` and ``diffusion_at``; the model's ``floor`` is used unless one is given.
+        For a potential, ``drift_at`` differentiates U numerically (relative error ~1e-10),
+        which limits the residual a path can reach to about 1e-7: pass ``tol=1e-6`` to the
+        path methods, or build the Dynamics with the exact ``gradient``."""
         for name in ("drift_at", "diffusion_at", "grid"):
             if not hasattr(model, name):
                 raise InputError(f"Dynamics.from_model: expected an fpsolve.FokkerPlanck model; "
