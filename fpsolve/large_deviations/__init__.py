@@ -12,7 +12,7 @@ Layout (data flows down):
 - :mod:`.dynamics` — :class:`Dynamics`: b and D at points, their checks, critical points;
 - :mod:`.paths` — the geometric action (:mod:`.paths.action`), gMAM
   (:func:`minimum_action_path`), the string method (:func:`string_method`), and the torch
-  backend for networks (:mod:`.paths.torch_backend`: :class:`TorchDynamics`,
+  backend for networks (:mod:`.paths.torch_paths`: :class:`TorchDynamics`,
   :func:`network_dynamics`; imported on first use, it needs torch);
 - :mod:`.quasipotential` — :func:`quasipotential`, an ordered line integral method on 1D–3D
   grids (Numba);
@@ -30,7 +30,7 @@ from .plots import (plot_action_along_path, plot_path, plot_quasipotential,
 from .quasipotential import quasipotential
 from .tpt import TransitionPaths, transition_paths
 
-_TORCH = {"TorchDynamics": "paths.torch_backend", "network_dynamics": "paths.torch_backend"}
+_TORCH = {"TorchDynamics": "paths.torch_paths", "network_dynamics": "paths.torch_paths"}
 
 
 def __getattr__(name):
