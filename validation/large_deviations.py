@@ -447,3 +447,187 @@ def tpt_rates(ctx):
                          "FokkerPlanck.escape_rate(method='reactive-flux')",
         tolerance_note="identities exact for the discrete process: round-off only",
         checks=checks, numbers=numbers, figure=ctx.save_figure(fig))
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. a small trained network (torch, --full)
+# ---------------------------------------------------------------------------------------------
+@case(paper=PAPER, name="network_map", quick=False, requires=("torch",))
+def network_map(ctx):
+    """A trained network: minimum-action paths in its full parameter space with the measured
+    gradient-noise covariance (floored) as D, against the straight line, the minimum-energy path
+    and the reduced 2D PDE's escape exponent."""
+    import scipy.interpolate as sip
+    import scipy.optimize as so
+    import torch
+
+    from fpsolve import nets
+    from fpsolve.large_deviations import network_dynamics
+
+    torch.set_num_threads(1)
+    wd, lr, batch = 1e-3, 0.1, 8
+    widths = [2, 3, 1]
+    data = nets.teacher_student(n=200, n_features=2, hidden=(3,), noise=0.3, seed=1)
+    obj = nets.Objective(nets.mlp(widths, activation="tanh", seed=0), data)
+
+    def fg(th):
+        t = torch.tensor(th, requires_grad=True)
+        val = obj.loss(t) + 0.5 * wd * (t ** 2).sum()
+        (g,) = torch.autograd.grad(val, t)
+        return float(val), g.detach().numpy()
+
+    frozen = network_dynamics(obj, lr=lr, batch_size=batch, floor=1e-8, state_dependent=False,
+                              weight_decay=wd)
+    # minima: BFGS from ten initialisations, Newton-refined; the two lowest distinct losses
+    minima = []
+    for seed in range(10):
+        th = nets.flat_parameters(nets.mlp(widths, activation="tanh", seed=seed)).numpy()
+        x = frozen.refine_critical_point(so.minimize(fg, th, jac=True, method="BFGS",
+                                                     options={"gtol": 1e-10}).x)
+        if frozen.classify(x)["kind"] == "attractor":
+            minima.append(x)
+    losses = np.array([fg(x)[0] for x in minima])
+    o = np.argsort(losses)
+    a = minima[o[0]]
+    b = [minima[k] for k in o if losses[k] > losses[o[0]] + 1e-6][0]
+    # D at a: (η/2)Σ₁/B, floored at 1% of its largest eigenvalue where Σ₁ is nearly singular
+    noise = nets.gradient_noise(obj, theta=a)
+    lam_max = float(noise.eigenvalues[0]) * 0.5 * lr / batch
+    floor = 0.01 * lam_max
+    dyn_f = network_dynamics(obj, lr=lr, batch_size=batch, floor=floor, state_dependent=False,
+                             theta=a, weight_decay=wd)
+    dyn_s = network_dynamics(obj, lr=lr, batch_size=batch, floor=floor, state_dependent=True,
+                             weight_decay=wd)
+    P = 24
+    line = np.linspace(a, b, P)
+    S_line_f = dyn_f.action_state(line).action
+    S_line_s = dyn_s.action_state(line).action
+    # the reduced 2D landscape: the plane through a, b and the most negative curvature direction
+    # at their midpoint, tabulated and splined (the same potential for the path and the PDE)
+    H = nets.hessian(obj, theta=0.5 * (a + b)) + wd * np.eye(len(a))
+    w, U = np.linalg.eigh(H)
+    e1 = (b - a) / np.linalg.norm(b - a)
+    v = U[:, 0] - (U[:, 0] @ e1) * e1
+    V = np.stack([e1, v / np.linalg.norm(v)], 1)
+    # rotate the basis of the plane so that the reduced D is diagonal: the finite-volume tensor
+    # scheme is an M-matrix only for a diagonally dominant D (fpsolve.numerics.anisotropic)
+    red = nets.reduced_model(obj, theta=a, directions=V)
+    _, R = np.linalg.eigh(red.diffusion(lr, batch))
+    V = V @ R
+    V = V * np.sign(V[np.argmax(np.abs(V), axis=0), [0, 1]])
+    red = nets.reduced_model(obj, theta=a, directions=V)
+    ell = float(np.linalg.norm(b - a))
+    zb0 = V.T @ (b - a)
+    span = [(min(0.0, zb0[k]) - 0.6 * ell, max(0.0, zb0[k]) + 0.6 * ell) for k in (0, 1)]
+    zs = (np.linspace(*span[0], 121), np.linspace(*span[1], 121))
+    Z1, Z2 = np.meshgrid(*zs, indexing="ij")
+    TH = a + np.stack([Z1, Z2], -1) @ V.T
+    tab = red.potential(Z1, Z2) + 0.5 * wd * np.sum(TH ** 2, -1)
+    spl = sip.RectBivariateSpline(*zs, tab, kx=5, ky=5)
+
+    # whiten the plane: w = z·sqrt(Λ_max/Λ) with D_red = diag(Λ) at η = lr; there D = Λ_max·I, the reduced
+    # SDE is a gradient system with isotropic noise, reversible, and the PDE is solved with its
+    # exact discrete Gibbs state (an anisotropic D would leave no discrete potential)
+    Dred = red.diffusion(lr, batch)
+    dmax = float(np.max(np.diag(Dred)))
+    sc = np.sqrt(np.diag(Dred) / dmax)      # only the quieter axis is stretched: D = dmax·I
+
+    def U2(w1, w2):
+        return spl.ev(w1 * sc[0], w2 * sc[1])
+
+    def gU2(w1, w2):
+        return (sc[0] * spl.ev(w1 * sc[0], w2 * sc[1], dx=1),
+                sc[1] * spl.ev(w1 * sc[0], w2 * sc[1], dy=1))
+
+    dyn2 = Dynamics(2, potential=U2, gradient=gU2, diffusion=dmax)
+    za = dyn2.refine_critical_point([0.0, 0.0])
+    zb = dyn2.refine_critical_point((V.T @ (b - a)) / sc)
+    ellw = float(np.linalg.norm(zb - za))
+    # a descent method finds the MAP of the valley its start lies in: the straight line crosses
+    # a hump between the minima, so the paths round it on either side are tried too
+    mid = 0.5 * (za + zb)
+    perp = np.array([-(zb - za)[1], (zb - za)[0]]) / ellw
+    starts = [None] + [np.array([mid + s * 0.3 * ellw * perp]) for s in (1, -1)]
+    found = []
+    for w in starts:
+        try:
+            found.append(minimum_action_path(dyn2, za, zb, n_points=80, tol=1e-7, initial=w))
+        except fp.SolverError:   # the start across the hump stalls on the maximum: not a MAP
+            continue
+    r2 = min(found, key=lambda r: r.action)
+    embedded = a + (r2.path * sc) @ V.T
+    S_emb_f = dyn_f.action_state(np.vstack([a, embedded[1:-1:max(1, len(embedded) // P)],
+                                            b])).action
+    # the PDE of the reduced SDE: the time from A to (a disk round) B. Its exponent is the
+    # quasi-potential of A at B (OLIM: global, independent of initial paths); the learning rates
+    # put V̄/ε between 8 and 20 (D ∝ η)
+    lo = np.maximum(r2.path.min(0) - 0.2 * ellw, [zs[0][0] / sc[0], zs[1][0] / sc[1]])
+    hi = np.minimum(r2.path.max(0) + 0.2 * ellw, [zs[0][-1] / sc[0], zs[1][-1] / sc[1]])
+    g = fp.Grid(list(zip(lo, hi)), ctx.pick(quick=(120, 96), full=(240, 192)))
+    Ucell = U2(*g.coords)
+    Vq = quasipotential(dyn2, g, za)
+    barrier = float(Vq.at(zb))
+    S1 = barrier * lr                                      # at η = 1 (V scales as 1/η)
+    etas = S1 / np.array(ctx.pick(quick=(8.0, 11.0, 14.0, 17.0), full=(8.0, 11, 14, 17, 20)))
+    logt = []
+    for eta in etas:
+        model = fp.FokkerPlanck(g, potential=Ucell, diffusion=dmax * eta / lr)
+        tau = model.mean_first_passage_time(
+            lambda x, y: (x - zb[0]) ** 2 + (y - zb[1]) ** 2 < (0.05 * ellw) ** 2)
+        logt.append(float(np.log(tau.at(za))))
+    inv = 1.0 / etas
+    coef = np.linalg.lstsq(np.stack([inv, np.ones_like(inv), 1 / inv], 1), logt, rcond=None)[0]
+    fig, (ax, ax2) = ctx.figure(1, 2)
+    cs = ax.contourf(zs[0] / sc[0], zs[1] / sc[1], tab.T, levels=30, cmap="magma_r")
+    fig.colorbar(cs, ax=ax, label="L + (λ/2)|θ|² on the plane")
+    ax.plot(r2.path[:, 0], r2.path[:, 1], "c-", label="MAP (reduced SDE)")
+
+    ax.plot([0, zb[0]], [0, zb[1]], "w--", label="straight line")
+    ax.set(xlabel="w₁", ylabel="w₂", title=f"d = {len(a)}: the plane, whitened (D = I)")
+    ax.legend(fontsize=7)
+    ax2.plot(inv, logt, "o", label="log E τ(A → B) (reduced PDE)")
+    ax2.plot(inv, S1 * inv + coef[1] + coef[2] / inv, "-", label="slope: OLIM V_A(B)")
+    ax2.set(xlabel="1/η", ylabel="log E τ")
+    ax2.legend(fontsize=7)
+    return Case(
+        title="A trained network: paths in the full parameter space with the gradient-noise "
+              "covariance as D; the reduced PDE's exponent",
+        equation="Hu et al. Thm 2 (η log E𝒯 → V̄); Chaudhari–Soatto: D is the gradient "
+                 "covariance, low-rank",
+        claim="the escape exponent between two minima is the minimum action with "
+              "D = (η/2)Σ₁/B; along a 2D slice the PDE's exponent is the slice's V̄",
+        method=f"MLP {widths} (tanh, d = {len(a)}), weight decay {wd}, N = 200; minima by BFGS + "
+               f"Newton; torch gMAM actions (Woodbury, floor {floor:.2g} = 1% of λ_max) of the "
+               f"straight line and of the reduced MAP embedded; reduced_model on the plane "
+               f"(a, b, most negative curvature at the midpoint), splined; gMAM and "
+               f"FokkerPlanck MFPTs at η = {np.round(etas, 3).tolist()} on {g.shape}",
+        reference_method="the reduced SDE's own MAP (gMAM) for the PDE exponent; the projection "
+                         "inequality (VᵀD V)-norm ≤ D-norm for the embedded path",
+        tolerance_note="fit of log τ = a/η + c₀ + c₁η over V̄/ε ∈ [8, 20]",
+        checks=[
+            Check("reduced PDE exponent of τ(A → B) vs OLIM's V_A(B) × η",
+                  float(coef[0]), reference=S1, rtol=0.05,
+                  why="Freidlin–Wentzell for the same 2D SDE: fit truncation O(ε²), OLIM O(h)"),
+            Check("gMAM's action vs OLIM's V_A(B)", r2.action, reference=barrier, rtol=0.05,
+                  why="two methods for the same quasi-potential: OLIM O(h), gMAM O(h²)"),
+            Check("reduced action ≤ full (frozen D) action of the same path embedded",
+                  bool(r2.action <= S_emb_f * (1 + 1e-9)), reference=True,
+                  why="the projected Mahalanobis norm is smaller, segment by segment"),
+            Check("embedded MAP ≤ straight line (frozen D, full space)",
+                  bool(S_emb_f <= S_line_f), reference=True,
+                  why="the line crosses the ridge where the MAP goes round it"),
+        ],
+        numbers={"d": len(a), "losses": [fg(a)[0], fg(b)[0]], "floor": floor,
+                 "noise eigenvalues (top 5)": noise.eigenvalues[:5] * 0.5 * lr / batch,
+                 "S line (frozen D)": S_line_f, "S line (state-dependent D)": S_line_s,
+                 "S embedded reduced MAP (frozen D)": S_emb_f,
+                 "S reduced MAP (eta = 0.1)": r2.action,
+                 "pieces (eta = 0.1)": [q["action"] for q in r2.info["pieces"]],
+                 "critical points on the reduced MAP": r2.info["critical_points"],
+                 "V_A(B) (OLIM, eta = 0.1)": barrier,
+                 "etas": etas, "log tau": logt,
+                 "fit": coef,
+                 "summary": f"reduced: barrier×η {S1:.4g}, PDE exponent {coef[0]:.4g}; full space "
+                            f"(η = {lr}): line {S_line_f:.4g}, embedded MAP {S_emb_f:.4g}"},
+        key="summary",
+        figure=ctx.save_figure(fig))

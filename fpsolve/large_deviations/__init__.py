@@ -30,7 +30,8 @@ from .plots import (plot_action_along_path, plot_path, plot_quasipotential,
 from .quasipotential import quasipotential
 from .tpt import TransitionPaths, transition_paths
 
-_TORCH = {"TorchDynamics": "paths.torch_paths", "network_dynamics": "paths.torch_paths"}
+_TORCH = {"TorchDynamics": "paths.torch_paths", "network_dynamics": "paths.torch_paths",
+          "whitened_path": "paths.torch_paths"}
 
 
 def __getattr__(name):

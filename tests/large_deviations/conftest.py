@@ -52,6 +52,13 @@ def curve_distance(a, b):
     return out
 
 
+def pytest_configure(config):
+    # torch's forward-mode AD scripts its decompositions with torch.jit.script on first use and
+    # warns about that deprecation from inside torch (as in tests/nets)
+    config.addinivalue_line(
+        "filterwarnings", "ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
+
 @pytest.fixture
 def curved_well():
     return Dynamics(2, potential=U_curved, gradient=grad_U_curved, diffusion=0.25)

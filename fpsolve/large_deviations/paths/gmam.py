@@ -159,8 +159,9 @@ def _check_other_basin(dyn, start, end, scale, where):
 
 def critical_points_along(dyn, path, scale, exclude_ends=2):
     """Interior critical points the path passes: local minima of |b| along it below 5% of
-    ``scale``, each refined by Newton's method and kept if it stays within three point spacings.
-    Returns a list of (index, point, kind) in path order ("attractor", "saddle", ...)."""
+    ``scale``, each refined by Newton's method and kept if it stays within three point spacings
+    and is a saddle of index one or an attractor (a path still crossing a maximum is not split
+    there: the descent moves it off). Returns a list of (index, point, kind) in path order."""
     b = np.linalg.norm(dyn.drift_at(path), axis=1)
     spacing = float(np.max(np.linalg.norm(np.diff(path, axis=0), axis=1)))
     P = len(path)
@@ -178,7 +179,9 @@ def critical_points_along(dyn, path, scale, exclude_ends=2):
             continue
         if min(np.linalg.norm(x - path[0]), np.linalg.norm(x - path[-1])) < 2 * spacing:
             continue
-        out.append((k, x, dyn.classify(x)["kind"]))
+        kind = dyn.classify(x)["kind"]
+        if kind in ("saddle", "attractor"):  # a maximum on the path is not where a MAP goes
+            out.append((k, x, kind))
     return out
 
 

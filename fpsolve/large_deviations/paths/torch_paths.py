@@ -38,6 +38,7 @@ from ...errors import InputError
 from ...nets import Objective, minibatch_factor
 from ..dynamics import Dynamics
 from .action import ActionState
+from .gmam import minimum_action_path
 
 POWER_STEPS = 3          # power iterations per refresh of the cone curvature (warm-started)
 CONE_EVERY = 10          # calls between refreshes of the cone curvature
@@ -72,6 +73,33 @@ class _DenseMetric:
         out = _DenseMetric.__new__(_DenseMetric)
         out.D, out.L = self.D.detach(), self.L.detach()
         return out
+
+
+class _ScalarMetric:
+    """D = c·I (whitened coordinates): no factorisation at all."""
+
+    def __init__(self, c, n, like):
+        self.c = float(c)
+        self.n = n
+        self.like = like
+
+    def solve(self, u):
+        return u / self.c
+
+    def inner(self, u, v):
+        return (u * v).sum(-1) / self.c
+
+    def apply(self, u):
+        return self.c * u
+
+    def norm(self):
+        return torch.full((self.n,), self.c, dtype=self.like.dtype, device=self.like.device)
+
+    def take(self, sl):
+        return _ScalarMetric(self.c, len(range(self.n)[sl]), self.like)
+
+    def detach(self):
+        return self
 
 
 class _LowRankMetric:
@@ -147,7 +175,12 @@ class TorchDynamics(Dynamics):
         self.potential = self.gradient = self.jacobian = None
         self.drift = drift
         self._D_const = None
-        if diffusion is not None and not callable(diffusion):
+        self._scalar = None
+        if isinstance(diffusion, (int, float)) and not isinstance(diffusion, bool):
+            if not diffusion > 0:
+                raise InputError(f"TorchDynamics: a scalar diffusion must be > 0; got {diffusion}.")
+            self._scalar = float(diffusion)
+        elif diffusion is not None and not callable(diffusion):
             D = torch.as_tensor(np.asarray(diffusion, dtype=float), dtype=dtype,
                                 device=self.device)
             if D.shape != (self.ndim, self.ndim):
@@ -167,6 +200,8 @@ class TorchDynamics(Dynamics):
         """The metric object (solve, inner, apply, norm) of D at points X (n, d) tensor."""
         if self.factor is not None:
             return _LowRankMetric(self.factor(X), self.floor)
+        if self._scalar is not None:
+            return _ScalarMetric(self._scalar, X.shape[0], X)
         if self._D_const is not None:
             return _DenseMetric(self._D_const.expand(X.shape[0], -1, -1))
         D = self.torch_diffusion(X)
@@ -200,9 +235,11 @@ class TorchDynamics(Dynamics):
             raise InputError(f"diffusion_at: d = {self.ndim} is too large for dense D.")
         with torch.no_grad():
             m = self.metric(self.tensor(X))
+            eye = torch.eye(self.ndim, dtype=self.dtype, device=self.device)
             if isinstance(m, _LowRankMetric):
-                D = m.F.transpose(-1, -2) @ m.F + m.floor * torch.eye(
-                    self.ndim, dtype=self.dtype, device=self.device)
+                D = m.F.transpose(-1, -2) @ m.F + m.floor * eye
+            elif isinstance(m, _ScalarMetric):
+                D = (m.c * eye).expand(len(X), -1, -1)
             else:
                 D = m.D
         return D.cpu().numpy().astype(float)
@@ -318,4 +355,55 @@ def network_dynamics(model, data=None, *, lr: float, batch_size: int, floor: flo
     dyn = TorchDynamics(obj.n_params, drift, factor=factor, floor=floor, dtype=obj.dtype)
     dyn.objective = obj
     dyn.noise_scale = scale
+    if not state_dependent:
+        dyn.whitening = _Whitening(F0, float(floor))
     return dyn
+
+
+class _Whitening:
+    """ψ = W θ with W = D̄^(−1/2) for a constant D̄ = F₀ᵀF₀ + δI (thin SVD of F₀, rank ≤ N):
+    in ψ the diffusion is the identity."""
+
+    def __init__(self, F0, floor):
+        _, sv, Vh = torch.linalg.svd(F0, full_matrices=False)
+        self.V = Vh.T                               # (d, r) orthonormal
+        self.up = torch.sqrt(sv ** 2 + floor)       # D̄^(1/2) on the range of F₀ᵀ
+        self.root = float(np.sqrt(floor))           # D̄^(1/2) = √δ off it
+
+    def _apply(self, X, range_scale, off_scale):
+        P = X @ self.V
+        return off_scale * (X - P @ self.V.T) + (P * range_scale) @ self.V.T
+
+    def to_white(self, X):                          # ψ = D̄^(−1/2) θ
+        return self._apply(X, 1.0 / self.up, 1.0 / self.root)
+
+    def from_white(self, X):                        # θ = D̄^(1/2) ψ
+        return self._apply(X, self.up, self.root)
+
+
+def whitened_path(dyn, start, end, **kw):
+    """Minimum-action path of a network with frozen noise (``network_dynamics(...,
+    state_dependent=False)``) computed in the coordinates ψ = D̄^(−1/2)θ, where D̄ is the
+    identity: the action is invariant under the linear change of variables, and gMAM's
+    preconditioner, built for a nearly isotropic D, converges in a number of steps that no longer
+    grows with the condition number of D̄ (10⁴ and more for a gradient covariance with a small
+    floor). Keyword arguments go to :func:`~fpsolve.large_deviations.minimum_action_path`; the
+    returned path, endpoints and saddle are in parameter coordinates θ."""
+    W = getattr(dyn, "whitening", None)
+    if W is None:
+        raise InputError("whitened_path: the dynamics has no constant noise to whiten; build it "
+                         "with network_dynamics(..., state_dependent=False).")
+    t = lambda x: torch.as_tensor(np.asarray(x, float), dtype=dyn.dtype,   # noqa: E731
+                                  device=dyn.device)
+    # ψ̇ = W θ̇ = W b(W⁻¹ψ), and the noise W·sqrt(2εD̄) has covariance 2εI
+    white = TorchDynamics(dyn.ndim, lambda Y: W.to_white(dyn.torch_drift(W.from_white(Y))),
+                          diffusion=1.0, dtype=dyn.dtype, device=dyn.device)
+    res = minimum_action_path(white, W.to_white(t(start)[None])[0].cpu().numpy(),
+                              W.to_white(t(end)[None])[0].cpu().numpy(), **kw)
+    back = lambda Y: W.from_white(t(Y)).cpu().numpy()  # noqa: E731
+    res.path = back(res.path)
+    res.start, res.end = back(res.start[None])[0], back(res.end[None])[0]
+    if res.saddle is not None:
+        res.saddle = back(res.saddle[None])[0]
+    res.info["coordinates"] = "computed in ψ = D̄^(−1/2)θ, returned in θ"
+    return res

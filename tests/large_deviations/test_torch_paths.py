@@ -1,0 +1,94 @@
+"""The torch backend of gMAM: same paths as numpy, the Woodbury metric equals the dense one, the
+autograd gradient equals the numpy gradient, and a network's D and b equal fpsolve.nets'."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from fpsolve.large_deviations import Dynamics, minimum_action_path  # noqa: E402
+from fpsolve.large_deviations.paths import action_state  # noqa: E402
+from fpsolve.large_deviations.paths.torch_paths import TorchDynamics, network_dynamics  # noqa
+
+from .conftest import linear_drift  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+B = np.array([[1.0, 0.5], [-0.5, 1.0]])
+
+
+def _torch_drift(X):
+    x, y = X[:, 0], X[:, 1]
+    r = y - 0.6 * (1 - x ** 2)
+    g = torch.stack([x * (x ** 2 - 1) + 2.4 * x * r, 2 * r], 1)
+    return -g @ torch.as_tensor(B).T
+
+
+def _torch_D(X):
+    x, y = X[:, 0], X[:, 1]
+    D = torch.zeros(len(X), 2, 2, dtype=X.dtype)
+    D[:, 0, 0] = 1 + 0.3 * x ** 2
+    D[:, 0, 1] = D[:, 1, 0] = 0.2
+    D[:, 1, 1] = 0.6 + 0.2 * y ** 2
+    return D
+
+
+def _numpy_D(x, y):
+    o = 0 * x
+    return [[1 + 0.3 * x ** 2, 0.2 + o], [0.2 + o, 0.6 + 0.2 * y ** 2]]
+
+
+def test_gradient_matches_the_numpy_backend():
+    # autograd (torch) against analytic-in-Δ plus central differences in the midpoint (numpy)
+    tq = TorchDynamics(2, _torch_drift, diffusion=_torch_D)
+    nq = Dynamics(2, drift=linear_drift(B), diffusion=_numpy_D)
+    t = np.linspace(0, 1, 30)
+    path = np.stack([-1 + 2 * t, 0.7 * np.sin(np.pi * t)], 1)
+    st, sn = tq.action_state(path), action_state(nq, path)
+    assert st.action == pytest.approx(sn.action, rel=1e-13)
+    # central differences: relative error ~1e-10 of the gradient's scale
+    np.testing.assert_allclose(st.grad, sn.grad, atol=1e-7 * np.abs(sn.grad).max())
+
+
+def test_same_path_as_numpy():
+    tq = TorchDynamics(2, _torch_drift, diffusion=np.array([[1.0, 0.2], [0.2, 0.6]]))
+    nq = Dynamics(2, drift=linear_drift(B), diffusion=np.array([[1.0, 0.2], [0.2, 0.6]]))
+    rt = minimum_action_path(tq, [-1, 0], [1, 0], n_points=20)
+    rn = minimum_action_path(nq, [-1, 0], [1, 0], n_points=20)
+    # both converge to the same discrete stationary path (tol 1e-8 on the residual)
+    assert rt.action == pytest.approx(rn.action, rel=1e-7)
+    np.testing.assert_allclose(rt.path, rn.path, atol=1e-5)
+
+
+def test_woodbury_metric_equals_the_dense_one():
+    gen = torch.Generator().manual_seed(0)
+    F0 = torch.randn(3, 6, generator=gen, dtype=torch.float64)         # rank 3 in d = 6
+    floor = 1e-3
+    drift = lambda X: -X                                               # noqa: E731
+    low = TorchDynamics(6, drift, factor=lambda X: F0.expand(len(X), -1, -1), floor=floor)
+    dense = TorchDynamics(6, drift, diffusion=(F0.T @ F0).numpy() + floor * np.eye(6))
+    path = np.random.default_rng(1).standard_normal((12, 6))
+    a, b = low.action_state(path), dense.action_state(path)
+    # the Woodbury form loses log10(λ_max/δ) ≈ 4 digits: rtol 1e-9
+    assert a.action == pytest.approx(b.action, rel=1e-9)
+    np.testing.assert_allclose(a.grad, b.grad, rtol=1e-8, atol=1e-9 * np.abs(b.grad).max())
+
+
+def test_low_rank_factor_needs_a_floor():
+    from fpsolve.errors import InputError
+    with pytest.raises(InputError, match="floor"):
+        TorchDynamics(2, lambda X: -X, factor=lambda X: X[:, None, :])
+
+
+def test_network_drift_and_noise_match_fpsolve_nets():
+    nets = pytest.importorskip("fpsolve.nets")
+    data = nets.teacher_student(n=64, n_features=2, hidden=(3,), noise=0.3, seed=1)
+    model = nets.mlp([2, 3, 1], activation="tanh", seed=0)
+    lr, batch, floor, wd = 0.1, 8, 1e-6, 1e-3
+    dyn = network_dynamics(model, data, lr=lr, batch_size=batch, floor=floor, weight_decay=wd)
+    theta = nets.flat_parameters(model).numpy()
+    noise = nets.gradient_noise(model, data)
+    D_ref = noise.diffusion(lr, batch) + floor * np.eye(len(theta))
+    np.testing.assert_allclose(dyn.diffusion_at(theta)[0], D_ref, rtol=1e-10,
+                               atol=1e-12 * np.abs(D_ref).max())
+    b_ref = -noise.mean_gradient - wd * theta
+    np.testing.assert_allclose(dyn.drift_at(theta)[0], b_ref, rtol=1e-10, atol=1e-14)
