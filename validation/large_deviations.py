@@ -525,9 +525,9 @@ def network_map(ctx):
     tab = red.potential(Z1, Z2) + 0.5 * wd * np.sum(TH ** 2, -1)
     spl = sip.RectBivariateSpline(*zs, tab, kx=5, ky=5)
 
-    # whiten the plane: w = z·sqrt(Λ_max/Λ) with D_red = diag(Λ) at η = lr; there D = Λ_max·I, the reduced
-    # SDE is a gradient system with isotropic noise, reversible, and the PDE is solved with its
-    # exact discrete Gibbs state (an anisotropic D would leave no discrete potential)
+    # whiten the plane: w = z·sqrt(Λ_max/Λ) with D_red = diag(Λ) at η = lr; there D = Λ_max·I,
+    # the reduced SDE is a gradient system with isotropic noise, reversible, and the PDE is solved
+    # with its exact discrete Gibbs state (an anisotropic D would leave no discrete potential)
     Dred = red.diffusion(lr, batch)
     dmax = float(np.max(np.diag(Dred)))
     sc = np.sqrt(np.diag(Dred) / dmax)      # only the quieter axis is stretched: D = dmax·I

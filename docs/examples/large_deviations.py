@@ -66,7 +66,8 @@ def main(small=False, out=None):
     A = lambda x, y: (x + 1) ** 2 + y ** 2 < 0.09            # noqa: E731
     logt = []
     for e in eps:
-        model = fp.FokkerPlanck(grid, drift=drift, diffusion=lambda x, y, e=e: e * np.array(D(x, y)))
+        model = fp.FokkerPlanck(grid, drift=drift,
+                                diffusion=lambda x, y, e=e: e * np.array(D(x, y)))
         logt.append(float(np.log(model.mean_first_passage_time(B).at([-1.0, 0.0]))))
     fit = np.polyfit(1 / eps, logt, 1) if small else \
         np.linalg.lstsq(np.stack([1 / eps, np.ones_like(eps), eps], 1), logt, rcond=None)[0]

@@ -306,7 +306,8 @@ class Dynamics:
         lam = np.linalg.eigvals(J)
         if np.any(lam.real >= 0):
             raise InputError(f"local_quasipotential: {fmt_point(x_star)} is not an attractor; the "
-                             f"Jacobian of b there has eigenvalues {fmt_point(lam.real)} (real parts) "
+                             f"Jacobian of b there has eigenvalues (real parts) "
+                             f"{fmt_point(lam.real)} "
                              f"(all need Re < 0).")
         D = self.diffusion_at(x_star)[0]
         S0 = sla.solve_continuous_lyapunov(J, -2.0 * D)
@@ -331,7 +332,7 @@ class Dynamics:
         return x
 
 
-# -- helpers ----------------------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------------
 def fmt_point(x, head: int = 6) -> str:
     """A point for a message: all coordinates up to ``head``, else the first few and |x|."""
     x = np.ravel(np.asarray(x, dtype=float))
@@ -369,7 +370,8 @@ def _tensor_value(val, n, d) -> np.ndarray:
     arr = None
     if d == 1:
         arr = np.asarray(val, dtype=float)
-        return np.broadcast_to(arr.reshape(-1) if arr.size == n else arr, (n,))[:, None, None].copy()
+        flat = arr.reshape(-1) if arr.size == n else arr
+        return np.broadcast_to(flat, (n,))[:, None, None].copy()
     try:
         arr = np.asarray(val, dtype=float)
     except (ValueError, TypeError):

@@ -12,7 +12,8 @@ V.load()
 PAPERS = list(V.PAPERS)
 QUICK = [s for s in V.REGISTRY if s.paper in PAPERS and s.quick]
 FULL_ONLY = [s for s in V.REGISTRY if s.paper in PAPERS and not s.quick]
-MIN_QUICK = {"core": 10, "dai_zhu": 5, "hu_li": 5, "mori": 6, "xie": 6, "chaudhari_soatto": 9, "networks": 0}
+MIN_QUICK = {"core": 10, "dai_zhu": 5, "hu_li": 5, "mori": 6, "xie": 6, "chaudhari_soatto": 9, "networks": 0,
+             "large_deviations": 6}
 
 
 @pytest.mark.parametrize("paper", PAPERS)

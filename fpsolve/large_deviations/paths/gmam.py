@@ -7,29 +7,43 @@ attractor. Between two minima it is the barrier V̄: the MAP climbs from the fir
 saddle (all the action is spent there) and falls along the flow to the second (zero action).
 
 Method (Heymann & Vanden-Eijnden, CPAM 61, 2008, §4; the "simplified gMAM" of their JCP paper):
-steepest descent of the discrete action in the metric λ·2D, with the stiff term treated
-implicitly and the points kept equally spaced in arclength. With h = 1/(P − 1), g = ∂S/∂φ
-(exact discrete gradient, :func:`.action.action_state`),
+preconditioned steepest descent of the discrete action, with the stiff term implicit and the
+points kept at equal chords. With h = 1/(P − 1) and g = ∂S/∂φ (exact discrete gradient,
+:func:`.action.action_state`),
 
-    λⱼ = |b(φⱼ)|_D / |φ'ⱼ|_D,      rⱼ = −(2λ̃ⱼ/h) D(φⱼ) gⱼ  ≈  λ²φ'' − λ H_θx φ' + H_θθ H_x ,
+    λⱼ = |b(φⱼ)|_D / |φ'ⱼ|_D,      rⱼ = −(2λ̃ⱼ/h) D(φⱼ) gⱼ  ≈  λ²φ'' − λ H_θx φ' + H_θθ H_x
 
-(the right-hand side is gMAM's update: the Euler–Lagrange operator of Ŝ), and each step solves
+(the right-hand side is gMAM's update, the Euler–Lagrange operator of Ŝ). Each step solves the
+tridiagonal system
 
-    (I − Δτ cⱼ δ²) φⁿ⁺¹ = φⁿ + Δτ (rⁿ − cⱼ δ²φⁿ),   cⱼ = λ̃ⱼ λⱼ,
+    (I + Δτ K − Δτ C δ²)(φⁿ⁺¹ − φⁿ) = Δτ (Π⊥(r − C δ²φ) + C δ²φ),
 
-δ² the second difference in α, then resamples to equal arclength. λ̃ = max(λ, λ_min) keeps the
-points next to a critical point (where λ → 0) moving. Δτ adapts: a step that raises the action is
-rejected and halved, an accepted one grows by 1.25. The fixed points are the discrete stationary
-points of S under the equal-arclength constraint, whatever the preconditioner.
+δ² the second difference in α, C = 2λ̃λ (an over-estimate of the stiffness of the λ²φ'' part,
+so that part is stable for any Δτ), K a diagonal damping from the curvature of the cost next to a
+critical point (|b| has a cone there), Π⊥ the projection normal to the path; then the points are
+put back at equal chords (:func:`.curves.equal_chords`, idempotent). λ̃ = max(λ, 0.05 λ_max)
+keeps the points next to a critical point moving. Δτ grows by 1.5 per accepted step; a step that
+raises the action (by 1e-6 relative) or the residual (by half) is taken again, halved. The fixed
+points are the discrete stationary points of S with equal chords, whatever C, K and Δτ.
 
-Guarantees: the returned action is the discrete action of the returned path (an upper bound on
-the minimum over paths of that discretisation), decreasing over accepted steps; the discretisation
-error is O(h²) for a smooth MAP (midpoint rule), observed second order in the tests. Not
-guaranteed: the global minimum (a descent method finds the MAP in the valley of its initial
-path — give waypoints through another saddle to find another one).
+The driver (:func:`minimum_action_path`) relaxes the whole path coarsely, splits it at the
+saddles and intermediate minima it passes (refined by Newton's method), lets each piece that
+leaves an attractor start from a small level set of the attractor's local quasi-potential (free to
+slide on it), and relaxes each piece from the best of several starting curves.
 
-Convergence: the normal part of r, relative to λ_max²·(path length), below ``tol``, and the
-relative action change of the last step below ``tol``². Failing that within ``max_iter`` steps
+Guarantees: the returned action is the discrete action of the returned path (plus the exact
+quadratic action to the level set), decreasing over accepted steps; the discretisation error is
+O(h²) for a smooth MAP (midpoint rule), observed second order in the tests; for a linear drift
+with constant D it is exact (every segment's cost is bounded below by the increase of the
+quadratic V, with equality when it is aligned with the characteristic). Not guaranteed: the global
+minimum (a descent method finds the MAP in the valley of its starting curves — give waypoints
+through another saddle to find another one), nor a unique discrete optimum next to a node
+attractor with strong rotation at coarse resolution (compare two resolutions). Convergence slows
+as the condition number of D and of ∂b/∂x grows (explicit part); networks with a gradient-noise
+covariance floored far below its top eigenvalue converge slowly.
+
+Convergence: the normal part of r (and the first point's tangential gradient on its level set),
+relative to λ_max²·(path length), below ``tol``. Failing that within ``max_iter`` steps per piece
 is a :class:`~fpsolve.errors.SolverError` carrying the last path (``err.result``).
 """
 from __future__ import annotations
@@ -68,7 +82,9 @@ class MinimumActionPath:
 
     Attributes
     ----------
-    path : (P, d) points, equally spaced in arclength, from ``start`` to ``end``.
+    path : (P, d) points from ``start`` to ``end``, at equal chords within each piece between
+        critical points; a piece leaving an attractor starts with the attractor itself followed
+        by a point on a small level set of its local quasi-potential (see ``info``).
     action : the discrete geometric action Ŝ (units 1/ε: V̄/ε; with ε folded into D, as for a
         FokkerPlanck model, the exponent of the escape time: τ ≍ exp(action)).
     cumulative : (P,) action accumulated from the start (the quasi-potential along the path).
@@ -98,7 +114,8 @@ class MinimumActionPath:
         return arclength(self.path)
 
     def plot(self, ax=None, **kw):
-        """The path in 2D (first two coordinates); see :func:`fpsolve.large_deviations.plot_path`."""
+        """The path in 2D (first two coordinates); see
+        :func:`fpsolve.large_deviations.plot_path`."""
         return plot_path(self, ax=ax, **kw)
 
 
@@ -329,8 +346,8 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
     step : initial pseudo-time step Δτ (default 0.1 / max cⱼ, then adaptive).
 
     Two stages. The whole path is relaxed coarsely (33 points, until the action changes by less
-    than 1e-5 over 20 steps, or a residual of 1e-2); the critical points it passes (saddles, intermediate
-    minima) are located and refined by Newton's method; then each piece between consecutive
+    than 1e-5 over 20 steps, or a residual of 1e-2); the critical points it passes (saddles,
+    intermediate minima) are located and refined by Newton's method; then each piece between consecutive
     critical points is relaxed to ``tol`` with its ends fixed, and the pieces are joined. Each
     piece starts from the best (lowest action after 150 steps on 25 points) of the coarse path,
     the straight segment and guesses through a saddle's unstable direction. The split is

@@ -248,7 +248,7 @@ class TorchDynamics(Dynamics):
         D = self.diffusion_at(X)
         return np.linalg.inv(D), D
 
-    # -- the action and what the gMAM step needs ------------------------------------------------------
+    # -- the action and what the gMAM step needs --------------------------------------------
     def action_state(self, path) -> ActionState:
         """The discrete geometric action of ``path`` (P, d) and its autograd gradient, with λ,
         D g, ‖D‖ at the interior points and the cone curvature per segment (numpy arrays out).

@@ -72,7 +72,7 @@ def _pop(heap, pos, Q, n):
     return top, n
 
 
-# -- the local action of a segment -------------------------------------------------------------------
+# -- the local action of a segment ----------------------------------------------------------
 @njit(cache=True)
 def _segment(d, v, bm, Mm):
     """½(|v|_M |b|_M − ⟨v, b⟩_M) for displacement v, midpoint drift bm and metric Mm."""
@@ -150,7 +150,7 @@ def _triangle(d, Qi, Qk, xi, xk, xj, bi, bk, bj, Mi, Mk, Mj, bm, Mm, v, w, tmp):
     return (1.0 - s) * Qi + s * Qk + _segment(d, tmp, bm, Mm)
 
 
-# -- the ordered upwind sweep -------------------------------------------------------------------------
+# -- the ordered upwind sweep ----------------------------------------------------------------
 @njit(cache=True)
 def olim_sweep(shape, h, lower, b, M, Q, status, seeds, ball, near, radius2, max_value):
     """Accept nodes in increasing Q; each accepted node updates the non-accepted nodes within the

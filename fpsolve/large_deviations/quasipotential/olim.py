@@ -77,7 +77,8 @@ def quasipotential(dynamics, grid: Grid, attractor, *, radius: float = 5.0,
     t0 = time.perf_counter()
     dyn = as_dynamics(dynamics)
     if not isinstance(grid, Grid):
-        raise InputError(f"quasipotential: grid must be an fpsolve.Grid; got {type(grid).__name__}.")
+        raise InputError(f"quasipotential: grid must be an fpsolve.Grid; got "
+                         f"{type(grid).__name__}.")
     if grid.ndim != dyn.ndim:
         raise InputError(f"quasipotential: the grid has {grid.ndim} axes but the dynamics "
                          f"{dyn.ndim} coordinates.")
