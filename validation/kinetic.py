@@ -1,5 +1,5 @@
 """SGD with momentum as underdamped Langevin dynamics: the kinetic Fokker–Planck equation in
-phase space (issue 17). Each case compares fpsolve.kinetic with a reference computed here — a
+phase space. Each case compares fpsolve.kinetic with a reference computed here — a
 closed form, a quadrature, or a second method (particles, the overdamped solver) — and with the
 classical asymptotic formulas (Kramers 1940 in every friction regime; Mel'nikov & Meshkov 1986),
 whose own errors go into the claim tolerances.

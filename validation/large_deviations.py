@@ -1,4 +1,4 @@
-"""Large deviations of SGD's diffusion (issue 16): minimum-action paths, quasi-potentials and
+"""Large deviations of SGD's diffusion: minimum-action paths, quasi-potentials and
 transition-path theory against exact references.
 
 Convention (``docs/theory/large_deviations.rst``): dX = b dt + sqrt(2εD) dW (Itô), action
