@@ -21,7 +21,7 @@ import numpy as np
 
 from ..conventions import alpha_of
 from ._checks import breakpoints_array, drift_of, interval, points_inside
-from ._panels import PanelGrid
+from ._panels import IntervalGreen, PanelGrid
 
 __all__ = ["ConditionalExit1D", "conditional_exit_times_1d"]
 
@@ -60,18 +60,10 @@ def conditional_exit_times_1d(x0, lower, upper, *, drift=None, potential_derivat
     x0 = points_inside(x0, lo, hi, "x0", where)
     grid = PanelGrid(lo, hi, np.concatenate([x0.ravel(), breakpoints_array(breakpoints, where)]), b,
                      diffusion, alpha, where)
-    lm, _ = grid.log_speed()
-    ls, _ = grid.log_scale()
-    sl_n, sl_e = grid.log_cumulative(ls)
-    sr_n, sr_e = grid.log_cumulative(ls, reverse=True)
-    log_stot = sl_e[-1]
+    green = IntervalGreen(grid)
+    solve = green.solve
     idx = grid.index(x0.ravel())
-
-    def solve(log_source):
-        a_n, a_e = grid.log_cumulative(sl_n + lm + log_source)
-        b_n, b_e = grid.log_cumulative(sr_n + lm + log_source, reverse=True)
-        return (np.logaddexp(sr_n + a_n, sl_n + b_n) - log_stot,
-                np.logaddexp(sr_e + a_e, sl_e + b_e) - log_stot)
+    (sl_n, sl_e), (sr_n, sr_e), log_stot = green.sl, green.sr, green.log_total
 
     out = {}
     with np.errstate(divide="ignore", invalid="ignore"):

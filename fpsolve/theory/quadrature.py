@@ -50,7 +50,7 @@ from ..conventions import alpha_of
 from ..errors import InputError
 from ._checks import (breakpoints_array, drift_of, finite, finite_core, interval,
                       interval_to_infinity, mirror, points_inside)
-from ._panels import PanelGrid, evaluate, log_tail_integral
+from ._panels import IntervalGreen, PanelGrid, evaluate, log_tail_integral
 
 __all__ = [
     "StationaryDensity1D", "FirstPassage1D", "Splitting1D", "BasinProbabilities1D",
@@ -267,19 +267,8 @@ def mfpt_interval_1d(x0, lower, upper, *, drift=None, potential_derivative=None,
     x0 = points_inside(x0, lo, hi, "x0", where)
     grid = PanelGrid(lo, hi, np.concatenate([x0.ravel(), breakpoints_array(breakpoints, where)]), b,
                      diffusion, alpha, where)
-    lm, _ = grid.log_speed()
-    ls, _ = grid.log_scale()
-    sl_n, sl_e = grid.log_cumulative(ls)
-    sr_n, sr_e = grid.log_cumulative(ls, reverse=True)
-    log_stot = sl_e[-1]
+    solve = IntervalGreen(grid).solve
     idx = grid.index(x0.ravel())
-
-    def solve(log_source):
-        a_n, a_e = grid.log_cumulative(sl_n + lm + log_source)
-        b_n, b_e = grid.log_cumulative(sr_n + lm + log_source, reverse=True)
-        nodes = np.logaddexp(sr_n + a_n, sl_n + b_n) - log_stot
-        edges = np.logaddexp(sr_e + a_e, sl_e + b_e) - log_stot
-        return nodes, edges
 
     t1_nodes, t1_edges = solve(0.0)
     log_m2 = None
