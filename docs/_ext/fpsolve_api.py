@@ -50,7 +50,7 @@ def public_modules(package: str = "fpsolve") -> list[str]:
     for info in pkgutil.walk_packages(root.__path__, package + "."):
         if any(part.startswith("_") for part in info.name.split(".")):
             continue
-        if info.name in INTERNAL_MODULES:
+        if any(info.name == m or info.name.startswith(m + ".") for m in INTERNAL_MODULES):
             continue
         names.append(info.name)
     return names

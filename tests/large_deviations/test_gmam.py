@@ -37,8 +37,9 @@ def test_ou_action_is_lyapunov_quasipotential():
     for P in (25, 50):
         r = minimum_action_path(ou_dynamics(A, D), [0, 0], x, n_points=P, end_critical=False)
         errs.append(abs(r.action / exact - 1))
-    # observed 1.9e-6 and 1.7e-7 (order 3.4: the MAP is smooth here); at least second order
-    assert errs[1] < 1e-6 and np.log2(errs[0] / errs[1]) > 2.0, errs
+    # observed 1.9e-6 and 1.7e-7 (order 3.4: the MAP is smooth here); at least second order,
+    # i.e. the error at least quartered (a product, not log2 of a ratio that 0 would break)
+    assert errs[1] < 1e-6 and 4.0 * errs[1] < errs[0], errs
 
 
 def test_rotated_gradient_drift_has_V_equal_U_but_another_path():
