@@ -92,6 +92,28 @@ def test_time_is_one_parameter_more_than_the_coordinates():
     assert not takes_time(lambda t: t ** 2, 1)          # a 1D loss written in θ = t
     assert not takes_time(lambda x, t: x, 2)            # 2D coordinates named x, t
     assert takes_time(lambda x, *, t: x, 1)             # keyword-only t
+
+
+def test_takes_time_fast_path_agrees_with_the_signature():
+    # plain functions are read from their code object; a callable object with the same
+    # signature goes through inspect.signature: both must answer alike
+    import inspect
+
+    def as_object(f):
+        class Call:
+            def __call__(self, *a, **k):
+                return f(*a, **k)
+        c = Call()
+        c.__signature__ = inspect.signature(f)     # what inspect.signature(c) reports
+        return c
+
+    cases = [lambda x, t: x, lambda t: t, lambda x, y, t: x, lambda x, t=0.0: x,
+             lambda x, y: x, lambda x, *args: x, lambda x, *, t: x, lambda x, *, s: x,
+             lambda x, /, t: x, lambda x, y, *, t=1.0, **kw: x, lambda x, t, *a, **k: x]
+    for f in cases:
+        for ndim in (1, 2, 3):
+            assert takes_time(f, ndim) == takes_time(as_object(f), ndim), (inspect.signature(f),
+                                                                             ndim)
     g = fp.Grid([(-1.0, 1.0)], 20)
     m = fp.FokkerPlanck(g, potential=lambda t: t ** 2, diffusion=0.1)
     assert not m.coefficients.time_dependent
