@@ -12,9 +12,7 @@ Schemes and what they guarantee (L an M-matrix with zero column sums):
   ``min_value``).
 - ``explicit``: forward Euler in a Numba kernel; positive and stable iff Δt ≤ 1 / max|L_kk|,
   which is enforced.
-- ``expm``: the exact exponential, by scipy's truncated-Taylor ``expm_multiply``; up to
-  :data:`DENSE_EXPM` cells by the dense ``scipy.linalg.expm`` (Padé with scaling and squaring)
-  times p, the same to ~1e-15 and several times cheaper there.
+- ``expm``: the exact exponential by scipy's Krylov/Taylor ``expm_multiply``.
 
 Output times are hit exactly: each interval is divided into an integer number of equal steps,
 and factorisations are cached by step size, so equal intervals never refactorise.
@@ -28,7 +26,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
@@ -38,11 +35,6 @@ from .linalg import LinearSolver
 
 SCHEMES = ("tr-bdf2", "backward-euler")
 METHODS = ("implicit", "explicit", "expm")
-#: largest generator exponentiated as a dense matrix under method="expm": a 45-cell OU run costs
-#: 0.11 ms against expm_multiply's 0.91 ms, 64 cells 0.23 against 1.6 ms (single-threaded BLAS,
-#: agreeing to 2e-15); above this size a multithreaded BLAS on a busy machine can make the
-#: dense product much slower (0.2 s at 90 cells measured), while expm_multiply does not thread
-DENSE_EXPM = 64
 GAMMA = 2.0 - math.sqrt(2.0)
 
 
@@ -153,8 +145,6 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
 
     def advance(p, key, L, h, n):
         if method == "expm":
-            if L.shape[0] <= DENSE_EXPM:
-                return sla.expm((L * (h * n)).toarray()) @ p
             return spla.expm_multiply(L * (h * n), p)
         if method == "explicit":
             limit = explicit_limit(L)

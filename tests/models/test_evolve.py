@@ -45,23 +45,6 @@ def test_ou_transient_mean_and_variance(method):
         assert p.var() == pytest.approx(var, rel=5e-4)
 
 
-def test_small_dense_exponential_equals_expm_multiply():
-    """Up to DENSE_EXPM cells method="expm" exponentiates the dense matrix; scipy's
-    expm_multiply on the same generator is the independent reference (both exact to ~1e-15)."""
-    import scipy.sparse.linalg as spla
-
-    from fpsolve.numerics import timestepping
-    for n in (timestepping.DENSE_EXPM, timestepping.DENSE_EXPM + 1):   # both sides of the switch
-        m = ou_model(n=n)
-        p0 = m.density(gaussian(1.0, 0.1)).values
-        got = m.evolve(p0, [0.4, 1.0], method="expm").densities
-        ref = spla.expm_multiply(m.generator() * 0.4, p0)
-        np.testing.assert_allclose(got[0].values, ref, rtol=0, atol=1e-13 * ref.max())
-        ref = spla.expm_multiply(m.generator() * 0.6, ref)
-        np.testing.assert_allclose(got[1].values, ref, rtol=0, atol=1e-13 * ref.max())
-        assert abs(got[1].values.sum() * m.grid.cell_volume - 1.0) < 1e-13
-
-
 @pytest.mark.parametrize("scheme, order", [("backward-euler", 1), ("tr-bdf2", 2)])
 def test_temporal_order(scheme, order):
     """Error against the exact exponential of the same generator (expm), halving Δt."""
