@@ -65,7 +65,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
-from ..numerics.linalg import LinearSolver, check_solver
+from ..jit import njit
+from ..numerics.linalg import LinearSolver, check_solver, norm_1, norm_inf
 from ..numerics.generator import reversibility_tolerance
 from ..numerics.stationary import (least_squares_log_density, scaling_log_density,
                                    stationary_log_density, stationary_residual)
@@ -185,7 +186,7 @@ class KilledProcess:
         self.kept2 = k2 = np.flatnonzero(~rm2)
         self._lu = None
         if k2.size:
-            self._A2 = (-killed_generator(self.Rs, self.leak, index_map(rm2))).tocsr()
+            self._A2 = killed_generator(self.Rs, self.leak, index_map(rm2), negated=True)
             # −L_{S′} is a column diagonally dominant M-matrix: diagonal pivots are kept
             # the grid and kept cells let "auto" take the geometric multigrid beyond the LU
             self._lu = LinearSolver(self._A2, solver, ndim=g.ndim, diag_pivot_thresh=1.0,
@@ -200,6 +201,8 @@ class KilledProcess:
         self._renewal = None
         self._cond = None
         self._LS = None
+        self._minus_LS = None
+        self._balance_weights = None
 
     @property
     def linear_solver(self):
@@ -359,11 +362,18 @@ class KilledProcess:
     def generator_restricted(self):
         """L_S (sparse), the killed generator on the kept cells."""
         if self._LS is None:
-            if self.traps.size == 0 and self._lu is not None:
-                self._LS = -self._A2  # no traps: S′ = S, and −L_{S′} is already assembled
-            else:
-                self._LS = killed_generator(self.Rs, self.leak, self.index)
+            self._LS = -self.minus_generator()
         return self._LS
+
+    def minus_generator(self):
+        """−L_S (sparse CSR, an M-matrix): the backward operator K = −L_Sᵀ is its transpose, a
+        view. Without traps it is the matrix the solver already holds (S′ = S)."""
+        if self._minus_LS is None:
+            if self.traps.size == 0 and self._lu is not None:
+                self._minus_LS = self._A2
+            else:
+                self._minus_LS = killed_generator(self.Rs, self.leak, self.index, negated=True)
+        return self._minus_LS
 
     def well_masks(self):
         """For every deep well (depth > TRAP_DEPTH): the cells connected to its minimum below
@@ -403,10 +413,14 @@ class KilledProcess:
         Ff = np.zeros_like(xf)
         Ff[self.kept] = F
         R, Rs, C = self.R, self.Rs, self.cut
-        pi = np.exp(self.log_pi) if kind == "backward" else np.ones(N)
         if kind == "backward":
-            c = np.asarray(R.sum(axis=1)).ravel() - np.asarray(Rs.sum(axis=1)).ravel()
-            replaced = np.where(self.removed, 0.0, self.leak - c)
+            if self._balance_weights is None:  # the same for every backward solve
+                c = np.asarray(R.sum(axis=1)).ravel() - np.asarray(Rs.sum(axis=1)).ravel()
+                self._balance_weights = (np.exp(self.log_pi),
+                                         np.where(self.removed, 0.0, self.leak - c))
+            pi, replaced = self._balance_weights
+        else:
+            pi = np.ones(N)
 
         ones = np.ones(N)
 
@@ -435,10 +449,10 @@ class KilledProcess:
 
     def diagnostics(self, x, F, kind="backward"):
         """Backward error, balance defects and trap data of a solution (see the module doc)."""
-        L = self.generator_restricted()
-        K = -(L.T if kind == "backward" else L)
+        minus_L = self.minus_generator()
+        K = minus_L.T if kind == "backward" else minus_L   # Lᵀ: a CSC view, no copy
         r = F - K @ x
-        Kn = float(np.max(np.abs(K).sum(axis=1)))
+        Kn = norm_1(minus_L) if kind == "backward" else norm_inf(minus_L)   # ‖K‖∞
         num = np.max(np.abs(r), axis=0)
         den = Kn * np.max(np.abs(x), axis=0) + np.max(np.abs(F), axis=0)
         backward = float(np.max(np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)))
@@ -531,12 +545,36 @@ def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", 
                    "residual": stationary_residual(rates, log_p)}
 
 
+@njit(cache=True)
+def _block_entries(indptr, indices, rows_in, cols_in):
+    """(rows, positions) of the stored entries of a CSR matrix in the block rows_in × cols_in,
+    in storage order."""
+    count = 0
+    for i in range(indptr.size - 1):
+        if rows_in[i]:
+            for q in range(indptr[i], indptr[i + 1]):
+                if cols_in[indices[q]]:
+                    count += 1
+    rows = np.empty(count, dtype=np.int64)
+    pos = np.empty(count, dtype=np.int64)
+    k = 0
+    for i in range(indptr.size - 1):
+        if rows_in[i]:
+            for q in range(indptr[i], indptr[i + 1]):
+                if cols_in[indices[q]]:
+                    rows[k] = i
+                    pos[k] = q
+                    k += 1
+    return rows, pos
+
+
 def _block_sum(M, rows_in, cols_in, row_weight, col_weight):
     """Σ_{i ∈ rows_in, j ∈ cols_in} w_i M_ij v_j for CSR M, boolean masks over its rows and
-    columns, and weights of shape (N,) or (N, k) (one sum per column of k)."""
-    rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
-    sel = np.flatnonzero(rows_in[rows] & cols_in[M.indices])
-    i, j, m = rows[sel], M.indices[sel], M.data[sel]
+    columns, and weights of shape (N,) or (N, k) (one sum per column of k). The block's
+    entries are found by one Numba pass over the pattern (no array of every entry's row); the
+    sum is numpy's, over them in storage order."""
+    i, sel = _block_entries(M.indptr, M.indices, rows_in, cols_in)
+    j, m = M.indices[sel], M.data[sel]
     w = np.asarray(row_weight).reshape(M.shape[0], -1)[i]
     v = np.asarray(col_weight).reshape(M.shape[1], -1)[j]
     return np.sum(w * m[:, None] * v, axis=0)

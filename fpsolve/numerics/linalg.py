@@ -440,6 +440,24 @@ def norm_inf(A) -> float:
     return float(_row_abs_sum_max(A.data, A.indptr)) if A.nnz else 0.0
 
 
+@njit(cache=True)
+def _col_abs_sum_max(data, indices, indptr, n):
+    acc = np.zeros(n)
+    for r in range(indptr.shape[0] - 1):  # rows in order, as a CSC product Aᵀ·1 sums them
+        for q in range(indptr[r], indptr[r + 1]):
+            acc[indices[q]] += abs(data[q])
+    best = 0.0
+    for j in range(n):
+        best = max(best, acc[j])
+    return best
+
+
+def norm_1(A) -> float:
+    """‖A‖₁ = max_j Σ_i |A_ij| = ‖Aᵀ‖∞ of a sparse matrix, without a copy of it."""
+    A = sp.csr_matrix(A)
+    return float(_col_abs_sum_max(A.data, A.indices, A.indptr, A.shape[1])) if A.nnz else 0.0
+
+
 def factorize(A: sp.spmatrix):
     """Sparse LU with a fill-reducing ordering; returns a solve callable."""
     lu = spla.splu(sp.csc_matrix(A), permc_spec=ORDERING)
