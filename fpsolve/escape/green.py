@@ -65,13 +65,12 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
-from ..jit import njit
 from ..numerics.linalg import LinearSolver, check_solver, norm_1, norm_inf
 from ..numerics.generator import reversibility_tolerance
 from ..numerics.stationary import (least_squares_log_density, scaling_log_density,
                                    stationary_log_density, stationary_residual)
 from .gth import GTH, gth_stationary
-from .jumps import jump_rates, killed_generator, moving_rates
+from .jumps import block_entries, jump_rates, killed_generator, moving_rates
 from .targets import index_map
 from .wells import BALANCE_TOL, MAX_DEPTH, MAX_TRAPS, TRAP_DEPTH, well_depths
 
@@ -545,35 +544,12 @@ def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", 
                    "residual": stationary_residual(rates, log_p)}
 
 
-@njit(cache=True)
-def _block_entries(indptr, indices, rows_in, cols_in):
-    """(rows, positions) of the stored entries of a CSR matrix in the block rows_in × cols_in,
-    in storage order."""
-    count = 0
-    for i in range(indptr.size - 1):
-        if rows_in[i]:
-            for q in range(indptr[i], indptr[i + 1]):
-                if cols_in[indices[q]]:
-                    count += 1
-    rows = np.empty(count, dtype=np.int64)
-    pos = np.empty(count, dtype=np.int64)
-    k = 0
-    for i in range(indptr.size - 1):
-        if rows_in[i]:
-            for q in range(indptr[i], indptr[i + 1]):
-                if cols_in[indices[q]]:
-                    rows[k] = i
-                    pos[k] = q
-                    k += 1
-    return rows, pos
-
-
 def _block_sum(M, rows_in, cols_in, row_weight, col_weight):
     """Σ_{i ∈ rows_in, j ∈ cols_in} w_i M_ij v_j for CSR M, boolean masks over its rows and
     columns, and weights of shape (N,) or (N, k) (one sum per column of k). The block's
     entries are found by one Numba pass over the pattern (no array of every entry's row); the
     sum is numpy's, over them in storage order."""
-    i, sel = _block_entries(M.indptr, M.indices, rows_in, cols_in)
+    i, sel = block_entries(M, rows_in, cols_in)
     j, m = M.indices[sel], M.data[sel]
     w = np.asarray(row_weight).reshape(M.shape[0], -1)[i]
     v = np.asarray(col_weight).reshape(M.shape[1], -1)[j]
