@@ -149,8 +149,7 @@ class KilledProcess:
         phi = -self.log_pi
         kept = self.kept
         order = kept[np.argsort(phi[kept], kind="stable")]
-        depths = well_depths(phi, order, self.Rs.indptr.astype(np.int64),
-                             self.Rs.indices.astype(np.int64), self.absorbing)
+        depths = well_depths(phi, order, self.Rs.indptr, self.Rs.indices, self.absorbing)
         if self.absorbing.any() and np.any(np.isinf(depths)):
             bad = np.flatnonzero(np.isinf(depths))[0]
             x = tuple(float(c.ravel()[bad]) for c in g.physical_coords)
@@ -522,7 +521,7 @@ def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", 
     R = jump_rates(rates)
     phi = -np.asarray(psi, dtype=float).ravel()
     order = np.argsort(phi, kind="stable")
-    depths = well_depths(phi, order, R.indptr.astype(np.int64), R.indices.astype(np.int64),
+    depths = well_depths(phi, order, R.indptr, R.indices,
                          np.zeros(N, dtype=bool))
     minima = np.flatnonzero(np.isinf(depths) | (depths > TRAP_DEPTH))
     minima = minima[np.argsort(-depths[minima], kind="stable")][:max_traps]

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from ..jit import njit
 from ..numerics.discretisation import FaceRates
-from ..numerics.generator import assemble_jump_csr, to_csr
+from ..numerics.generator import assemble_jump_csr, index_type, to_csr
 
 # jump_rates per rates object (keyed by id, dropped when the object dies): a question asks for
 # them two or three times, and at 2·10⁶ cells each assembly costs ~0.8 s
@@ -28,12 +28,12 @@ def _sorted(M):
 
 
 @njit(cache=True)
-def _moving_rates(data, indices, indptr, removed, cdata, cindices, cindptr):
+def _moving_rates(data, indices, indptr, removed, cdata, cindices, cindptr, itype):
     """CSR arrays of R_ij − cut_ij over the columns j not ``removed`` (rows merged in column
     order, both inputs sorted), without the entries that are zero."""
     n = indptr.size - 1
-    out_ptr = np.zeros(n + 1, dtype=np.int64)
-    out_idx = np.empty(data.size + cdata.size, dtype=np.int64)
+    out_ptr = np.zeros(n + 1, dtype=itype.dtype)
+    out_idx = np.empty(data.size + cdata.size, dtype=itype.dtype)
     out_val = np.empty(data.size + cdata.size)
     m = 0
     for r in range(n):
@@ -70,7 +70,8 @@ def moving_rates(R, removed, cut=None):
     cut = sp.csr_matrix((n, n)) if cut is None else _sorted(cut)
     data, indices, indptr = _moving_rates(R.data, R.indices, R.indptr,
                                           np.asarray(removed, dtype=bool).ravel(),
-                                          cut.data, cut.indices, cut.indptr)
+                                          cut.data, cut.indices, cut.indptr,
+                                          index_type(R.nnz + cut.nnz))
     return to_csr(data, indices, indptr, n)
 
 
@@ -118,12 +119,12 @@ def _row_sum(data, lo, hi):
 
 
 @njit(cache=True)
-def _killed_generator(data, indices, indptr, kill, index, n, sign):
+def _killed_generator(data, indices, indptr, kill, index, n, sign, itype):
     """CSR arrays of sign·L_S (see :func:`killed_generator`): row z of L holds the rates y → z,
     so it is filled while the rows y of Rs are read in increasing order, which leaves every row
     sorted; the diagonal of row y goes in just before the jumps out of y are distributed."""
     N = indptr.size - 1
-    ptr = np.zeros(n + 1, dtype=np.int64)
+    ptr = np.zeros(n + 1, dtype=itype.dtype)
     for y in range(N):
         if index[y] < 0:
             continue
@@ -135,7 +136,7 @@ def _killed_generator(data, indices, indptr, kill, index, n, sign):
     for r in range(n):
         ptr[r + 1] += ptr[r]
     nxt = ptr[:-1].copy()
-    out_idx = np.empty(ptr[n], dtype=np.int64)
+    out_idx = np.empty(ptr[n], dtype=itype.dtype)
     out_val = np.empty(ptr[n])
     for y in range(N):
         iy = index[y]
@@ -175,7 +176,8 @@ def killed_generator(Rs, kill, index, negated=False):
     n = int(np.count_nonzero(index >= 0))
     data, indices, indptr = _killed_generator(Rs.data, Rs.indices, Rs.indptr,
                                               np.asarray(kill, dtype=float), index, n,
-                                              -1.0 if negated else 1.0)
+                                              -1.0 if negated else 1.0,
+                                              index_type(Rs.nnz + n))
     return to_csr(data, indices, indptr, n)
 
 
@@ -224,7 +226,8 @@ def jump_rates(rates):
                                                                              g.periodic)):
         # the rates out of each cell, assembled directly (no generator, no transpose)
         data, indices, indptr = assemble_jump_csr(rates.log_fwd, rates.log_bwd, rates.shape,
-                                                  rates.periodic)
+                                                  rates.periodic,
+                                                  index_type(2 * g.ndim * g.size))
         R = to_csr(data, indices, indptr, g.size)
     elif isinstance(rates, FaceRates):
         # the chain with every jump reversed has generator L′[y, z] = rate′ z → y = rate y → z:
