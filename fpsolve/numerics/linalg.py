@@ -43,6 +43,17 @@ DIRECT_LIMIT = {1: np.inf, 2: 100_000, 3: 2_500}
 #: balance-defect diagnostics need (at ΔU/D = 40 on 600×20 cells an iterative solve left a
 #: balance defect of 8e-3, the LU 1e-12).
 DIRECT_LIMIT_STATIONARY = {1: np.inf, 2: 10_000, 3: 2_000}
+#: the same for a first-passage solve without deep wells (no traps) whose grid is known and
+#: whose caller certifies the iterative answer, re-solving with the LU where it is not
+#: (:class:`fpsolve.escape.green.KilledProcess` with ``gmg_trial=True``): the geometric
+#: multigrid is tried from 10⁴ unknowns in 2D and 2·10³ in 3D, up to :data:`DIRECT_LIMIT`.
+#: Measured on the tensor problem of ``benchmarks/bench_general.py`` (CPU, medians of 5, the
+#: first-passage part alone): certified GMG against the LU 1.3–1.6× faster for the MFPT and
+#: 1.0–1.2× for the committor from 48² to 112², 2.6–3.7× from 128² to 256² (where the LU's
+#: condition estimate alone costs 0.08 s); 3D coupled/separable at 10³–13³ 1.2–2.4×. Below
+#: the thresholds the saving is a few milliseconds, not worth a failed trial (multigrid and
+#: LU both) on a problem the certificate rejects.
+DIRECT_LIMIT_FIRST_PASSAGE = {1: np.inf, 2: 10_000, 3: 2_000}
 #: the same for a matrix solved many times (implicit time steps: the LU is factorised once)
 DIRECT_LIMIT_REUSED = {1: np.inf, 2: 250_000, 3: 2_500}
 #: Krylov vectors kept by GMRES between restarts: AMG needs 10–25 iterations on our generators
@@ -211,7 +222,7 @@ class LinearSolver:
             # AMG wants a positive diagonal (an M-matrix); our generators have a negative one
             self._sign = -1.0 if self.A.diagonal().sum() < 0 else 1.0
 
-    def _fall_back(self, why):
+    def _fall_back(self, failure):
         """Under ``solver="auto"``: the geometric multigrid did not converge (a Galerkin
         hierarchy loses the M-matrix property on strongly skewed, drift-dominated stencils, e.g.
         the far tails of a stationary solve scaled by a poor potential). Take the sparse LU
@@ -220,6 +231,7 @@ class LinearSolver:
         ndim = self.ndim or 2
         lu = n <= DIRECT_LIMIT.get(ndim, DIRECT_LIMIT[2]) and memory.fits(
             memory.solver_bytes(n, ndim, "superlu", self.A.nnz / max(n, 1)))
+        why = str(failure).split(":")[0] + " did not converge"
         self.fallback = f"{why} — solved with {'a sparse LU' if lu else 'AMG'} instead"
         self._mg = None
         self._setup("direct" if lu else "amg")
@@ -246,8 +258,26 @@ class LinearSolver:
         except SolverError as exc:
             if not (self._auto and self.backend == "gmg"):
                 raise
-            self._fall_back(str(exc).split(":")[0] + " did not converge")
-            return self.solve(b, trans)
+            self._fall_back(exc)
+            with self._second_attempt(exc):
+                return self.solve(b, trans)
+
+    @contextlib.contextmanager
+    def _second_attempt(self, first):
+        """Under "auto", after the geometric multigrid failed (``first``): a failure of the
+        solver that replaced it names both, how far each got, and what is left to try."""
+        try:
+            yield
+        except SolverError as exc:
+            n = self.A.shape[0]
+            lu = memory.solver_bytes(n, self.ndim or 2, "superlu", self.A.nnz / max(n, 1))
+            raise SolverError(
+                f"solver='auto' tried two solvers and neither converged: first "
+                f"{getattr(first, 'progress', first)}; then {getattr(exc, 'progress', exc)}. "
+                f"Try solver='direct' (or 'pardiso'; a sparse LU of these {n} unknowns needs "
+                f"about {lu / 2**30:.2g} GB{'' if memory.fits(lu) else ', more than is free'}),"
+                f" or a finer grid if the drift is strong (cell Péclet numbers ≫ 1 slow both "
+                f"multigrids down).") from exc
 
     def solve_similar(self, B, log_scale, b, x0=None):
         """Solve B x = b for B = E⁻¹ A E, E = diag(exp(log_scale)), reusing this solver's
@@ -282,8 +312,9 @@ class LinearSolver:
         except SolverError as exc:
             if not (self._auto and self.backend == "gmg"):
                 raise
-            self._fall_back(str(exc).split(":")[0] + " did not converge")
-            return self.solve_similar(B, log_scale, b, x0)
+            self._fall_back(exc)
+            with self._second_attempt(exc):
+                return self.solve_similar(B, log_scale, b, x0)
 
     @property
     def lu(self):
@@ -382,11 +413,14 @@ class LinearSolver:
             name = {"amg": "AMG-preconditioned GMRES", "gmg": "geometric-multigrid-"
                     "preconditioned GMRES", "ilu": "ILU-preconditioned GMRES"}.get(
                 self.backend, f"GMRES preconditioned by {self.backend}")
-            raise SolverError(
-                f"{name}: stopped at residual {res / nb:.2g}·‖b‖ after {its} iterations "
-                f"(wanted {wanted / nb:.2g}·‖b‖). Try solver='direct' (or 'pardiso') if the "
-                f"problem fits in memory, or a finer grid if the drift is strong (cell Péclet "
-                f"numbers ≫ 1 slow the multigrid down).")
+            progress = (f"{name}: stopped at residual {res / nb:.2g}·‖b‖ after {its} "
+                        f"iterations (wanted {wanted / nb:.2g}·‖b‖)")
+            err = SolverError(
+                f"{progress}. Try solver='direct' (or 'pardiso') if the problem fits in memory, "
+                f"or a finer grid if the drift is strong (cell Péclet numbers ≫ 1 slow the "
+                f"multigrid down).")
+            err.progress = progress  # which solver, how far it got: for a combined message
+            raise err
         return x
 
 
