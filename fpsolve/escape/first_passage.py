@@ -30,6 +30,7 @@ def killed_process(model, target, what="target", **kw) -> KilledProcess:
     """The model's process killed on ``target``: a cell set (callable mask, list of intervals,
     bool array; edge at the cell centres) or a sharp set (HalfSpace, Box, Ball, LevelSet, Wall,
     unions with ``|``; edge where it lies). See :mod:`fpsolve.escape.absorption`."""
+    kw.setdefault("gmg_trial", True)  # every answer here goes through solve/occupation
     return KilledProcess(model, absorption=absorption.build(model, {"target": target}, what),
                          **kw)
 
@@ -138,7 +139,8 @@ def committor(model, A, B, *, trap_depth=TRAP_DEPTH, solver="auto") -> Field:
     """
     g = model.grid
     ab = absorption.build(model, {"A": A, "B": B}, "committor")
-    kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver)
+    kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver,
+                       gmg_trial=True)
     F = ab.kill_into("B")[kp.kept]
     if not F.any() or not ab.kill_into("A").any():
         raise InputError(f"committor: the set {'B' if not F.any() else 'A'} is never reached "
@@ -234,7 +236,8 @@ def conditional_exit_times(model, exits, start=None, *, trap_depth=TRAP_DEPTH,
     if len(sets) < 1:
         raise InputError("conditional_exit_times: give at least one exit set.")
     ab = absorption.build(model, sets, "conditional_exit_times")
-    kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver)
+    kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver,
+                       gmg_trial=True)
     labels = ab.labels
     F = np.stack([ab.kill_into(k)[kp.kept] for k in labels], axis=1)
     q, info_q = kp.solve(F)

@@ -65,14 +65,16 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
-from ..numerics.linalg import LinearSolver, check_solver, norm_1, norm_inf
+from ..numerics.boxmg import coarsenable
+from ..numerics.linalg import (DIRECT_LIMIT_FIRST_PASSAGE, LinearSolver, check_solver,
+                               choose_solver, norm_1, norm_inf)
 from ..numerics.generator import reversibility_tolerance
 from ..numerics.stationary import (least_squares_log_density, scaling_log_density,
                                    stationary_log_density, stationary_residual)
 from .gth import GTH, gth_stationary
 from .jumps import block_entries, jump_rates, killed_generator, moving_rates
 from .targets import index_map
-from .wells import BALANCE_TOL, MAX_DEPTH, MAX_TRAPS, TRAP_DEPTH, well_depths
+from .wells import BALANCE_TOL, CERTIFY_TOL, MAX_DEPTH, MAX_TRAPS, TRAP_DEPTH, well_depths
 
 
 # ------------------------------------------------------------------------------------------------
@@ -100,13 +102,27 @@ class KilledProcess:
         deeper than ``trap_depth``, so the solution keeps a relative accuracy of about
         e^trap_depth·cond·100 ε (1e-9 against the LU at 128² in the tests), and the balance
         diagnostics below still check every solve.
+    gmg_trial : under ``solver="auto"``, on a grid in the LU's range but past
+        :data:`~fpsolve.numerics.linalg.DIRECT_LIMIT_FIRST_PASSAGE`, with no traps (at most
+        ``TRIAL_MAX_TRAPS``), try the geometric multigrid first, and keep each answer of
+        :meth:`solve` and :meth:`occupation` only if its balance defects are ≤ ``CERTIFY_TOL``
+        (1e-9, a thousandth of what ``accurate`` allows) and its backward error ≤ 1e-8;
+        otherwise switch to the sparse LU for good and solve again, saying so in
+        ``info["linear_solver_fallback"]``. For callers that check every solve through these
+        two methods (the questions of :mod:`fpsolve.escape.first_passage`); the default
+        (False) is the plain automatic choice.
 
     Main methods: :meth:`solve` (backward, K u = F), :meth:`occupation` (forward, −L_S n = ρ),
     :meth:`renewal` (exact jump statistics between the trap cells).
     """
 
+    #: most traps with which ``gmg_trial`` still tries the multigrid: with k traps every solve
+    #: needs 2k more (the trap columns), cheap with a factorisation, and deep wells are where
+    #: the LU's componentwise accuracy matters (module docstring)
+    TRIAL_MAX_TRAPS = 0
+
     def __init__(self, model, removed=None, trap_depth=TRAP_DEPTH, max_traps=MAX_TRAPS,
-                 extra_traps=(), log_pi=None, solver="auto", absorption=None):
+                 extra_traps=(), log_pi=None, solver="auto", absorption=None, gmg_trial=False):
         check_solver(solver)
         self.rates = rates = model.rates
         self.grid = g = model.grid
@@ -183,24 +199,61 @@ class KilledProcess:
         self.removed2 = rm2
         self.kept2 = k2 = np.flatnonzero(~rm2)
         self._lu = None
+        #: why ``gmg_trial``'s multigrid answer was not kept (None: it was, or was not tried)
+        self.fallback = None
+        self._trial = False
         if k2.size:
             self._A2 = killed_generator(self.Rs, self.leak, index_map(rm2), negated=True)
+            # a trial only where "auto" would take the LU (it is the fall-back) and GMG can run
+            trial = (gmg_trial and solver == "auto" and M.size <= self.TRIAL_MAX_TRAPS
+                     and coarsenable(g.shape, g.periodic)
+                     and choose_solver(k2.size, g.ndim, structured=True) == "direct")
             # −L_{S′} is a column diagonally dominant M-matrix: diagonal pivots are kept
             # the grid and kept cells let "auto" take the geometric multigrid beyond the LU
             self._lu = LinearSolver(self._A2, solver, ndim=g.ndim, diag_pivot_thresh=1.0,
-                                    grid=g, cells=k2)
-        k = M.size
-        if k and k2.size:
-            self.H = np.clip(self._back(self.Rs[k2][:, M].toarray()), 0.0, None)   # h_m on S′
-            self.A = np.clip(self._fwd(self.Rs[M][:, k2].toarray().T), 0.0, None)  # a_m on S′
-        else:
-            self.H = np.zeros((k2.size, k))
-            self.A = np.zeros((k2.size, k))
-        self._renewal = None
+                                    grid=g, cells=k2,
+                                    direct_limit=DIRECT_LIMIT_FIRST_PASSAGE if trial else None)
+            self._trial = trial and self._lu.method != "direct"
+        self._trap_columns()
         self._cond = None
         self._LS = None
         self._minus_LS = None
         self._balance_weights = None
+
+    def _trap_columns(self):
+        """h_m and a_m on S′ (module docstring, steps 2–3), for the solver now in use."""
+        M, k2 = self.traps, self.kept2
+        if M.size and k2.size:
+            self.H = np.clip(self._back(self.Rs[k2][:, M].toarray()), 0.0, None)   # h_m on S′
+            self.A = np.clip(self._fwd(self.Rs[M][:, k2].toarray().T), 0.0, None)  # a_m on S′
+        else:
+            self.H = np.zeros((k2.size, M.size))
+            self.A = np.zeros((k2.size, M.size))
+        self._renewal = None
+
+    def _certify(self, x, F, kind, check):
+        """The diagnostics of a solution (``{}`` when not ``check``), or None when ``gmg_trial``'s
+        multigrid answer is not certified: then the LU replaces it for this and every later
+        solve (the caller solves again)."""
+        if not self._trial or self._lu.method == "direct":  # (GMG may have fallen back itself)
+            return self.diagnostics(x, F, kind) if check else {}
+        info = self.diagnostics(x, F, kind, warn=False)
+        defect = max(info["balance_defect"], info["well_balance_defect"])
+        if defect <= CERTIFY_TOL and info["residual"] <= 1e-8:
+            info["linear_solver_trial"] = (
+                f"geometric multigrid tried first ({self.kept2.size} cells, no deep wells): "
+                f"balance defect {defect:.1e} ≤ {CERTIFY_TOL:.0e}, kept")
+            return info if check else {}
+        tried = self.linear_solver
+        self.fallback = (
+            f"{tried} tried first ({self.kept2.size} cells) gave balance defects {defect:.1e} "
+            f"and backward error {info['residual']:.1e} (certified only ≤ {CERTIFY_TOL:.0e} "
+            f"and ≤ 1e-8): solved again with a sparse LU")
+        self._trial = False
+        self._lu = LinearSolver(self._A2, "direct", ndim=self.grid.ndim, diag_pivot_thresh=1.0)
+        self._trap_columns()
+        self._cond = None
+        return None
 
     @property
     def linear_solver(self):
@@ -313,7 +366,9 @@ class KilledProcess:
             u[k2] = self._back(full[k2])
         u = np.clip(u, 0.0, None)  # the exact solution is ≥ 0; this removes round-off only
         uS = u[self.kept]
-        info = self.diagnostics(uS, F2, "backward") if check else {}
+        info = self._certify(uS, F2, "backward", check)
+        if info is None:
+            return self.solve(F, check)
         return (uS[:, 0] if vec else uS), info
 
     def occupation(self, rho, check=True):
@@ -333,7 +388,9 @@ class KilledProcess:
             n[k2] = self._fwd(full[k2])
         n = np.clip(n, 0.0, None)
         nS = n[self.kept]
-        info = self.diagnostics(nS, R2, "forward") if check else {}
+        info = self._certify(nS, R2, "forward", check)
+        if info is None:
+            return self.occupation(rho, check)
         return (nS[:, 0] if vec else nS), info
 
     def absorption_flux(self, n):
@@ -445,8 +502,9 @@ class KilledProcess:
 
         return defect(~self.removed), max([defect(B) for B in self.well_masks()], default=0.0)
 
-    def diagnostics(self, x, F, kind="backward"):
-        """Backward error, balance defects and trap data of a solution (see the module doc)."""
+    def diagnostics(self, x, F, kind="backward", warn=True):
+        """Backward error, balance defects and trap data of a solution (see the module doc);
+        ``warn``: a RuntimeWarning when they say it is inaccurate."""
         minus_L = self.minus_generator()
         K = minus_L.T if kind == "backward" else minus_L   # Lᵀ: a CSC view, no copy
         r = F - K @ x
@@ -471,7 +529,10 @@ class KilledProcess:
         }
         if self.dropped_traps:
             info["dropped_traps"] = int(self.dropped_traps)
-        if not info["accurate"]:
+        fallback = self.fallback or (self._lu.fallback if self._lu is not None else None)
+        if fallback:
+            info["linear_solver_fallback"] = fallback
+        if warn and not info["accurate"]:
             warnings.warn(f"first-passage solve lost accuracy: balance defects {balance:.2e} "
                           f"(global), {wells:.2e} (worst well), backward error {backward:.2e} "
                           f"(see Field.info). Deepest untreated well ΔU/D = "
