@@ -30,7 +30,8 @@ Usage::
     python benchmarks/bench_general.py --sequence separable3d 192 auto   # one model, in turn
 
 Writes ``results/general.json`` (every run, machine, load averages) and ``results/general.md``
-(the tables of ``benchmarks/README.md``); ``--out-dir`` to put them elsewhere.
+(the tables of ``benchmarks/README.md``); ``--out-dir`` to put them elsewhere, ``--name`` for
+another file stem (a partial re-run: ``--name general_3d128_rerun``).
 """
 from __future__ import annotations
 
@@ -287,6 +288,9 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=None, help="runs per case (quick 1, full 3)")
     ap.add_argument("--timeout", type=float, default=900.0)
     ap.add_argument("--out-dir", default=str(HERE / "results"))
+    ap.add_argument("--name", default="general",
+                    help="file stem of the results: NAME.json and NAME.md (a partial re-run "
+                         "gets a name of its own, so that general.json keeps the whole table)")
     args = ap.parse_args(argv)
     if args.worker:
         problem, n, solver = args.worker
@@ -322,11 +326,11 @@ def main(argv=None):
     meta.update(loadavg_end=os.getloadavg(), total_wall_s=time.perf_counter() - t_start)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "general.json").write_text(json.dumps({"machine": meta, "rows": rows}, indent=1))
+    (out / f"{args.name}.json").write_text(json.dumps({"machine": meta, "rows": rows}, indent=1))
     md = (f"Run {meta['started']} ({mode}, {repeat} run(s) per case, {meta['total_wall_s']:.0f} s), "
           f"commit {meta['commit']}; load average {meta['loadavg_start'][0]:.1f} → "
           f"{meta['loadavg_end'][0]:.1f} on {meta['cpus']} CPUs.\n\n" + tables(rows))
-    (out / "general.md").write_text(md)
+    (out / f"{args.name}.md").write_text(md)
     print(md)
 
 

@@ -64,9 +64,12 @@ def mean_first_passage_time(model, target, *, trap_depth=TRAP_DEPTH, solver="aut
         (:mod:`fpsolve.escape.absorption`).
     trap_depth : wells deeper than this (in ΔU/D) are reduced exactly through the renewal
         system (see :mod:`fpsolve.escape.green`); ``np.inf`` gives the plain sparse LU.
-    solver : "auto", "direct", "amg" or "gmres": how the reduced system is solved (sparse LU up
-        to 2.5·10⁵ cells in 2D and 2.5·10³ in 3D under "auto", AMG-preconditioned GMRES beyond;
-        see :class:`fpsolve.escape.green.KilledProcess`). The same keyword is taken by every
+    solver : "auto", "direct", "pardiso", "amg", "gmg" or "gmres": how the reduced system is
+        solved. "auto": a sparse LU in 1D, in 2D up to 10⁵ cells and in 3D up to 2.5·10³,
+        geometric-multigrid GMRES beyond; without deep wells (no traps) the multigrid is tried
+        from 10⁴ cells in 2D (2·10³ in 3D) and its answer kept only when the balance defects
+        certify it (≤ 1e-9), else the LU solves again (``info["linear_solver_fallback"]``). See
+        :class:`fpsolve.escape.green.KilledProcess`. The same keyword is taken by every
         first-passage function here.
 
     Returns

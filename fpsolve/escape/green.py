@@ -95,8 +95,8 @@ class KilledProcess:
     log_pi : optional log stationary density of the full chain (recomputed when omitted); it
         only chooses the traps and weights the backward diagnostics.
     solver : how −L_{S′} is solved: "auto" (sparse LU in 1D, in 2D up to 10⁵ cells and in
-        3D up to 2.5·10³; geometric-multigrid GMRES beyond, AMG where the grid cannot be
-        coarsened or the multigrid does not converge), "direct", "amg", "gmg" or "gmres" (see
+        3D up to 2.5·10³, with the certified trial of ``gmg_trial`` below; geometric-multigrid
+        GMRES beyond, AMG where the grid cannot be coarsened or the multigrid does not converge), "direct", "amg", "gmg" or "gmres" (see
         :class:`fpsolve.numerics.linalg.LinearSolver`). The iterative solvers reach a normwise
         backward error of ~100 ε rather than the LU's componentwise accuracy; on S′ no well is
         deeper than ``trap_depth``, so the solution keeps a relative accuracy of about

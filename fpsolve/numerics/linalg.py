@@ -8,8 +8,14 @@ seconds on 2 cores, its tensor 2D and 3D problems; the table is in ``benchmarks/
 sparse LU in 1D at every size; with the grid known, the geometric multigrid
 (:mod:`fpsolve.numerics.boxmg`) for stationary states from 10⁴ cells in 2D and 2·10³ in 3D
 (512²: 0.47 s against the LU's 1.73 s and AMG's 1.24 s), and for first-passage solves beyond
-:data:`DIRECT_LIMIT` (the LU keeps the smaller ones for its accuracy behind barriers, see
-there); without the grid, the algebraic multigrid beyond :data:`DIRECT_LIMIT`. Time stepping
+:data:`DIRECT_LIMIT`; below it, first-passage solves with deep wells keep the LU (its
+componentwise accuracy behind barriers, see :data:`DIRECT_LIMIT_STATIONARY`), and those without
+try the geometric multigrid from 10⁴ cells in 2D and 2·10³ in 3D
+(:data:`DIRECT_LIMIT_FIRST_PASSAGE`), keeping its answer only where the caller's balance
+diagnostics certify it and re-solving with the LU where they do not (256² tensor MFPT: 0.10 s
+against the LU's 0.36 s); without the grid, the algebraic multigrid beyond
+:data:`DIRECT_LIMIT`. Where the geometric multigrid does not converge, "auto" falls back to the
+LU (within :data:`DIRECT_LIMIT`) or AMG, and says so. Time stepping
 reuses one factorisation for hundreds of solves, which moves its crossover to about 2.5·10⁵
 unknowns (:data:`DIRECT_LIMIT_REUSED`). In 3D the LU's fill grows like N^(4/3) and its time like
 N²: 128³ (2·10⁶ unknowns) is out of its reach (≈ 100 GB), while the multigrids need 1–2 GB.
@@ -39,9 +45,10 @@ DIRECT_LIMIT = {1: np.inf, 2: 100_000, 3: 2_500}
 #: the same for the pinned null-vector solve of a stationary state when its grid is known: the
 #: geometric multigrid is faster than the LU from about 64² and 12³ cells (0.026 against
 #: 0.048 s at 128², 0.012 against 0.095 s at 16³, measured). First-passage solves keep
-#: :data:`DIRECT_LIMIT`: behind barriers the LU's componentwise accuracy is what the
-#: balance-defect diagnostics need (at ΔU/D = 40 on 600×20 cells an iterative solve left a
-#: balance defect of 8e-3, the LU 1e-12).
+#: :data:`DIRECT_LIMIT` unless their answers are certified (:data:`DIRECT_LIMIT_FIRST_PASSAGE`):
+#: behind barriers the LU's componentwise accuracy is what the balance-defect diagnostics need
+#: (at ΔU/D = 40 on 600×20 cells an iterative solve left a balance defect of 8e-3, the LU
+#: 1e-12).
 DIRECT_LIMIT_STATIONARY = {1: np.inf, 2: 10_000, 3: 2_000}
 #: the same for a first-passage solve without deep wells (no traps) whose grid is known and
 #: whose caller certifies the iterative answer, re-solving with the LU where it is not
