@@ -12,8 +12,8 @@ sparse LU in 1D at every size; with the grid known, the geometric multigrid
 componentwise accuracy behind barriers, see :data:`DIRECT_LIMIT_STATIONARY`), and those without
 try the geometric multigrid from 10⁴ cells in 2D and 2·10³ in 3D
 (:data:`DIRECT_LIMIT_FIRST_PASSAGE`), keeping its answer only where the caller's balance
-diagnostics certify it and re-solving with the LU where they do not (256² tensor MFPT: 0.10 s
-against the LU's 0.36 s); without the grid, the algebraic multigrid beyond
+diagnostics certify it and re-solving with the LU where they do not (256² tensor MFPT, cold:
+0.17 s against the LU's 0.36 s); without the grid, the algebraic multigrid beyond
 :data:`DIRECT_LIMIT`. Where the geometric multigrid does not converge, "auto" falls back to the
 LU (within :data:`DIRECT_LIMIT`) or AMG, and says so. Time stepping
 reuses one factorisation for hundreds of solves, which moves its crossover to about 2.5·10⁵
