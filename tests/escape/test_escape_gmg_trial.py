@@ -121,3 +121,14 @@ def test_below_the_trial_range_auto_keeps_the_lu():
     # 96² cells, a quarter removed: 6912 unknowns < DIRECT_LIMIT_FIRST_PASSAGE[2] = 10⁴
     tau = _tensor(96).mean_first_passage_time(lambda x, y: x >= 1.0)
     assert tau.info["linear_solver"] == "sparse LU" and "linear_solver_trial" not in tau.info
+
+
+def test_a_rejected_forward_solve_falls_back_too(monkeypatch):
+    # the exit law is a forward (occupation) solve: the same certificate, the same fall-back
+    monkeypatch.setattr(KilledProcess, "TRIAL_MAX_TRAPS", 64)
+    monkeypatch.setitem(linalg.DIRECT_LIMIT_FIRST_PASSAGE, 2, 0)
+    m, target = _square(40.0)
+    ex = m.exit_distribution(target, (-1.0, 0.0))
+    ref = _square(40.0)[0].exit_distribution(target, (-1.0, 0.0), solver="direct")
+    assert ex.info["linear_solver"] == "sparse LU" and "linear_solver_fallback" in ex.info
+    assert ex.info["accurate"] and _rel(ex.values, ref.values) <= 1e-13
