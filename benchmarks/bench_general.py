@@ -30,7 +30,8 @@ Usage::
     python benchmarks/bench_general.py --sequence separable3d 192 auto   # one model, in turn
 
 Writes ``results/general.json`` (every run, machine, load averages) and ``results/general.md``
-(the tables of ``benchmarks/README.md``); ``--out-dir`` to put them elsewhere.
+(the tables of ``benchmarks/README.md``); ``--out-dir`` to put them elsewhere, ``--name`` for
+another file stem (a partial re-run: ``--name general_3d128_rerun``).
 """
 from __future__ import annotations
 
@@ -119,9 +120,11 @@ def worker(problem, n, solver):
     warm = build(problem, 12 if "3d" in problem else 24)
     for q in QUESTIONS[problem]:
         ask(problem, warm, q, solver if solver != "pardiso" else "direct")
-        if solver in ("auto", "gmg"):  # the small grid takes the LU under auto, and has no
-            # coarse level that is smoothed: load (or compile) every multigrid kernel here
-            ask(problem, build(problem, 20 if "3d" in problem else 48), q, "gmg")
+        # the small grid takes the LU under auto, and has no coarse level that is smoothed:
+        # load (or compile) every multigrid kernel here, for every solver (a first-passage
+        # question of a non-reversible model solves for its stationary density under "auto",
+        # whatever solver the question itself is given)
+        ask(problem, build(problem, 20 if "3d" in problem else 48), q, "gmg")
     out = {"problem": problem, "n": n, "solver": solver}
     t0, c0 = time.perf_counter(), time.process_time()
     model = build(problem, n)
@@ -285,6 +288,9 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=None, help="runs per case (quick 1, full 3)")
     ap.add_argument("--timeout", type=float, default=900.0)
     ap.add_argument("--out-dir", default=str(HERE / "results"))
+    ap.add_argument("--name", default="general",
+                    help="file stem of the results: NAME.json and NAME.md (a partial re-run "
+                         "gets a name of its own, so that general.json keeps the whole table)")
     args = ap.parse_args(argv)
     if args.worker:
         problem, n, solver = args.worker
@@ -320,11 +326,11 @@ def main(argv=None):
     meta.update(loadavg_end=os.getloadavg(), total_wall_s=time.perf_counter() - t_start)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "general.json").write_text(json.dumps({"machine": meta, "rows": rows}, indent=1))
+    (out / f"{args.name}.json").write_text(json.dumps({"machine": meta, "rows": rows}, indent=1))
     md = (f"Run {meta['started']} ({mode}, {repeat} run(s) per case, {meta['total_wall_s']:.0f} s), "
           f"commit {meta['commit']}; load average {meta['loadavg_start'][0]:.1f} → "
           f"{meta['loadavg_end'][0]:.1f} on {meta['cpus']} CPUs.\n\n" + tables(rows))
-    (out / "general.md").write_text(md)
+    (out / f"{args.name}.md").write_text(md)
     print(md)
 
 

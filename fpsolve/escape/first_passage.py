@@ -30,6 +30,7 @@ def killed_process(model, target, what="target", **kw) -> KilledProcess:
     """The model's process killed on ``target``: a cell set (callable mask, list of intervals,
     bool array; edge at the cell centres) or a sharp set (HalfSpace, Box, Ball, LevelSet, Wall,
     unions with ``|``; edge where it lies). See :mod:`fpsolve.escape.absorption`."""
+    kw.setdefault("gmg_trial", True)  # every answer here goes through solve/occupation
     return KilledProcess(model, absorption=absorption.build(model, {"target": target}, what),
                          **kw)
 
@@ -63,9 +64,12 @@ def mean_first_passage_time(model, target, *, trap_depth=TRAP_DEPTH, solver="aut
         (:mod:`fpsolve.escape.absorption`).
     trap_depth : wells deeper than this (in ΔU/D) are reduced exactly through the renewal
         system (see :mod:`fpsolve.escape.green`); ``np.inf`` gives the plain sparse LU.
-    solver : "auto", "direct", "amg" or "gmres": how the reduced system is solved (sparse LU up
-        to 2.5·10⁵ cells in 2D and 2.5·10³ in 3D under "auto", AMG-preconditioned GMRES beyond;
-        see :class:`fpsolve.escape.green.KilledProcess`). The same keyword is taken by every
+    solver : "auto", "direct", "pardiso", "amg", "gmg" or "gmres": how the reduced system is
+        solved. "auto": a sparse LU in 1D, in 2D up to 10⁵ cells and in 3D up to 2.5·10³,
+        geometric-multigrid GMRES beyond; without deep wells (no traps) the multigrid is tried
+        from 10⁴ cells in 2D (2·10³ in 3D) and its answer kept only when the balance defects
+        certify it (≤ 1e-9), else the LU solves again (``info["linear_solver_fallback"]``). See
+        :class:`fpsolve.escape.green.KilledProcess`. The same keyword is taken by every
         first-passage function here.
 
     Returns
@@ -138,7 +142,8 @@ def committor(model, A, B, *, trap_depth=TRAP_DEPTH, solver="auto") -> Field:
     """
     g = model.grid
     ab = absorption.build(model, {"A": A, "B": B}, "committor")
-    kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver)
+    kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver,
+                       gmg_trial=True)
     F = ab.kill_into("B")[kp.kept]
     if not F.any() or not ab.kill_into("A").any():
         raise InputError(f"committor: the set {'B' if not F.any() else 'A'} is never reached "
@@ -234,7 +239,8 @@ def conditional_exit_times(model, exits, start=None, *, trap_depth=TRAP_DEPTH,
     if len(sets) < 1:
         raise InputError("conditional_exit_times: give at least one exit set.")
     ab = absorption.build(model, sets, "conditional_exit_times")
-    kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver)
+    kp = KilledProcess(model, absorption=ab, trap_depth=trap_depth, solver=solver,
+                       gmg_trial=True)
     labels = ab.labels
     F = np.stack([ab.kill_into(k)[kp.kept] for k in labels], axis=1)
     q, info_q = kp.solve(F)

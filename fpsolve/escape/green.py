@@ -65,14 +65,16 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
-from ..numerics.linalg import LinearSolver, check_solver
+from ..numerics.boxmg import coarsenable
+from ..numerics.linalg import (DIRECT_LIMIT_FIRST_PASSAGE, LinearSolver, check_solver,
+                               choose_solver, norm_1, norm_inf)
 from ..numerics.generator import reversibility_tolerance
 from ..numerics.stationary import (least_squares_log_density, scaling_log_density,
                                    stationary_log_density, stationary_residual)
 from .gth import GTH, gth_stationary
-from .jumps import jump_rates, killed_generator, moving_rates
+from .jumps import block_entries, jump_rates, killed_generator, moving_rates
 from .targets import index_map
-from .wells import BALANCE_TOL, MAX_DEPTH, MAX_TRAPS, TRAP_DEPTH, well_depths
+from .wells import BALANCE_TOL, CERTIFY_TOL, MAX_DEPTH, MAX_TRAPS, TRAP_DEPTH, well_depths
 
 
 # ------------------------------------------------------------------------------------------------
@@ -93,20 +95,34 @@ class KilledProcess:
     log_pi : optional log stationary density of the full chain (recomputed when omitted); it
         only chooses the traps and weights the backward diagnostics.
     solver : how −L_{S′} is solved: "auto" (sparse LU in 1D, in 2D up to 10⁵ cells and in
-        3D up to 2.5·10³; geometric-multigrid GMRES beyond, AMG where the grid cannot be
-        coarsened or the multigrid does not converge), "direct", "amg", "gmg" or "gmres" (see
+        3D up to 2.5·10³, with the certified trial of ``gmg_trial`` below; geometric-multigrid
+        GMRES beyond, AMG where the grid cannot be coarsened or the multigrid does not converge), "direct", "amg", "gmg" or "gmres" (see
         :class:`fpsolve.numerics.linalg.LinearSolver`). The iterative solvers reach a normwise
         backward error of ~100 ε rather than the LU's componentwise accuracy; on S′ no well is
         deeper than ``trap_depth``, so the solution keeps a relative accuracy of about
         e^trap_depth·cond·100 ε (1e-9 against the LU at 128² in the tests), and the balance
         diagnostics below still check every solve.
+    gmg_trial : under ``solver="auto"``, on a grid in the LU's range but past
+        :data:`~fpsolve.numerics.linalg.DIRECT_LIMIT_FIRST_PASSAGE`, with no traps (at most
+        ``TRIAL_MAX_TRAPS``), try the geometric multigrid first, and keep each answer of
+        :meth:`solve` and :meth:`occupation` only if its balance defects are ≤ ``CERTIFY_TOL``
+        (1e-9, a thousandth of what ``accurate`` allows) and its backward error ≤ 1e-8;
+        otherwise switch to the sparse LU for good and solve again, saying so in
+        ``info["linear_solver_fallback"]``. For callers that check every solve through these
+        two methods (the questions of :mod:`fpsolve.escape.first_passage`); the default
+        (False) is the plain automatic choice.
 
     Main methods: :meth:`solve` (backward, K u = F), :meth:`occupation` (forward, −L_S n = ρ),
     :meth:`renewal` (exact jump statistics between the trap cells).
     """
 
+    #: most traps with which ``gmg_trial`` still tries the multigrid: with k traps every solve
+    #: needs 2k more (the trap columns), cheap with a factorisation, and deep wells are where
+    #: the LU's componentwise accuracy matters (module docstring)
+    TRIAL_MAX_TRAPS = 0
+
     def __init__(self, model, removed=None, trap_depth=TRAP_DEPTH, max_traps=MAX_TRAPS,
-                 extra_traps=(), log_pi=None, solver="auto", absorption=None):
+                 extra_traps=(), log_pi=None, solver="auto", absorption=None, gmg_trial=False):
         check_solver(solver)
         self.rates = rates = model.rates
         self.grid = g = model.grid
@@ -149,8 +165,7 @@ class KilledProcess:
         phi = -self.log_pi
         kept = self.kept
         order = kept[np.argsort(phi[kept], kind="stable")]
-        depths = well_depths(phi, order, self.Rs.indptr.astype(np.int64),
-                             self.Rs.indices.astype(np.int64), self.absorbing)
+        depths = well_depths(phi, order, self.Rs.indptr, self.Rs.indices, self.absorbing)
         if self.absorbing.any() and np.any(np.isinf(depths)):
             bad = np.flatnonzero(np.isinf(depths))[0]
             x = tuple(float(c.ravel()[bad]) for c in g.physical_coords)
@@ -184,22 +199,61 @@ class KilledProcess:
         self.removed2 = rm2
         self.kept2 = k2 = np.flatnonzero(~rm2)
         self._lu = None
+        #: why ``gmg_trial``'s multigrid answer was not kept (None: it was, or was not tried)
+        self.fallback = None
+        self._trial = False
         if k2.size:
-            self._A2 = (-killed_generator(self.Rs, self.leak, index_map(rm2))).tocsr()
+            self._A2 = killed_generator(self.Rs, self.leak, index_map(rm2), negated=True)
+            # a trial only where "auto" would take the LU (it is the fall-back) and GMG can run
+            trial = (gmg_trial and solver == "auto" and M.size <= self.TRIAL_MAX_TRAPS
+                     and coarsenable(g.shape, g.periodic)
+                     and choose_solver(k2.size, g.ndim, structured=True) == "direct")
             # −L_{S′} is a column diagonally dominant M-matrix: diagonal pivots are kept
             # the grid and kept cells let "auto" take the geometric multigrid beyond the LU
             self._lu = LinearSolver(self._A2, solver, ndim=g.ndim, diag_pivot_thresh=1.0,
-                                    grid=g, cells=k2)
-        k = M.size
-        if k and k2.size:
+                                    grid=g, cells=k2,
+                                    direct_limit=DIRECT_LIMIT_FIRST_PASSAGE if trial else None)
+            self._trial = trial and self._lu.method != "direct"
+        self._trap_columns()
+        self._cond = None
+        self._LS = None
+        self._minus_LS = None
+        self._balance_weights = None
+
+    def _trap_columns(self):
+        """h_m and a_m on S′ (module docstring, steps 2–3), for the solver now in use."""
+        M, k2 = self.traps, self.kept2
+        if M.size and k2.size:
             self.H = np.clip(self._back(self.Rs[k2][:, M].toarray()), 0.0, None)   # h_m on S′
             self.A = np.clip(self._fwd(self.Rs[M][:, k2].toarray().T), 0.0, None)  # a_m on S′
         else:
-            self.H = np.zeros((k2.size, k))
-            self.A = np.zeros((k2.size, k))
+            self.H = np.zeros((k2.size, M.size))
+            self.A = np.zeros((k2.size, M.size))
         self._renewal = None
+
+    def _certify(self, x, F, kind, check):
+        """The diagnostics of a solution (``{}`` when not ``check``), or None when ``gmg_trial``'s
+        multigrid answer is not certified: then the LU replaces it for this and every later
+        solve (the caller solves again)."""
+        if not self._trial or self._lu.method == "direct":  # (GMG may have fallen back itself)
+            return self.diagnostics(x, F, kind) if check else {}
+        info = self.diagnostics(x, F, kind, warn=False)
+        defect = max(info["balance_defect"], info["well_balance_defect"])
+        if defect <= CERTIFY_TOL and info["residual"] <= 1e-8:
+            info["linear_solver_trial"] = (
+                f"geometric multigrid tried first ({self.kept2.size} cells, no deep wells): "
+                f"balance defect {defect:.1e} ≤ {CERTIFY_TOL:.0e}, kept")
+            return info if check else {}
+        tried = self.linear_solver
+        self.fallback = (
+            f"{tried} tried first ({self.kept2.size} cells) gave balance defects {defect:.1e} "
+            f"and backward error {info['residual']:.1e} (certified only ≤ {CERTIFY_TOL:.0e} "
+            f"and ≤ 1e-8): solved again with a sparse LU")
+        self._trial = False
+        self._lu = LinearSolver(self._A2, "direct", ndim=self.grid.ndim, diag_pivot_thresh=1.0)
+        self._trap_columns()
         self._cond = None
-        self._LS = None
+        return None
 
     @property
     def linear_solver(self):
@@ -312,7 +366,9 @@ class KilledProcess:
             u[k2] = self._back(full[k2])
         u = np.clip(u, 0.0, None)  # the exact solution is ≥ 0; this removes round-off only
         uS = u[self.kept]
-        info = self.diagnostics(uS, F2, "backward") if check else {}
+        info = self._certify(uS, F2, "backward", check)
+        if info is None:
+            return self.solve(F, check)
         return (uS[:, 0] if vec else uS), info
 
     def occupation(self, rho, check=True):
@@ -332,7 +388,9 @@ class KilledProcess:
             n[k2] = self._fwd(full[k2])
         n = np.clip(n, 0.0, None)
         nS = n[self.kept]
-        info = self.diagnostics(nS, R2, "forward") if check else {}
+        info = self._certify(nS, R2, "forward", check)
+        if info is None:
+            return self.occupation(rho, check)
         return (nS[:, 0] if vec else nS), info
 
     def absorption_flux(self, n):
@@ -359,11 +417,18 @@ class KilledProcess:
     def generator_restricted(self):
         """L_S (sparse), the killed generator on the kept cells."""
         if self._LS is None:
-            if self.traps.size == 0 and self._lu is not None:
-                self._LS = -self._A2  # no traps: S′ = S, and −L_{S′} is already assembled
-            else:
-                self._LS = killed_generator(self.Rs, self.leak, self.index)
+            self._LS = -self.minus_generator()
         return self._LS
+
+    def minus_generator(self):
+        """−L_S (sparse CSR, an M-matrix): the backward operator K = −L_Sᵀ is its transpose, a
+        view. Without traps it is the matrix the solver already holds (S′ = S)."""
+        if self._minus_LS is None:
+            if self.traps.size == 0 and self._lu is not None:
+                self._minus_LS = self._A2
+            else:
+                self._minus_LS = killed_generator(self.Rs, self.leak, self.index, negated=True)
+        return self._minus_LS
 
     def well_masks(self):
         """For every deep well (depth > TRAP_DEPTH): the cells connected to its minimum below
@@ -403,10 +468,14 @@ class KilledProcess:
         Ff = np.zeros_like(xf)
         Ff[self.kept] = F
         R, Rs, C = self.R, self.Rs, self.cut
-        pi = np.exp(self.log_pi) if kind == "backward" else np.ones(N)
         if kind == "backward":
-            c = np.asarray(R.sum(axis=1)).ravel() - np.asarray(Rs.sum(axis=1)).ravel()
-            replaced = np.where(self.removed, 0.0, self.leak - c)
+            if self._balance_weights is None:  # the same for every backward solve
+                c = np.asarray(R.sum(axis=1)).ravel() - np.asarray(Rs.sum(axis=1)).ravel()
+                self._balance_weights = (np.exp(self.log_pi),
+                                         np.where(self.removed, 0.0, self.leak - c))
+            pi, replaced = self._balance_weights
+        else:
+            pi = np.ones(N)
 
         ones = np.ones(N)
 
@@ -433,12 +502,13 @@ class KilledProcess:
 
         return defect(~self.removed), max([defect(B) for B in self.well_masks()], default=0.0)
 
-    def diagnostics(self, x, F, kind="backward"):
-        """Backward error, balance defects and trap data of a solution (see the module doc)."""
-        L = self.generator_restricted()
-        K = -(L.T if kind == "backward" else L)
+    def diagnostics(self, x, F, kind="backward", warn=True):
+        """Backward error, balance defects and trap data of a solution (see the module doc);
+        ``warn``: a RuntimeWarning when they say it is inaccurate."""
+        minus_L = self.minus_generator()
+        K = minus_L.T if kind == "backward" else minus_L   # Lᵀ: a CSC view, no copy
         r = F - K @ x
-        Kn = float(np.max(np.abs(K).sum(axis=1)))
+        Kn = norm_1(minus_L) if kind == "backward" else norm_inf(minus_L)   # ‖K‖∞
         num = np.max(np.abs(r), axis=0)
         den = Kn * np.max(np.abs(x), axis=0) + np.max(np.abs(F), axis=0)
         backward = float(np.max(np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)))
@@ -459,7 +529,10 @@ class KilledProcess:
         }
         if self.dropped_traps:
             info["dropped_traps"] = int(self.dropped_traps)
-        if not info["accurate"]:
+        fallback = self.fallback or (self._lu.fallback if self._lu is not None else None)
+        if fallback:
+            info["linear_solver_fallback"] = fallback
+        if warn and not info["accurate"]:
             warnings.warn(f"first-passage solve lost accuracy: balance defects {balance:.2e} "
                           f"(global), {wells:.2e} (worst well), backward error {backward:.2e} "
                           f"(see Field.info). Deepest untreated well ΔU/D = "
@@ -509,7 +582,7 @@ def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", 
     R = jump_rates(rates)
     phi = -np.asarray(psi, dtype=float).ravel()
     order = np.argsort(phi, kind="stable")
-    depths = well_depths(phi, order, R.indptr.astype(np.int64), R.indices.astype(np.int64),
+    depths = well_depths(phi, order, R.indptr, R.indices,
                          np.zeros(N, dtype=bool))
     minima = np.flatnonzero(np.isinf(depths) | (depths > TRAP_DEPTH))
     minima = minima[np.argsort(-depths[minima], kind="stable")][:max_traps]
@@ -533,10 +606,11 @@ def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", 
 
 def _block_sum(M, rows_in, cols_in, row_weight, col_weight):
     """Σ_{i ∈ rows_in, j ∈ cols_in} w_i M_ij v_j for CSR M, boolean masks over its rows and
-    columns, and weights of shape (N,) or (N, k) (one sum per column of k)."""
-    rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
-    sel = np.flatnonzero(rows_in[rows] & cols_in[M.indices])
-    i, j, m = rows[sel], M.indices[sel], M.data[sel]
+    columns, and weights of shape (N,) or (N, k) (one sum per column of k). The block's
+    entries are found by one Numba pass over the pattern (no array of every entry's row); the
+    sum is numpy's, over them in storage order."""
+    i, sel = block_entries(M, rows_in, cols_in)
+    j, m = M.indices[sel], M.data[sel]
     w = np.asarray(row_weight).reshape(M.shape[0], -1)[i]
     v = np.asarray(col_weight).reshape(M.shape[1], -1)[j]
     return np.sum(w * m[:, None] * v, axis=0)

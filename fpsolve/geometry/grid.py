@@ -203,6 +203,12 @@ class Grid:
         """Cell centres as an array of shape (size, ndim), in C order of the grid."""
         return np.stack([c.ravel() for c in self.coords], axis=-1)
 
+    def points_at(self, flat) -> np.ndarray:
+        """Centres of the cells with flat (C-order) indices ``flat``, shape (len(flat), ndim):
+        ``points[flat]`` without the (size, ndim) array of every centre."""
+        flat = np.asarray(flat, dtype=np.int64)
+        return np.stack([c.ravel()[flat] for c in self.coords], axis=-1)
+
     @property
     def volume(self) -> float:
         """Volume (length, area) of the whole box."""

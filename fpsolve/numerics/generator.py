@@ -115,6 +115,56 @@ def assemble_csr(log_fwd, log_bwd, psi, index, shape, periodic):
 
 
 @njit(cache=True)
+def assemble_jump_csr(log_fwd, log_bwd, shape, periodic, itype):
+    """CSR arrays of the jump rates R[c, d] = rate c → d (the off-diagonal of L, transposed),
+    rows sorted by column, rates that are zero (walls, underflow) left out: what assembling
+    the reversed chain's generator, zeroing its diagonal and eliminating zeros gives, entry for
+    entry, at a third of the exponentials. Needs every periodic axis to have ≥ 3 cells (two
+    distinct neighbours). Arguments as for :func:`assemble_csr`; ``itype``: an empty array of
+    the index type wanted (:func:`index_type`), so that :func:`to_csr` need not convert."""
+    ndim = log_fwd.shape[0]
+    N = log_fwd.shape[1]
+    strides = np.ones(ndim, dtype=np.int64)
+    for a in range(ndim - 2, -1, -1):
+        strides[a] = strides[a + 1] * shape[a + 1]
+    indptr = np.zeros(N + 1, dtype=itype.dtype)
+    indices = np.empty(2 * ndim * N, dtype=itype.dtype)
+    data = np.empty(2 * ndim * N, dtype=np.float64)
+    cols = np.empty(2 * ndim, dtype=np.int64)
+    vals = np.empty(2 * ndim, dtype=np.float64)
+    nnz = 0
+    for c in range(N):
+        m = 0
+        for a in range(ndim):
+            lo, hi = _neighbours(c, shape, strides, a, periodic[a])
+            if lo >= 0:  # the face between lo and c is stored at lo
+                cols[m] = lo
+                vals[m] = math.exp(log_bwd[a, lo])
+                m += 1
+            if hi >= 0:
+                cols[m] = hi
+                vals[m] = math.exp(log_fwd[a, c])
+                m += 1
+        for i in range(1, m):  # insertion sort of at most 6 entries
+            cc = cols[i]
+            vv = vals[i]
+            j = i - 1
+            while j >= 0 and cols[j] > cc:
+                cols[j + 1] = cols[j]
+                vals[j + 1] = vals[j]
+                j -= 1
+            cols[j + 1] = cc
+            vals[j + 1] = vv
+        for i in range(m):
+            if vals[i] != 0.0:
+                indices[nnz] = cols[i]
+                data[nnz] = vals[i]
+                nnz += 1
+        indptr[c + 1] = nnz
+    return data[:nnz], indices[:nnz], indptr
+
+
+@njit(cache=True)
 def comb_log_density(log_fwd, log_bwd, shape):
     """Reference log-density ψ integrated along a spanning comb of the grid.
 
@@ -176,9 +226,15 @@ def detailed_balance_defect(log_fwd, log_bwd, psi, shape, periodic):
     return worst
 
 
+def index_type(nnz):
+    """An empty array of the index type of a CSR matrix with ``nnz`` entries (32-bit where
+    they fit, as :func:`to_csr` stores them), for kernels that allocate the index arrays."""
+    return np.zeros(0, dtype=np.int32 if nnz < 2**31 else np.int64)
+
+
 def to_csr(data, indices, indptr, n):
     """Wrap assembled arrays as a canonical scipy CSR matrix (32-bit indices where they fit)."""
-    itype = np.int32 if data.size < 2**31 else np.int64
+    itype = index_type(data.size).dtype
     A = sp.csr_matrix((data, indices.astype(itype, copy=False), indptr.astype(itype, copy=False)),
                       shape=(n, n))
     A.has_sorted_indices = True

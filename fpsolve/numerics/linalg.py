@@ -8,8 +8,14 @@ seconds on 2 cores, its tensor 2D and 3D problems; the table is in ``benchmarks/
 sparse LU in 1D at every size; with the grid known, the geometric multigrid
 (:mod:`fpsolve.numerics.boxmg`) for stationary states from 10⁴ cells in 2D and 2·10³ in 3D
 (512²: 0.47 s against the LU's 1.73 s and AMG's 1.24 s), and for first-passage solves beyond
-:data:`DIRECT_LIMIT` (the LU keeps the smaller ones for its accuracy behind barriers, see
-there); without the grid, the algebraic multigrid beyond :data:`DIRECT_LIMIT`. Time stepping
+:data:`DIRECT_LIMIT`; below it, first-passage solves with deep wells keep the LU (its
+componentwise accuracy behind barriers, see :data:`DIRECT_LIMIT_STATIONARY`), and those without
+try the geometric multigrid from 10⁴ cells in 2D and 2·10³ in 3D
+(:data:`DIRECT_LIMIT_FIRST_PASSAGE`), keeping its answer only where the caller's balance
+diagnostics certify it and re-solving with the LU where they do not (256² tensor MFPT, cold:
+0.17 s against the LU's 0.36 s); without the grid, the algebraic multigrid beyond
+:data:`DIRECT_LIMIT`. Where the geometric multigrid does not converge, "auto" falls back to the
+LU (within :data:`DIRECT_LIMIT`) or AMG, and says so. Time stepping
 reuses one factorisation for hundreds of solves, which moves its crossover to about 2.5·10⁵
 unknowns (:data:`DIRECT_LIMIT_REUSED`). In 3D the LU's fill grows like N^(4/3) and its time like
 N²: 128³ (2·10⁶ unknowns) is out of its reach (≈ 100 GB), while the multigrids need 1–2 GB.
@@ -39,10 +45,22 @@ DIRECT_LIMIT = {1: np.inf, 2: 100_000, 3: 2_500}
 #: the same for the pinned null-vector solve of a stationary state when its grid is known: the
 #: geometric multigrid is faster than the LU from about 64² and 12³ cells (0.026 against
 #: 0.048 s at 128², 0.012 against 0.095 s at 16³, measured). First-passage solves keep
-#: :data:`DIRECT_LIMIT`: behind barriers the LU's componentwise accuracy is what the
-#: balance-defect diagnostics need (at ΔU/D = 40 on 600×20 cells an iterative solve left a
-#: balance defect of 8e-3, the LU 1e-12).
+#: :data:`DIRECT_LIMIT` unless their answers are certified (:data:`DIRECT_LIMIT_FIRST_PASSAGE`):
+#: behind barriers the LU's componentwise accuracy is what the balance-defect diagnostics need
+#: (at ΔU/D = 40 on 600×20 cells an iterative solve left a balance defect of 8e-3, the LU
+#: 1e-12).
 DIRECT_LIMIT_STATIONARY = {1: np.inf, 2: 10_000, 3: 2_000}
+#: the same for a first-passage solve without deep wells (no traps) whose grid is known and
+#: whose caller certifies the iterative answer, re-solving with the LU where it is not
+#: (:class:`fpsolve.escape.green.KilledProcess` with ``gmg_trial=True``): the geometric
+#: multigrid is tried from 10⁴ unknowns in 2D and 2·10³ in 3D, up to :data:`DIRECT_LIMIT`.
+#: Measured on the tensor problem of ``benchmarks/bench_general.py`` (CPU, medians of 5, the
+#: first-passage part alone): certified GMG against the LU 1.3–1.6× faster for the MFPT and
+#: 1.0–1.2× for the committor from 48² to 112², 2.6–3.7× from 128² to 256² (where the LU's
+#: condition estimate alone costs 0.08 s); 3D coupled/separable at 10³–13³ 1.2–2.4×. Below
+#: the thresholds the saving is a few milliseconds, not worth a failed trial (multigrid and
+#: LU both) on a problem the certificate rejects.
+DIRECT_LIMIT_FIRST_PASSAGE = {1: np.inf, 2: 10_000, 3: 2_000}
 #: the same for a matrix solved many times (implicit time steps: the LU is factorised once)
 DIRECT_LIMIT_REUSED = {1: np.inf, 2: 250_000, 3: 2_500}
 #: Krylov vectors kept by GMRES between restarts: AMG needs 10–25 iterations on our generators
@@ -211,7 +229,7 @@ class LinearSolver:
             # AMG wants a positive diagonal (an M-matrix); our generators have a negative one
             self._sign = -1.0 if self.A.diagonal().sum() < 0 else 1.0
 
-    def _fall_back(self, why):
+    def _fall_back(self, failure):
         """Under ``solver="auto"``: the geometric multigrid did not converge (a Galerkin
         hierarchy loses the M-matrix property on strongly skewed, drift-dominated stencils, e.g.
         the far tails of a stationary solve scaled by a poor potential). Take the sparse LU
@@ -220,6 +238,7 @@ class LinearSolver:
         ndim = self.ndim or 2
         lu = n <= DIRECT_LIMIT.get(ndim, DIRECT_LIMIT[2]) and memory.fits(
             memory.solver_bytes(n, ndim, "superlu", self.A.nnz / max(n, 1)))
+        why = str(failure).split(":")[0] + " did not converge"
         self.fallback = f"{why} — solved with {'a sparse LU' if lu else 'AMG'} instead"
         self._mg = None
         self._setup("direct" if lu else "amg")
@@ -246,8 +265,26 @@ class LinearSolver:
         except SolverError as exc:
             if not (self._auto and self.backend == "gmg"):
                 raise
-            self._fall_back(str(exc).split(":")[0] + " did not converge")
-            return self.solve(b, trans)
+            self._fall_back(exc)
+            with self._second_attempt(exc):
+                return self.solve(b, trans)
+
+    @contextlib.contextmanager
+    def _second_attempt(self, first):
+        """Under "auto", after the geometric multigrid failed (``first``): a failure of the
+        solver that replaced it names both, how far each got, and what is left to try."""
+        try:
+            yield
+        except SolverError as exc:
+            n = self.A.shape[0]
+            lu = memory.solver_bytes(n, self.ndim or 2, "superlu", self.A.nnz / max(n, 1))
+            raise SolverError(
+                f"solver='auto' tried two solvers and neither converged: first "
+                f"{getattr(first, 'progress', first)}; then {getattr(exc, 'progress', exc)}. "
+                f"Try solver='direct' (or 'pardiso'; a sparse LU of these {n} unknowns needs "
+                f"about {lu / 2**30:.2g} GB{'' if memory.fits(lu) else ', more than is free'}),"
+                f" or a finer grid if the drift is strong (cell Péclet numbers ≫ 1 slow both "
+                f"multigrids down).") from exc
 
     def solve_similar(self, B, log_scale, b, x0=None):
         """Solve B x = b for B = E⁻¹ A E, E = diag(exp(log_scale)), reusing this solver's
@@ -282,8 +319,9 @@ class LinearSolver:
         except SolverError as exc:
             if not (self._auto and self.backend == "gmg"):
                 raise
-            self._fall_back(str(exc).split(":")[0] + " did not converge")
-            return self.solve_similar(B, log_scale, b, x0)
+            self._fall_back(exc)
+            with self._second_attempt(exc):
+                return self.solve_similar(B, log_scale, b, x0)
 
     @property
     def lu(self):
@@ -382,11 +420,14 @@ class LinearSolver:
             name = {"amg": "AMG-preconditioned GMRES", "gmg": "geometric-multigrid-"
                     "preconditioned GMRES", "ilu": "ILU-preconditioned GMRES"}.get(
                 self.backend, f"GMRES preconditioned by {self.backend}")
-            raise SolverError(
-                f"{name}: stopped at residual {res / nb:.2g}·‖b‖ after {its} iterations "
-                f"(wanted {wanted / nb:.2g}·‖b‖). Try solver='direct' (or 'pardiso') if the "
-                f"problem fits in memory, or a finer grid if the drift is strong (cell Péclet "
-                f"numbers ≫ 1 slow the multigrid down).")
+            progress = (f"{name}: stopped at residual {res / nb:.2g}·‖b‖ after {its} "
+                        f"iterations (wanted {wanted / nb:.2g}·‖b‖)")
+            err = SolverError(
+                f"{progress}. Try solver='direct' (or 'pardiso') if the problem fits in memory, "
+                f"or a finer grid if the drift is strong (cell Péclet numbers ≫ 1 slow the "
+                f"multigrid down).")
+            err.progress = progress  # which solver, how far it got: for a combined message
+            raise err
         return x
 
 
@@ -438,6 +479,24 @@ def norm_inf(A) -> float:
     """‖A‖∞ = max_i Σ_j |A_ij| of a sparse matrix, without a copy of it."""
     A = sp.csr_matrix(A)
     return float(_row_abs_sum_max(A.data, A.indptr)) if A.nnz else 0.0
+
+
+@njit(cache=True)
+def _col_abs_sum_max(data, indices, indptr, n):
+    acc = np.zeros(n)
+    for r in range(indptr.shape[0] - 1):  # rows in order, as a CSC product Aᵀ·1 sums them
+        for q in range(indptr[r], indptr[r + 1]):
+            acc[indices[q]] += abs(data[q])
+    best = 0.0
+    for j in range(n):
+        best = max(best, acc[j])
+    return best
+
+
+def norm_1(A) -> float:
+    """‖A‖₁ = max_j Σ_i |A_ij| = ‖Aᵀ‖∞ of a sparse matrix, without a copy of it."""
+    A = sp.csr_matrix(A)
+    return float(_col_abs_sum_max(A.data, A.indices, A.indptr, A.shape[1])) if A.nnz else 0.0
 
 
 def factorize(A: sp.spmatrix):

@@ -61,3 +61,82 @@ def test_killed_generator_against_its_dense_definition(name, model):
     assert np.array_equal(L[off], ref[off])  # copied rates: exact
     # the diagonal is a sum of rates; its order of summation differs from the dense sum's
     np.testing.assert_allclose(np.diag(L), np.diag(ref), rtol=1e-14, atol=0)
+
+
+def _scipy_moving_rates(R, removed, cut):
+    # the sparse-algebra definition the Numba pass replaces: zero the columns of removed cells,
+    # subtract the jumps across a target, drop the zeros
+    Rs = sp.csr_matrix(R.multiply((~removed).astype(float)[None, :]))
+    Rs = sp.csr_matrix(Rs - cut)
+    Rs.eliminate_zeros()
+    Rs.sort_indices()
+    return Rs
+
+
+def _scipy_killed_generator(Rs, kill, index):
+    keep = np.flatnonzero(index >= 0)
+    out = np.asarray(Rs.sum(axis=1)).ravel() + kill
+    sub = Rs[keep][:, keep].T.tocsr()
+    return (sub - sp.diags(out[keep])).tocsr()
+
+
+def _same(A, B):
+    A, B = sp.csr_matrix(A), sp.csr_matrix(B)
+    A.sort_indices()
+    B.sort_indices()
+    return (np.array_equal(A.indptr, B.indptr) and np.array_equal(A.indices, B.indices)
+            and np.array_equal(A.data, B.data))
+
+
+@pytest.mark.parametrize("sharp", [False, True], ids=["cell mask", "thin sharp target"])
+def test_killed_process_matrices_equal_their_sparse_algebra_definition(sharp):
+    """moving_rates and killed_generator (one Numba pass each) against scipy's sparse algebra
+    on the same rates, bit for bit: entries are copied rates, and each diagonal sums its row in
+    the order scipy's ``sum(axis=1)`` does (first entry plus numpy's pairwise sum)."""
+    from fpsolve.escape import absorption
+    from fpsolve.escape.jumps import killed_generator, moving_rates
+    from fpsolve.escape.regions import Ball
+    from fpsolve.escape.targets import index_map
+
+    m = fp.FokkerPlanck(fp.Grid([(-2, 2), (-1, 1)], (60, 30)),
+                        potential=lambda x, y: (x ** 2 - 1) ** 2 / 4 + y ** 2,
+                        diffusion=lambda x, y: 0.15 + 0.05 * x ** 2)
+    h = m.grid.h
+    # a ball smaller than a cell between two centres: the jump across it is cut, no cell removed
+    target = (Ball([0.0, -1 + 15.5 * h[1]], 0.2 * h[0]) if sharp
+              else (lambda x, y: (x >= 1.0) | (y <= -0.9)))
+    ab = absorption.build(m, {"t": target})
+    assert (ab.cut.nnz > 0) == sharp
+    R = jump_rates(m.rates)
+    Rs = moving_rates(R, ab.removed, ab.cut)
+    assert _same(Rs, _scipy_moving_rates(R, ab.removed, ab.cut))
+    rng = np.random.default_rng(3)
+    removed = ab.removed.copy()
+    removed[rng.choice(np.flatnonzero(~removed), 9, replace=False)] = True  # traps too
+    for idx in (index_map(ab.removed), index_map(removed)):
+        ref = _scipy_killed_generator(Rs, ab.kill, idx)
+        assert _same(killed_generator(Rs, ab.kill, idx), ref)
+        assert _same(killed_generator(Rs, ab.kill, idx, negated=True), -ref)
+
+
+def test_killed_generator_sums_long_rows_as_scipy_does():
+    # rows of 20–300 jumps exercise every branch of the pairwise sum (< 8, blocks of 8, halves
+    # beyond 128): the diagonal must still be scipy's row sum to the bit
+    from fpsolve.escape.jumps import killed_generator, moving_rates
+    from fpsolve.escape.targets import index_map
+
+    rng = np.random.default_rng(0)
+    N = 400
+    R = sp.random(N, N, density=0.5, random_state=1, format="csr")
+    R.setdiag(0.0)
+    R.eliminate_zeros()
+    removed = rng.random(N) < 0.2
+    cut = R.multiply(sp.random(N, N, density=0.3, random_state=2) != 0).tocsr()
+    cut = cut.multiply((~removed)[None, :]).multiply((~removed)[:, None]).tocsr()
+    cut.data *= rng.choice([1.0, 0.5], cut.nnz)  # some jumps partly cut
+    Rs = moving_rates(R, removed, cut)
+    assert _same(Rs, _scipy_moving_rates(R, removed, cut))
+    kill = rng.random(N)
+    idx = index_map(removed | (rng.random(N) < 0.1))
+    assert np.diff(Rs.indptr).max() > 128
+    assert _same(killed_generator(Rs, kill, idx), _scipy_killed_generator(Rs, kill, idx))

@@ -3,6 +3,8 @@ references: its Galerkin coarse operators against SciPy's sparse triple product,
 against exact solutions, and its solves against the existing direct path (SuperLU) at tight
 tolerances on reversible, non-reversible, tensor and 3D problems, both directions, on whole
 grids and on the kept cells of a killed process."""
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -276,3 +278,18 @@ def test_a_stalled_gmres_names_the_solver_and_how_far_it_got(monkeypatch):
     with pytest.raises(fp.SolverError, match=r"geometric-multigrid-preconditioned GMRES: stopped "
                                              r"at residual 0\.5·‖b‖ after 7 iterations"):
         linalg.LinearSolver(A, "gmg", grid=m.grid).solve(np.ones(m.grid.size))
+
+
+def test_auto_names_both_multigrids_when_the_fall_back_fails_too(monkeypatch):
+    # with the LU's limit below the problem, auto's fall-back from GMG is AMG, which does not
+    # converge on the skewed OU either: the error must name both, how far each got, and what
+    # is left to try (the LU, with its memory estimate)
+    monkeypatch.setitem(linalg.DIRECT_LIMIT, 2, 10)
+    with pytest.raises(fp.SolverError) as err:
+        _skewed_ou().stationary(method="solve")
+    msg = str(err.value)
+    assert re.search(r"tried two solvers and neither converged: first geometric-multigrid-"
+                     r"preconditioned GMRES: stopped at residual \S+ after \d+ iterations "
+                     r"\(wanted \S+\); then AMG-preconditioned GMRES: stopped at residual \S+ "
+                     r"after \d+ iterations", msg), msg
+    assert "Try solver='direct'" in msg and "14400 unknowns needs about" in msg

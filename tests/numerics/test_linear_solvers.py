@@ -106,3 +106,17 @@ def test_iterative_solver_reaches_the_floor_for_each_right_hand_side():
     for b in (b1, b2):
         x, y = ls.solve(b), ref.solve(b)
         assert np.linalg.norm(x - y) / np.linalg.norm(y) < 1e-8
+
+
+def test_matrix_norms_against_dense():
+    import scipy.sparse as sp
+
+    from fpsolve.numerics.linalg import norm_1, norm_inf
+
+    A = sp.random(70, 50, density=0.2, random_state=4, format="csr")
+    A.data -= 0.5  # entries of both signs
+    dense = np.abs(A.toarray())
+    # column/row sums of at most 70 terms: exact up to a few ulps of the sums
+    assert norm_1(A) == pytest.approx(dense.sum(axis=0).max(), rel=1e-14)
+    assert norm_inf(A) == pytest.approx(dense.sum(axis=1).max(), rel=1e-14)
+    assert norm_1(sp.csr_matrix((3, 4))) == 0.0
