@@ -742,7 +742,11 @@ def fpsolve_commit():
     """HEAD commit of the repository, read from .git files (no git command is run)."""
     try:
         git = ROOT / ".git"
+        if git.is_file():        # a worktree: ".git" names the real git directory
+            git = (ROOT / git.read_text().split(":", 1)[1].strip()).resolve()
         head = (git / "HEAD").read_text().strip()
+        if (git / "commondir").exists():      # a worktree's branches live in the common dir
+            git = (git / (git / "commondir").read_text().strip()).resolve()
         if head.startswith("ref:"):
             ref = head.split(None, 1)[1]
             p = git / ref
