@@ -109,7 +109,8 @@ class KilledProcess:
         (1e-9, a thousandth of what ``accurate`` allows) and its backward error ≤ 1e-8;
         otherwise switch to the sparse LU for good and solve again, saying so in
         ``info["linear_solver_fallback"]``. For callers that check every solve through these
-        two methods (the questions of :mod:`fpsolve.escape.first_passage`); the default
+        two methods (the first-passage questions, e.g.
+        :func:`fpsolve.escape.mean_first_passage_time`); the default
         (False) is the plain automatic choice.
 
     Main methods: :meth:`solve` (backward, K u = F), :meth:`occupation` (forward, −L_S n = ρ),
