@@ -54,7 +54,9 @@ of every deep well, written with the edges leaving the region only (where u is r
 backward solve Σ_B π (K u − F) = 0 (π-weighted, by stationarity of π), for a forward solve
 Σ_B (−L_S n − ρ) = 0 (mass). A wrong level of u inside a well — the failure mode of a plain LU —
 breaks them at O(1), while the normwise residual stays at ε. Also reported: the traps reduced,
-the deepest well left in S′, and a 1-norm condition estimate of the factorised matrix.
+the deepest well left in S′, a 1-norm condition estimate of the factorised matrix, and the
+largest negative entry set to 0 (the exact solutions are ≥ 0; relative to the largest entry,
+``negative_set_to_zero``, part of ``accurate``).
 """
 from __future__ import annotations
 
@@ -225,20 +227,22 @@ class KilledProcess:
         """h_m and a_m on S′ (module docstring, steps 2–3), for the solver now in use."""
         M, k2 = self.traps, self.kept2
         if M.size and k2.size:
-            self.H = np.clip(self._back(self.Rs[k2][:, M].toarray()), 0.0, None)   # h_m on S′
-            self.A = np.clip(self._fwd(self.Rs[M][:, k2].toarray().T), 0.0, None)  # a_m on S′
+            self.H, neg_h = nonnegative(self._back(self.Rs[k2][:, M].toarray()))   # h_m on S′
+            self.A, neg_a = nonnegative(self._fwd(self.Rs[M][:, k2].toarray().T))  # a_m on S′
+            self._negative_columns = max(neg_h, neg_a)
         else:
             self.H = np.zeros((k2.size, M.size))
             self.A = np.zeros((k2.size, M.size))
+            self._negative_columns = 0.0
         self._renewal = None
 
-    def _certify(self, x, F, kind, check):
+    def _certify(self, x, F, kind, check, negative=0.0):
         """The diagnostics of a solution (``{}`` when not ``check``), or None when ``gmg_trial``'s
         multigrid answer is not certified: then the LU replaces it for this and every later
         solve (the caller solves again)."""
         if not self._trial or self._lu.method == "direct":  # (GMG may have fallen back itself)
-            return self.diagnostics(x, F, kind) if check else {}
-        info = self.diagnostics(x, F, kind, warn=False)
+            return self.diagnostics(x, F, kind, negative=negative) if check else {}
+        info = self.diagnostics(x, F, kind, warn=False, negative=negative)
         defect = max(info["balance_defect"], info["well_balance_defect"])
         if defect <= CERTIFY_TOL and info["residual"] <= 1e-8:
             info["linear_solver_trial"] = (
@@ -365,9 +369,9 @@ class KilledProcess:
                 u[k2] = self._back(full[k2]) + self.H @ uM
         else:
             u[k2] = self._back(full[k2])
-        u = np.clip(u, 0.0, None)  # the exact solution is ≥ 0; this removes round-off only
+        u, negative = nonnegative(u)
         uS = u[self.kept]
-        info = self._certify(uS, F2, "backward", check)
+        info = self._certify(uS, F2, "backward", check, negative)
         if info is None:
             return self.solve(F, check)
         return (uS[:, 0] if vec else uS), info
@@ -387,9 +391,9 @@ class KilledProcess:
                 n[k2] = self._fwd(full[k2]) + Gw.T @ w
         else:
             n[k2] = self._fwd(full[k2])
-        n = np.clip(n, 0.0, None)
+        n, negative = nonnegative(n)
         nS = n[self.kept]
-        info = self._certify(nS, R2, "forward", check)
+        info = self._certify(nS, R2, "forward", check, negative)
         if info is None:
             return self.occupation(rho, check)
         return (nS[:, 0] if vec else nS), info
@@ -503,9 +507,12 @@ class KilledProcess:
 
         return defect(~self.removed), max([defect(B) for B in self.well_masks()], default=0.0)
 
-    def diagnostics(self, x, F, kind="backward", warn=True):
+    def diagnostics(self, x, F, kind="backward", warn=True, negative=0.0):
         """Backward error, balance defects and trap data of a solution (see the module doc);
-        ``warn``: a RuntimeWarning when they say it is inaccurate."""
+        ``negative``: the largest negative entry that :func:`nonnegative` set to 0, relative to
+        the largest entry (the trap columns' are included); ``warn``: a RuntimeWarning when they
+        say it is inaccurate."""
+        negative = max(float(negative), self._negative_columns)
         minus_L = self.minus_generator()
         K = minus_L.T if kind == "backward" else minus_L   # Lᵀ: a CSC view, no copy
         r = F - K @ x
@@ -526,7 +533,8 @@ class KilledProcess:
             "trap_depths": [float(d) for d in self.trap_depths],
             "untreated_depth": self.untreated_depth,
             "reversible": self.reversible,
-            "accurate": bool(max(balance, wells) <= BALANCE_TOL and backward <= 1e-8),
+            "negative_set_to_zero": negative,
+            "accurate": bool(max(balance, wells, negative) <= BALANCE_TOL and backward <= 1e-8),
         }
         if self.dropped_traps:
             info["dropped_traps"] = int(self.dropped_traps)
@@ -535,7 +543,8 @@ class KilledProcess:
             info["linear_solver_fallback"] = fallback
         if warn and not info["accurate"]:
             warnings.warn(f"first-passage solve lost accuracy: balance defects {balance:.2e} "
-                          f"(global), {wells:.2e} (worst well), backward error {backward:.2e} "
+                          f"(global), {wells:.2e} (worst well), backward error {backward:.2e}, "
+                          f"negative values set to 0 up to {negative:.1e} of the largest "
                           f"(see Field.info). Deepest untreated well ΔU/D = "
                           f"{self.untreated_depth:.1f}; {self.dropped_traps} traps dropped.",
                           RuntimeWarning, stacklevel=3)
@@ -603,6 +612,20 @@ def renewal_log_stationary(model, max_traps=MAX_TRAPS, psi=None, solver="auto", 
     return log_p, {"method": "renewal over deep minima", "wells": int(minima.size),
                    "linear_solver": kp.linear_solver,
                    "residual": stationary_residual(rates, log_p)}
+
+
+def nonnegative(x):
+    """(x with its negative entries set to 0, the largest of them relative to max|x| of its
+    column; 0.0 when there are none). The exact solutions of the killed process's systems are
+    ≥ 0 (the inverse of an M-matrix applied to non-negative data), so a negative entry is the
+    solver's error: its size goes into the diagnostics (``negative_set_to_zero``, and
+    ``accurate`` only while it is ≤ BALANCE_TOL), never silently."""
+    low = np.min(x, axis=0) if x.size else np.zeros(1)
+    if np.all(low >= 0.0):
+        return x, 0.0
+    scale = np.max(np.abs(x), axis=0)
+    rel = np.where(low < 0.0, -low / np.where(scale > 0.0, scale, 1.0), 0.0)
+    return np.maximum(x, 0.0), float(np.max(rel))
 
 
 def _block_sum(M, rows_in, cols_in, row_weight, col_weight):

@@ -1,5 +1,7 @@
 """Mean first-passage times and second moments from the backward equation, against 1D log-space
 quadrature (fpsolve.theory.quadrature, an independent implementation) and closed forms."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -125,3 +127,39 @@ def test_non_reversible_mfpt_against_dense_solve():
     A = -m.rates.generator(index=idx).toarray().T
     ref = np.linalg.solve(A, np.ones(A.shape[0]))
     np.testing.assert_allclose(tau.values.ravel()[~mask], ref, rtol=1e-9)
+
+
+def test_negative_values_are_reported_not_hidden(monkeypatch):
+    """The exact MFPT is ≥ 0; a solver that returns negative entries gets them set to 0, and
+    their size (relative to the largest entry) is reported in info and checked against
+    BALANCE_TOL = 1e-6. Injected into the backward solve: the smallest entry replaced by
+    −1e-3 × the largest, which marks the answer inaccurate and warns."""
+    from fpsolve.escape.green import KilledProcess
+
+    back = KilledProcess._back
+
+    def injected(self, F):
+        u = back(self, F).copy()
+        u[np.argmin(u[:, 0]), 0] = -1e-3 * np.max(np.abs(u[:, 0]))
+        return u
+
+    m = fp.FokkerPlanck(fp.Grid([(-2.0, 2.0)], 200), potential=lambda x: (x ** 2 - 1) ** 2 / 4,
+                        diffusion=0.2)
+    clean = m.mean_first_passage_time(lambda x: x >= 1.0)
+    assert clean.info["negative_set_to_zero"] == 0.0 and clean.info["accurate"]
+    monkeypatch.setattr(KilledProcess, "_back", injected)
+    with pytest.warns(RuntimeWarning, match="negative values set to 0 up to 1.0e-03"):
+        tau = m.mean_first_passage_time(lambda x: x >= 1.0)
+    assert tau.info["negative_set_to_zero"] == pytest.approx(1e-3, rel=1e-12)
+    assert np.all(tau.values >= 0.0) and not tau.info["accurate"]
+
+
+def test_nonnegative_reports_the_largest_negative_per_column():
+    from fpsolve.escape.green import nonnegative
+
+    x = np.array([[1.0, -1e-3], [2.0, 4.0], [-1e-12, 2.0]])
+    y, rel = nonnegative(x)
+    np.testing.assert_array_equal(y, np.maximum(x, 0.0))
+    assert rel == pytest.approx(max(1e-12 / 2.0, 1e-3 / 4.0), rel=1e-15)
+    y2, rel2 = nonnegative(np.abs(x))      # nothing negative: returned as it is, 0 reported
+    assert rel2 == 0.0 and np.array_equal(y2, np.abs(x))
