@@ -24,6 +24,7 @@ import numpy as np
 from ..jit import njit
 
 from .flux import log_bernoulli
+from .generator import sort_row
 
 MAX_ROW = 40  # distinct entries per row: at most 1 + 2·3 + 4·3 = 19 in 3D
 
@@ -85,20 +86,6 @@ def edge_log_rates(logk, P):
         fwd[i] = lk[i] + log_bernoulli(-p[i])
         bwd[i] = lk[i] + log_bernoulli(p[i])
     return fwd.reshape(logk.shape), bwd.reshape(logk.shape)
-
-
-@njit(cache=True)
-def _sort_row(cols, vals, m):
-    for i in range(1, m):
-        cc = cols[i]
-        vv = vals[i]
-        k = i - 1
-        while k >= 0 and cols[k] > cc:
-            cols[k + 1] = cols[k]
-            vals[k + 1] = vals[k]
-            k -= 1
-        cols[k + 1] = cc
-        vals[k + 1] = vv
 
 
 @njit(cache=True)
@@ -244,7 +231,7 @@ def assemble_scaled(shape, periodic, leg_logk, leg_sgn, leg_P, planes, orient, d
                 cols[m] = indices[q]
                 vals[m] = data[q]
                 m += 1
-        _sort_row(cols, vals, m)
+        sort_row(cols, vals, m)
         for i in range(m):
             indices[out + i] = cols[i]
             data[out + i] = vals[i]
@@ -294,7 +281,7 @@ def rescale_restrict(data, indices, indptr, delta, index):
                 cols[m] = index[col]
                 vals[m] = data[q] if col == c else data[q] * math.exp(delta[col] - delta[c])
                 m += 1
-        _sort_row(cols, vals, m)
+        sort_row(cols, vals, m)
         s = new_ptr[r]
         for i in range(m):
             new_ind[s + i] = cols[i]
