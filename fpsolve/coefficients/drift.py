@@ -58,10 +58,10 @@ def drift_on_faces(drift, grid: Grid) -> list:
         fc = grid.face_coords(axis)
         comp = _component(drift, fc, grid.ndim, axis)
         check_finite(comp, fc, f"drift component {axis}")
-        if not grid.periodic[axis]:
-            pad = [(0, 0)] * grid.ndim
-            pad[axis] = (0, 1)
-            comp = np.pad(comp, pad)
+        if not grid.periodic[axis]:  # the wall's face, appended as a zero
+            full = np.zeros(grid.shape)
+            full[(slice(None),) * axis + (slice(0, -1),)] = comp
+            comp = full
         out.append(comp)
     return out
 

@@ -106,11 +106,13 @@ def evaluate(f, coords, shape, what: str) -> np.ndarray:
 
 def check_finite(arr, coords, what: str):
     """Raise when ``arr`` (values at ``coords``) is NaN or infinite somewhere."""
-    bad = ~np.isfinite(arr)
-    if np.any(bad):
-        raise InputError(f"{what} is not finite {where(coords, bad)}: value "
-                         f"{arr[tuple(np.argwhere(bad)[0])]}. Restrict the grid to where it is "
-                         f"defined, or fix the expression.")
+    finite = np.isfinite(arr)
+    if finite.all():  # the method, not np.all: this runs on every coefficient of every model
+        return
+    bad = ~finite
+    raise InputError(f"{what} is not finite {where(coords, bad)}: value "
+                     f"{arr[tuple(np.argwhere(bad)[0])]}. Restrict the grid to where it is "
+                     f"defined, or fix the expression.")
 
 
 def scalar_diffusion(diffusion, grid: Grid, coords=None, what="diffusion") -> np.ndarray:
@@ -122,7 +124,7 @@ def scalar_diffusion(diffusion, grid: Grid, coords=None, what="diffusion") -> np
     D = evaluate(diffusion, coords, coords[0].shape, what)
     check_finite(D, coords, what)
     bad = D <= 0
-    if np.any(bad):
+    if bad.any():
         raise InputError(
             f"{what} must be positive everywhere on the grid; it is "
             f"{D[tuple(np.argwhere(bad)[0])]:.3g} {where(coords, bad)}. Shrink the grid to where "

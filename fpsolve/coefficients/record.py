@@ -19,7 +19,7 @@ from .drift import drift_on_faces, drift_vectors_on_faces
 from .evaluate import at_time, potential_on_cells, scalar_diffusion, takes_time
 from .mapped import computational_coefficients
 from .schedules import Schedule, as_schedule
-from .tensor import check_tensor, is_tensor, tensor_field
+from .tensor import check_tensor, classify_diffusion, is_tensor, tensor_field
 
 __all__ = ["Coefficients", "UserCoefficients"]
 
@@ -92,7 +92,7 @@ class Coefficients:
         if takes_time(diffusion, grid.ndim):
             raise InputError("FokkerPlanck: a time-dependent diffusion is D(x, t) = s(t)·D(x): "
                              "pass D(x) as diffusion= and s(t) as schedule=.")
-        tensor = is_tensor(diffusion, grid)
+        tensor, on_cells = classify_diffusion(diffusion, grid)
         if tensor and grid.ndim == 1:  # a 1×1 "tensor" is a scalar
             diffusion, tensor = _scalar_from_1x1(diffusion), False
         floored = 0
@@ -101,7 +101,9 @@ class Coefficients:
             if D is diffusion:  # the user's own array: keep a copy of it
                 D = D.copy()
         else:
-            D = scalar_diffusion(diffusion, grid)
+            # a callable's array on the cells is checked as it stands (not called again)
+            D = scalar_diffusion(on_cells if callable(diffusion) and isinstance(on_cells, np.ndarray)
+                                 else diffusion, grid)
         time_dependent = takes_time(potential, grid.ndim) or takes_time(drift, grid.ndim)
         U = (potential_on_cells(at_time(potential, 0.0, grid.ndim), grid)
              if potential is not None else None)

@@ -46,6 +46,12 @@ class Constant(Schedule):
     def __call__(self, t):
         return self.value
 
+    def check(self, t_end: float):
+        """One value to check (the general check samples s at 33 times)."""
+        if not (np.isfinite(self.value) and self.value > 0):
+            raise InputError(f"schedule: s(t) = {self.value} at t = 0; a diffusion schedule must "
+                             f"be finite and positive.")
+
 
 class PiecewiseConstant(Schedule):
     """s(t) = values[i] for breakpoints[i−1] ≤ t < breakpoints[i] (len(values) = len(breakpoints)+1).

@@ -31,18 +31,25 @@ def is_tensor(diffusion, grid: Grid) -> bool:
     Tensors: a (d, d) matrix, a (d, d, *grid.shape) array, or a callable whose value on the grid
     is one of those or a nested d×d list. A callable is evaluated once on the cell centres.
     """
+    return classify_diffusion(diffusion, grid)[0]
+
+
+def classify_diffusion(diffusion, grid: Grid):
+    """(:func:`is_tensor`, the value on the cell centres): a callable's value (None when calling
+    it failed, which the scalar path then reports), anything else as given. Returning the value
+    saves the second call of the user's function."""
     d = grid.ndim
     if callable(diffusion):
         try:
             val = diffusion(*grid.coords)
         except Exception:
-            return False  # let the scalar path report the failure
+            return False, None  # let the scalar path report the failure
         if isinstance(val, (list, tuple)):
-            return len(val) == d and all(isinstance(r, (list, tuple, np.ndarray)) and len(r) == d
-                                         for r in val)
+            return (len(val) == d and all(isinstance(r, (list, tuple, np.ndarray)) and len(r) == d
+                                          for r in val)), val
         diffusion = val
     shape = np.shape(diffusion)
-    return shape in ((d, d), (d, d) + grid.shape) and shape != grid.shape
+    return shape in ((d, d), (d, d) + grid.shape) and shape != grid.shape, diffusion
 
 
 def where_cell(grid: Grid, mask) -> str:

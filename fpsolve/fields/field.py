@@ -169,11 +169,12 @@ class Density(Field):
     def __init__(self, grid: Grid, values, info=None, normalize=True):
         super().__init__(grid, values, info)
         v = self.values
-        if not np.all(np.isfinite(v)):
+        # array methods, not np.all/np.any: a small solve's whole cost is overheads like these
+        if not np.isfinite(v).all():
             bad = ~np.isfinite(v)
             raise InputError(f"Density: non-finite value {_first(grid, v, bad)}; a density must "
                              f"be finite everywhere.")
-        if np.any(v < 0):
+        if (v < 0).any():
             raise InputError(f"Density: negative value {_first(grid, v, v < 0)}; a density must "
                              f"be non-negative (nothing is clipped).")
         mass = v.sum() * grid.cell_volume
@@ -186,7 +187,7 @@ class Density(Field):
     def from_log(cls, grid, log_values, info=None):
         """Normalised density from log-values, stable when exp(log_values) would overflow."""
         lv = grid.check_array(log_values, "Density.from_log")
-        m = np.max(lv)
+        m = lv.max()
         w = np.exp(lv - m)
         return cls(grid, w / (w.sum() * grid.cell_volume), info)
 

@@ -13,6 +13,8 @@ to x, and are the identity on a plain grid.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import InputError
@@ -24,6 +26,8 @@ MIN_CELLS = 3
 def _cell_counts(shape, ndim) -> tuple:
     """``shape`` as a tuple of Python ints. Whole numbers only (ints, or floats such as 100.0):
     100.5 must not silently become 100 cells."""
+    if type(shape) is int:  # the common case, without numpy's scalar machinery
+        return (shape,) * ndim
     counts = [shape] * ndim if np.ndim(shape) == 0 else list(np.asarray(shape, dtype=object).ravel())
     for ax, n in enumerate(counts):
         whole = (isinstance(n, (int, np.integer, float, np.floating))
@@ -42,7 +46,7 @@ def _infinite(bounds) -> bool:
         b = np.asarray(bounds, dtype=float)
     except (TypeError, ValueError):
         return False
-    return bool(b.size and np.any(np.isinf(b)))
+    return any(map(math.isinf, b.ravel().tolist()))
 
 
 class Grid:
@@ -103,10 +107,11 @@ class Grid:
             raise InputError(
                 f"Grid: bounds must be a list of (low, high) pairs, one per axis, for 1 to 3 "
                 f"axes; got an array of shape {bounds.shape}. Example: [(-2, 2), (-1, 1)].")
-        if not np.all(np.isfinite(bounds)):
-            raise InputError(f"Grid: bounds must be finite numbers; got {bounds.tolist()}.")
-        ndim = bounds.shape[0]
-        for ax, (lo, hi) in enumerate(bounds):
+        pairs = bounds.tolist()  # Python floats: the checks below cost no numpy calls
+        if not all(math.isfinite(v) for pair in pairs for v in pair):
+            raise InputError(f"Grid: bounds must be finite numbers; got {pairs}.")
+        ndim = len(pairs)
+        for ax, (lo, hi) in enumerate(pairs):
             if not hi > lo:
                 raise InputError(
                     f"Grid: axis {ax} has low={lo} >= high={hi}; give (low, high) with low < high.")
@@ -128,11 +133,11 @@ class Grid:
         self.shape = shape
         self.periodic = periodic
         self.ndim = ndim
-        self.h = (bounds[:, 1] - bounds[:, 0]) / np.asarray(shape, dtype=float)
-        self.cell_volume = float(np.prod(self.h))
-        self.size = int(np.prod(shape))
-        self.axes = tuple(lo + (np.arange(n) + 0.5) * h
-                          for (lo, _), n, h in zip(bounds, shape, self.h))
+        h = [(hi - lo) / n for (lo, hi), n in zip(pairs, shape)]
+        self.h = np.array(h)
+        self.cell_volume = math.prod(h)
+        self.size = math.prod(shape)
+        self.axes = tuple(lo + (np.arange(n) + 0.5) * hk for (lo, _), n, hk in zip(pairs, shape, h))
         self._coords = None
 
     @property
@@ -141,7 +146,8 @@ class Grid:
         first use: a grid itself costs no memory of its size, so a model can check that the
         problem fits before anything that large is allocated)."""
         if self._coords is None:
-            self._coords = tuple(np.meshgrid(*self.axes, indexing="ij"))
+            self._coords = ((self.axes[0].copy(),) if self.ndim == 1 else
+                            tuple(np.meshgrid(*self.axes, indexing="ij")))
         return self._coords
 
     @classmethod
@@ -223,7 +229,7 @@ class Grid:
         axes = list(self.axes)
         x = self.axes[axis] + 0.5 * self.h[axis]
         axes[axis] = x if self.periodic[axis] else x[:-1]
-        return tuple(np.meshgrid(*axes, indexing="ij"))
+        return (axes[0],) if self.ndim == 1 else tuple(np.meshgrid(*axes, indexing="ij"))
 
     def cell_index(self, x) -> np.ndarray:
         """Integer index per axis of the cell containing each point; ``x`` has shape (..., ndim)."""

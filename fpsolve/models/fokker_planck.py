@@ -298,7 +298,8 @@ class FokkerPlanck:
         self.schedule.check(t[-1])
 
         def generator_at(time):
-            return self.rates_key(time), self.rates_at(time).generator()
+            # the kept matrix itself: time stepping only reads it
+            return self.rates_key(time), self.rates_at(time).generator(copy=False)
 
         # implicit solvers (with their factorisations) live on the model, keyed by (s, scheme):
         # a second evolve() with the same Δt reuses them (bounded; see timestepping._Implicit)

@@ -166,16 +166,16 @@ class TensorRates:
         the edge mismatch ``defect`` is at round-off level for ψ's magnitude."""
         return bool(self.defect <= reversibility_tolerance(self.psi))
 
-    def generator(self, psi=None, index=None):
+    def generator(self, psi=None, index=None, copy=True):
         """Sparse E⁻¹ L E (E = diag e^ψ; ψ = None gives L) on the cells with ``index >= 0``.
 
         Removed cells (index −1) are absorbing: the principal submatrix, so rates into them stay
-        on the diagonal as loss — exactly as :meth:`FaceRates.generator`.
+        on the diagonal as loss — exactly as :meth:`FaceRates.generator` (``copy`` too).
         """
         N = self.grid.size
         plain = psi is None and index is None
         if plain and self.__dict__.get("_L") is not None:  # L is asked for several times
-            return self._L.copy()
+            return self._L.copy() if copy else self._L
         psi = np.zeros(N) if psi is None else np.ascontiguousarray(psi, dtype=float)
         index = np.arange(N, dtype=np.int64) if index is None else \
             np.ascontiguousarray(index, dtype=np.int64)

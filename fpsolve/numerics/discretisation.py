@@ -39,16 +39,17 @@ class FaceRates:
         """Whether each axis is periodic, as a bool array (what the kernels take)."""
         return np.asarray(self.grid.periodic, dtype=np.bool_)
 
-    def generator(self, psi=None, index=None):
+    def generator(self, psi=None, index=None, copy=True):
         """Sparse E⁻¹ L E (E = diag e^ψ; ψ = 0 gives L) on the cells with ``index >= 0``.
 
         L itself (no ψ, no index) is assembled once and a copy returned on later calls: the
         stationary, trap-selection and first-passage code ask for it several times per question.
+        ``copy=False`` returns the kept L itself, for callers that only read it (time stepping).
         """
         N = self.grid.size
         plain = psi is None and index is None
         if plain and self.__dict__.get("_L") is not None:
-            return self._L.copy()
+            return self._L.copy() if copy else self._L
         psi = np.zeros(N) if psi is None else np.ascontiguousarray(psi, dtype=float)
         index = np.arange(N, dtype=np.int64) if index is None else index
         data, indices, indptr = assemble_csr(self.log_fwd, self.log_bwd, psi, index,

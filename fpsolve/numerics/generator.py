@@ -285,4 +285,4 @@ def generator_residual(log_fwd, log_bwd, p, shape, periodic):
 
 def reversibility_tolerance(psi: np.ndarray) -> float:
     """Round-off bound on the detailed-balance defect of a reversible problem (in log units)."""
-    return 1e-11 * max(1.0, float(np.max(np.abs(psi))))
+    return 1e-11 * max(1.0, float(np.abs(psi).max()))

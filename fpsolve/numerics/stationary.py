@@ -146,14 +146,15 @@ def _check_positive(r):
 def stationary_residual(rates: FaceRates, log_p) -> float:
     """‖L p‖₁ / (max_k |L_kk| ‖p‖₁) for p = exp(log_p): how far dp/dt is from zero, relative to
     the fastest rate (matrix-free; round-off level for an exact discrete stationary state)."""
-    p = np.exp(np.ravel(log_p) - np.max(log_p))
+    log_p = np.asarray(log_p)
+    p = np.exp(log_p.ravel() - log_p.max())
     if isinstance(rates, FaceRates):
         num, scale = generator_residual(rates.log_fwd, rates.log_bwd, p, rates.shape,
                                         rates.periodic)
     else:  # other stencils (the tensor scheme's diagonal neighbours): from the matrix
         L = rates.generator()
         num, scale = np.sum(np.abs(L @ p)), np.max(np.abs(L.diagonal()))
-    scale *= np.sum(p)
+    scale *= p.sum()
     return float(num / scale) if scale > 0 else 0.0
 
 

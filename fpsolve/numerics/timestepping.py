@@ -45,12 +45,12 @@ def check_times(times) -> np.ndarray:
     t = np.atleast_1d(np.asarray(times, dtype=float))
     if t.ndim != 1 or t.size == 0:
         raise InputError("evolve: times must be a non-empty 1D sequence of output times.")
-    if not np.all(np.isfinite(t)):
+    if not np.isfinite(t).all():
         raise InputError(f"evolve: times must be finite; got {t.tolist()}.")
-    if np.any(t < 0):
+    if (t < 0).any():
         raise InputError(f"evolve: times must be non-negative (the evolution starts at t = 0); "
                          f"got {t[t < 0][0]:g}.")
-    if np.any(np.diff(t) < 0):
+    if t.size > 1 and (np.diff(t) < 0).any():
         raise InputError("evolve: times must be non-decreasing.")
     return t
 
@@ -60,14 +60,28 @@ def _steps(interval, dt):
     return max(1, int(math.ceil(interval / dt * (1 - 1e-12))))
 
 
+def _shifted_identity(L, s):
+    """I − s·L (CSR). For a CSR L that stores its diagonal once in every row (our generators) it
+    is built on L's own pattern, without SciPy's identity and sparse subtraction (four CSR
+    objects: 45 µs of a 45-cell step, measured); the values are the same to the bit
+    (1 + (−s·d) = 1 − s·d). Any other L goes the SciPy way."""
+    n = L.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(L.indptr))
+    on_diagonal = L.indices == rows
+    if np.count_nonzero(on_diagonal) != n or not L.has_canonical_format:
+        return sp.identity(n, format="csr") - s * L
+    data = -s * L.data
+    data[on_diagonal] += 1.0
+    return sp.csr_matrix((data, L.indices.copy(), L.indptr.copy()), shape=L.shape)
+
+
 class _Implicit:
     """Cached factorisations of I − c Δt L, keyed by the step size."""
 
     def __init__(self, L, scheme, ndim=None):
-        self.L = sp.csr_matrix(L)
+        self.L = L if isinstance(L, sp.csr_matrix) else sp.csr_matrix(L)
         self.ndim = ndim
         self.scheme = scheme
-        self.eye = sp.identity(L.shape[0], format="csr")
         self.cache = {}
         self.factorisations = 0
 
@@ -81,19 +95,25 @@ class _Implicit:
             c = GAMMA / 2.0 if self.scheme == "tr-bdf2" else 1.0
             if len(self.cache) >= self.KEEP:
                 self.cache.pop(next(iter(self.cache)))
-            self.cache[key] = LinearSolver(self.eye - (c * dt) * self.L, "auto",
+            self.cache[key] = LinearSolver(_shifted_identity(self.L, c * dt), "auto",
                                            ndim=self.ndim, reused=True).solve
             self.factorisations += 1
         return self.cache[key]
 
-    def step(self, p, dt):
+    def step(self, p, dt, n=1):
+        """``n`` steps of size ``dt`` from ``p``."""
         solve = self.solver(dt)
         if self.scheme == "backward-euler":
-            return solve(p)
+            for _ in range(n):
+                p = solve(p)
+            return p
         # TR-BDF2: trapezoid to t + γΔt, then BDF2 through t, t + γΔt, t + Δt.
         half = 0.5 * GAMMA * dt
-        p_mid = solve(p + half * (self.L @ p))
-        return solve((p_mid - (1.0 - GAMMA) ** 2 * p) / (GAMMA * (2.0 - GAMMA)))
+        L = self.L
+        for _ in range(n):
+            p_mid = solve(p + half * (L @ p))
+            p = solve((p_mid - (1.0 - GAMMA) ** 2 * p) / (GAMMA * (2.0 - GAMMA)))
+        return p
 
 
 def explicit_limit(L) -> float:
@@ -163,8 +183,7 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
             steppers[key, scheme] = _Implicit(L, scheme, ndim)
         stepper = steppers[key, scheme]
         f0 = stepper.factorisations
-        for _ in range(n):
-            p = stepper.step(p, h)
+        p = stepper.step(p, h, n)
         stats["factorisations"] += stepper.factorisations - f0
         stats["steps"] += n
         return p

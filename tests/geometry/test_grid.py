@@ -31,3 +31,26 @@ def test_one_dimensional_forms():
 def test_bad_grids_raise(kwargs, match):
     with pytest.raises(InputError, match=match):
         Grid(**kwargs)
+
+
+@pytest.mark.parametrize("bounds, shape", [([(-2.5, 2.5)], 23), ([(-1.0, 3.0), (0.1, 0.7)], (17, 5)),
+                                           ([(-1, 1)] * 3, 7), ([(-2, 2)], np.int64(9)), ([(0, 1)], 12.0)])
+def test_grid_geometry_is_numpys_formula_to_the_bit(bounds, shape):
+    # the constructor computes with Python floats (a 1D grid in 6 µs instead of 18); the values
+    # must be those of the array formulas they replace
+    g = Grid(bounds, shape)
+    b = np.asarray(bounds, dtype=float)
+    n = np.broadcast_to(np.asarray(shape, dtype=float), (b.shape[0],))
+    h = (b[:, 1] - b[:, 0]) / n
+    assert np.array_equal(g.h, h)
+    assert g.cell_volume == float(np.prod(h)) and g.size == int(np.prod(n))
+    for ax in range(b.shape[0]):
+        assert np.array_equal(g.axes[ax], b[ax, 0] + (np.arange(int(n[ax])) + 0.5) * h[ax])
+    ref = np.meshgrid(*g.axes, indexing="ij")
+    assert all(np.array_equal(c, r) for c, r in zip(g.coords, ref))
+    assert all(c is not a for c, a in zip(g.coords, g.axes))  # coords never alias the axes
+    for ax in range(b.shape[0]):
+        axes = list(g.axes)
+        axes[ax] = (g.axes[ax] + 0.5 * g.h[ax])[:-1]
+        ref = np.meshgrid(*axes, indexing="ij")
+        assert all(np.array_equal(c, r) for c, r in zip(g.face_coords(ax), ref))

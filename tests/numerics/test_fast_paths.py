@@ -158,3 +158,31 @@ def test_non_convergence_is_a_solver_error_that_says_what_to_try(monkeypatch):
     with pytest.raises(fp.SolverError, match=r"AMG-preconditioned GMRES: stopped at residual "
                                              r".* after 2 iterations .*Try solver='direct'"):
         linalg.LinearSolver(A, "amg").solve(np.ones(m.grid.size))
+
+
+def test_step_matrix_on_the_generators_pattern_is_scipys_to_the_bit():
+    # I − sL built on L's own pattern against SciPy's identity minus s·L: the same values
+    # (1 + (−s·d) and 1 − s·d are one IEEE operation each), 1D tensor-free, 2D and periodic
+    from fpsolve.numerics.timestepping import _shifted_identity
+    for grid in (fp.Grid([(-2, 2)], 40), fp.Grid([(-2, 2), (-1, 1)], (12, 9), periodic=(True, False))):
+        L = fp.FokkerPlanck(grid, potential=lambda *x: sum(0.5 * c ** 2 for c in x),
+                            diffusion=lambda *x: 0.2 + 0.05 * np.cos(x[0])).generator()
+        s = 0.0137
+        A = _shifted_identity(L, s)
+        B = (sp.identity(L.shape[0], format="csr") - s * L).tocsr()
+        B.sort_indices()
+        assert np.array_equal(A.indptr, B.indptr) and np.array_equal(A.indices, B.indices)
+        assert np.array_equal(A.data, B.data)
+    # a matrix without a stored diagonal in every row goes the SciPy way
+    M = sp.csr_matrix(np.array([[0.0, 1.0], [2.0, -3.0]]))
+    assert np.array_equal(_shifted_identity(M, 0.5).toarray(), np.eye(2) - 0.5 * M.toarray())
+
+
+def test_evolution_reads_the_kept_generator_without_changing_it():
+    m = fp.FokkerPlanck(fp.Grid([(-2, 2)], 30), potential=lambda x: x ** 2, diffusion=0.3)
+    L0 = m.generator()
+    assert m.rates.generator(copy=False) is m.rates.generator(copy=False)
+    m.evolve(lambda x: np.exp(-(x - 0.5) ** 2 / 0.1), [0.1, 0.3], dt=0.01)
+    L1 = m.rates.generator(copy=False)
+    assert np.array_equal(L1.data, L0.data) and np.array_equal(L1.indices, L0.indices)
+    assert m.generator() is not L1  # the public generator stays a copy
