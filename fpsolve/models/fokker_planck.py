@@ -20,6 +20,7 @@ from ..fields.field import Density, Field
 from ..geometry.grid import Grid
 from ..numerics import anisotropic, memory, spectrum, stationary, timestepping
 from ..numerics.discretisation import scharfetter_gummel
+from ..numerics.generator import reversibility_tolerance
 from .evolution import Evolution
 
 BOUNDARIES = ("reflecting", "periodic")
@@ -285,7 +286,10 @@ class FokkerPlanck:
 
         p0 : Density, array on the grid, or callable of the coordinates (normalised here).
         method : "implicit" (``scheme`` "tr-bdf2" or "backward-euler", factorisation reused),
-            "explicit" (Numba forward Euler, Δt ≤ 1/max|L_kk| enforced), or "expm" (exact).
+            "explicit" (Numba forward Euler, Δt ≤ 1/max|L_kk| enforced), or "expm" (the
+            exponential itself: Lanczos on the symmetrised generator where detailed balance holds
+            on the grid, to 1e-12 relative, else SciPy's expm_multiply; see
+            :mod:`fpsolve.numerics.exponential`).
         dt : step size; default T/200 (implicit) or 0.9 × the explicit limit. Each output
             interval is split into equal steps so that every output time, and every breakpoint
             of the schedule, is hit exactly; factorisations are reused while s(t) is unchanged,
@@ -301,6 +305,10 @@ class FokkerPlanck:
             # the kept matrix itself: time stepping only reads it
             return self.rates_key(time), self.rates_at(time).generator(copy=False)
 
+        def log_weights_at(time):  # ψ of the exact discrete stationary state, if there is one
+            psi, defect = self.rates_at(time).reference_log_density()
+            return psi.ravel() if defect <= reversibility_tolerance(psi) else None
+
         # implicit solvers (with their factorisations) live on the model, keyed by (s, scheme):
         # a second evolve() with the same Δt reuses them (bounded; see timestepping._Implicit)
         states, stats = timestepping.evolve(
@@ -308,7 +316,8 @@ class FokkerPlanck:
             breakpoints=self.schedule.breakpoints,
             piecewise_constant=(self.schedule.piecewise_constant
                                 and not self.coefficients.time_dependent),
-            steppers=self.__dict__.setdefault("_steppers", {}), ndim=self.grid.ndim)
+            steppers=self.__dict__.setdefault("_steppers", {}), ndim=self.grid.ndim,
+            log_weights_at=log_weights_at if method == "expm" else None)
         return Evolution.from_states(self.grid, t, states, method=method,
                                      scheme=scheme if method == "implicit" else None, **stats)
 

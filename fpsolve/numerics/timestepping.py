@@ -12,7 +12,10 @@ Schemes and what they guarantee (L an M-matrix with zero column sums):
   ``min_value``).
 - ``explicit``: forward Euler in a Numba kernel; positive and stable iff Δt ≤ 1 / max|L_kk|,
   which is enforced.
-- ``expm``: the exact exponential by scipy's Krylov/Taylor ``expm_multiply``.
+- ``expm``: the exponential e^{tL} p itself (:mod:`fpsolve.numerics.exponential`): with detailed
+  balance on the grid (the caller passes ψ) the symmetric Lanczos process, to a relative error of
+  1e-12 by its estimate, with the stationary part and hence the mass kept exactly; otherwise
+  SciPy's Krylov/Taylor ``expm_multiply``.
 
 Output times are hit exactly: each interval is divided into an integer number of equal steps,
 and factorisations are cached by step size, so equal intervals never refactorise.
@@ -27,9 +30,9 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ..errors import InputError
+from .exponential import expm_apply
 from .generator import explicit_euler
 from .linalg import LinearSolver
 
@@ -122,7 +125,8 @@ def explicit_limit(L) -> float:
 
 
 def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None,
-           breakpoints=(), piecewise_constant=True, steppers=None, ndim=None):
+           breakpoints=(), piecewise_constant=True, steppers=None, ndim=None,
+           log_weights_at=None):
     """Integrate dp/dt = L(t) p from p(0) = p0 and return the states at ``times``.
 
     generator_at(t) → (key, L): the generator at time t and a hashable key identifying it, so
@@ -133,10 +137,12 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
     ``ndim``: the grid's dimension (chooses the linear solver). ``steppers``: a dict that keeps
     the implicit solvers (and their factorisations) between calls, keyed by (generator key,
     scheme); the caller owns it (FokkerPlanck keeps one per model, so a second ``evolve`` with
-    the same Δt does not refactorise).
+    the same Δt does not refactorise). ``log_weights_at(t)``: ψ with L(t) e^ψ = 0 in detailed
+    balance, or None (method "expm" only: it chooses the Lanczos exponential).
 
     Returns (list of arrays, stats dict with steps, factorisations (new in this call),
-    assemblies, dt used).
+    assemblies, dt used, and for "expm" ``extra``: the exponential's method, Krylov steps and
+    largest error estimate).
     """
     if method not in METHODS:
         raise InputError(f"evolve: method {method!r} is unknown; choose one of {METHODS}.")
@@ -163,9 +169,15 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
             cache[key] = L
         return key, cache[key]
 
-    def advance(p, key, L, h, n):
+    def advance(p, key, L, h, n, time):
         if method == "expm":
-            return spla.expm_multiply(L * (h * n), p)
+            psi = log_weights_at(time) if log_weights_at is not None else None
+            p, info = expm_apply(L, p, h * n, psi)
+            extra = stats.setdefault("extra", {"expm": info["method"], "krylov_steps": 0,
+                                               "error_estimate": 0.0})
+            extra["krylov_steps"] += info.get("krylov_steps", 0)
+            extra["error_estimate"] = max(extra["error_estimate"], info.get("error_estimate", 0.0))
+            return p
         if method == "explicit":
             limit = explicit_limit(L)
             step = 0.9 * limit if dt is None else dt
@@ -207,11 +219,11 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
             h = span / n
         if piecewise_constant or method == "expm":
             key, L = op(0.5 * (a + b))
-            p = advance(p, key, L, h, n)
+            p = advance(p, key, L, h, n, 0.5 * (a + b))
         else:
             for i in range(n):
                 key, L = op(a + (i + 0.5) * h)
-                p = advance(p, key, L, h, 1)
+                p = advance(p, key, L, h, 1, a + (i + 0.5) * h)
         t_now = b
         while t_next_out is not None and t_next_out <= t_now:
             out.append(p.copy())
