@@ -182,8 +182,9 @@ class TensorRates:
         data, indices, indptr = self._csr
         d, i, p = kernels.rescale_restrict(data, indices, indptr, psi - self.psi, index)
         L = to_csr(d, i, p, len(p) - 1)
-        if plain:
-            self._L = L.copy()
+        if plain:  # keep this one; the caller gets a copy unless it only reads
+            self._L = L
+            return L.copy() if copy else L
         return L
 
     def reference_log_density(self):

@@ -55,8 +55,9 @@ class FaceRates:
         data, indices, indptr = assemble_csr(self.log_fwd, self.log_bwd, psi, index,
                                              self.shape, self.periodic)
         L = to_csr(data, indices, indptr, len(indptr) - 1)
-        if plain:
-            self._L = L.copy()
+        if plain:  # keep this one; the caller gets a copy unless it only reads
+            self._L = L
+            return L.copy() if copy else L
         return L
 
     def reference_log_density(self):
