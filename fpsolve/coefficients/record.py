@@ -94,7 +94,7 @@ class Coefficients:
                              "pass D(x) as diffusion= and s(t) as schedule=.")
         tensor, on_cells = classify_diffusion(diffusion, grid)
         if tensor and grid.ndim == 1:  # a 1×1 "tensor" is a scalar
-            diffusion, tensor = _scalar_from_1x1(diffusion), False
+            diffusion, tensor, on_cells = _scalar_from_1x1(diffusion), False, None
         floored = 0
         if tensor:
             D, floored = check_tensor(tensor_field(diffusion, grid), grid, floor)

@@ -184,3 +184,23 @@ def test_a_drift_may_mix_arrays_and_constants():
     assert np.array_equal(mixed.rates.log_bwd, arrays.rates.log_bwd)
     np.testing.assert_array_equal(mixed.drift_at(np.array([[1.0, 2.0]])),
                                   arrays.drift_at(np.array([[1.0, 2.0]])))
+
+
+def test_1d_diffusion_in_every_form_is_the_same_scalar_and_called_once_on_the_cells():
+    import numpy as np
+    import fpsolve as fp
+    g = fp.Grid([(-1, 1)], 20)
+    calls = []
+
+    def D(x):
+        calls.append(x.shape)
+        return 0.3 + 0.1 * x ** 2
+
+    ref = fp.FokkerPlanck(g, potential=lambda x: x ** 2, diffusion=D)
+    assert calls == [(20,)]  # classified and checked from one evaluation
+    expect = 0.3 + 0.1 * g.axes[0] ** 2
+    assert np.array_equal(ref.D, expect) and not ref.tensor
+    for form in (lambda x: (0.3 + 0.1 * x ** 2)[None, None], lambda x: [[0.3 + 0.1 * x ** 2]],
+                 expect[None, None].copy()):
+        m = fp.FokkerPlanck(g, potential=lambda x: x ** 2, diffusion=form)
+        assert np.array_equal(m.D, expect) and not m.tensor
