@@ -18,14 +18,14 @@ values a little below 0 make e^{tT_m} lose the stationary part at long times (at
 kept to round-off and t → ∞ gives π.
 
 Stopping: the a-posteriori estimate β_m |e_mᵀ e^{tT_m} e₁| ‖q⊥‖ (the next basis vector's
-coefficient) below ``tol`` times the whole ‖q‖, checked every :data:`CHECK_EVERY` steps; in the
+coefficient) below ``tol`` times the whole ‖q‖, checked every ``CHECK_EVERY`` steps; in the
 tests it overestimates the true error by 1–10³. The three-term recurrence runs without
 re-orthogonalisation: for the action of a matrix function the loss of orthogonality delays
 convergence but does not spoil the result (Druskin & Knizhnerman), and the comparisons with
 dense references hold at 1e-11; full re-orthogonalisation cost 3–5× more at 64³ without
 changing the answers beyond 1e-13 (measured). The basis is not stored: a second pass
-regenerates it (see :func:`_lanczos_interval`), so memory is O(N) whatever the number of steps.
-When :data:`MAX_BASIS` steps do not suffice, the interval is halved and each half done in turn.
+regenerates it (see ``_lanczos_interval``), so memory is O(N) whatever the number of steps.
+When ``MAX_BASIS`` steps do not suffice, the interval is halved and each half done in turn.
 
 Measured side by side on the Ornstein–Uhlenbeck transients of ``benchmarks/bench_codes.py``
 (T = 0.5; one thread): 45³ 0.04 s against 0.48 s for SciPy's ``expm_multiply``, 64³ 0.27 s
@@ -34,7 +34,7 @@ against 2.2 s, the answers equal to 2e-14 and 4e-14.
 Guarantees: the error in the norm ‖p‖²_{1/π} = Σ p²/π (the χ² geometry of the problem), relative
 to ‖p₀‖_{1/π}, below ``tol`` as estimated; mass conserved to round-off (the stationary part is
 exact). Positivity only to ``tol`` (the exact exponential keeps it). Without detailed balance,
-or where e^ψ spans more than :data:`MAX_LOG_SPREAD`, SciPy's ``expm_multiply`` (Al-Mohy & Higham;
+or where e^ψ spans more than ``MAX_LOG_SPREAD``, SciPy's ``expm_multiply`` (Al-Mohy & Higham;
 accurate to double precision) is used instead.
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ def expm_apply(L, p, t: float, log_weights=None, tol: float = LANCZOS_TOL):
 
     ``log_weights``: ψ (length N) with L e^ψ = 0 in detailed balance, or None. With ψ the
     symmetric Lanczos process (see the module docstring), otherwise SciPy's ``expm_multiply``.
-    ψ is checked: S must come out symmetric (to :data:`SYMMETRY_RTOL`), else SciPy's routine
+    ψ is checked: S must come out symmetric (to ``SYMMETRY_RTOL``), else SciPy's routine
     runs and ``info["why"]`` says so. ``info``: "method" ("lanczos" or "expm_multiply"), and for
     Lanczos "krylov_steps" (all intervals), "intervals" and "error_estimate" (the largest
     relative estimate).
