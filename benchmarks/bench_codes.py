@@ -60,8 +60,9 @@ Matched accuracy: for each (problem, code, variant) a worker subprocess (OMP/NUM
 walks a ladder of grid sizes n (ratio ≈ √2) — and, for time stepping, a ladder of step counts
 (or rtol) at each n, stopping when the error no longer improves — recording error, wall and CPU
 time of set-up + solve (after a warm-up run on a small grid: JIT excluded; repeated and the
-minimum kept when a run takes < 1 s: up to 3 runs, and up to 50 for runs under 10 ms). For each target error the cheapest recorded run (CPU
-time) with error ≤ target is the code's cost; "not reached" says why (cost cap or error floor).
+minimum kept when a run takes < 1 s: up to 3 runs, and up to 50 for runs under 10 ms). For each
+target error the cheapest recorded run (CPU time) with error ≤ target is the code's cost; "not
+reached" says why (cost cap or error floor).
 
 Scaling: fpsolve ``stationary()`` (default) and ``stationary(method="solve")`` on the 2D/3D
 double well with constant D = 0.1 (detailed balance: default = closed form) from ~1e3 to 1e6

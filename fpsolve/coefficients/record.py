@@ -102,8 +102,8 @@ class Coefficients:
                 D = D.copy()
         else:
             # a callable's array on the cells is checked as it stands (not called again)
-            D = scalar_diffusion(on_cells if callable(diffusion) and isinstance(on_cells, np.ndarray)
-                                 else diffusion, grid)
+            reuse = callable(diffusion) and isinstance(on_cells, np.ndarray)
+            D = scalar_diffusion(on_cells if reuse else diffusion, grid)
         time_dependent = takes_time(potential, grid.ndim) or takes_time(drift, grid.ndim)
         U = (potential_on_cells(at_time(potential, 0.0, grid.ndim), grid)
              if potential is not None else None)

@@ -5,8 +5,8 @@ dense matrix.
 
 Choosing the solver (``solver="auto"``; measured in ``benchmarks/bench_general.py``, CPU
 seconds on 2 cores, its tensor 2D and 3D problems; the table is in ``benchmarks/README.md``): a
-sparse LU in 1D at every size (LAPACK's tridiagonal LU where the
-matrix is tridiagonal, i.e. no periodic seam); with the grid known, the geometric multigrid
+sparse LU in 1D at every size (LAPACK's tridiagonal LU where the matrix is tridiagonal, i.e. no
+periodic seam); with the grid known, the geometric multigrid
 (:mod:`fpsolve.numerics.boxmg`) for stationary states from 10⁴ cells in 2D and 2·10³ in 3D
 (512²: 0.47 s against the LU's 1.73 s and AMG's 1.24 s), and for first-passage solves beyond
 :data:`DIRECT_LIMIT`; below it, first-passage solves with deep wells keep the LU (its
@@ -210,8 +210,9 @@ class LinearSolver:
 
     def _setup(self, chosen):
         n = self.A.shape[0]
-        #: "superlu", "tridiagonal", "pardiso", "amg", "gmg" or "ilu": what runs underneath. ``method`` is the
-        #: family ("direct", "amg" for either multigrid, "gmres"), as callers read it
+        #: "superlu", "tridiagonal", "pardiso", "amg", "gmg" or "ilu": what runs underneath.
+        #: ``method`` is the family ("direct", "amg" for either multigrid, "gmres"), as callers
+        #: read it
         self.backend = {"direct": "superlu", "gmres": "ilu"}.get(chosen, chosen)
         self.method = {"pardiso": "direct", "gmg": "amg"}.get(chosen, chosen)
         nnz_row = self.A.nnz / max(n, 1)

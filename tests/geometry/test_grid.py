@@ -33,8 +33,9 @@ def test_bad_grids_raise(kwargs, match):
         Grid(**kwargs)
 
 
-@pytest.mark.parametrize("bounds, shape", [([(-2.5, 2.5)], 23), ([(-1.0, 3.0), (0.1, 0.7)], (17, 5)),
-                                           ([(-1, 1)] * 3, 7), ([(-2, 2)], np.int64(9)), ([(0, 1)], 12.0)])
+@pytest.mark.parametrize("bounds, shape", [
+    ([(-2.5, 2.5)], 23), ([(-1.0, 3.0), (0.1, 0.7)], (17, 5)), ([(-1, 1)] * 3, 7),
+    ([(-2, 2)], np.int64(9)), ([(0, 1)], 12.0)])
 def test_grid_geometry_is_numpys_formula_to_the_bit(bounds, shape):
     # the constructor computes with Python floats (a 1D grid in 6 µs instead of 18); the values
     # must be those of the array formulas they replace

@@ -164,7 +164,8 @@ def test_step_matrix_on_the_generators_pattern_is_scipys_to_the_bit():
     # I − sL built on L's own pattern against SciPy's identity minus s·L: the same values
     # (1 + (−s·d) and 1 − s·d are one IEEE operation each), 1D tensor-free, 2D and periodic
     from fpsolve.numerics.timestepping import _shifted_identity
-    for grid in (fp.Grid([(-2, 2)], 40), fp.Grid([(-2, 2), (-1, 1)], (12, 9), periodic=(True, False))):
+    for grid in (fp.Grid([(-2, 2)], 40),
+                 fp.Grid([(-2, 2), (-1, 1)], (12, 9), periodic=(True, False))):
         L = fp.FokkerPlanck(grid, potential=lambda *x: sum(0.5 * c ** 2 for c in x),
                             diffusion=lambda *x: 0.2 + 0.05 * np.cos(x[0])).generator()
         s = 0.0137
