@@ -44,6 +44,8 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ..errors import SolverError
+
 #: relative error (1/π-norm) of the Lanczos exponential, by its a-posteriori estimate
 LANCZOS_TOL = 1e-12
 #: most Lanczos steps for one interval before it is halved
@@ -52,6 +54,8 @@ MAX_BASIS = 120
 CHECK_EVERY = 5
 #: |S − Sᵀ| above this × max|S| means ψ does not balance L (no Lanczos)
 SYMMETRY_RTOL = 1e-10
+#: most halvings of an interval before giving up (2⁻²⁰ of it: the estimate does not fall)
+MAX_HALVINGS = 20
 #: largest spread of ψ for the similarity transform (e^{±ψ/2} stays far from over- and underflow)
 MAX_LOG_SPREAD = 1200.0
 
@@ -107,6 +111,11 @@ def _lanczos(S, p, t, psi, tol):
         scale = float(np.hypot(c0, np.linalg.norm(q)))   # ‖q‖ with the stationary part
         out = _lanczos_interval(S, q, dt, tol * scale, m_max, u)
         if out is None:                               # not converged: two halves, in turn
+            if dt < t * 0.5 ** MAX_HALVINGS:
+                raise SolverError(
+                    f"Lanczos exponential: no convergence within {m_max} steps even on "
+                    f"{dt:.3g} of the interval {t:.3g} (the error estimate does not fall). "
+                    f"Use method='implicit', or check the model's coefficients.")
             pieces += [0.5 * dt, 0.5 * dt]
             continue
         q, steps, est = out
@@ -144,6 +153,9 @@ def _lanczos_interval(S, q, t, atol, m_max, u):
     for j in range(m_max):
         w, alpha[j] = step(j, v, v_prev)
         beta[j] = float(np.linalg.norm(w))
+        if not (np.isfinite(alpha[j]) and np.isfinite(beta[j])):
+            raise SolverError(f"Lanczos exponential: step {j + 1} produced a non-finite number; "
+                              f"are the generator's rates finite?")
         last = j + 1
         breakdown = beta[j] <= 1e-14 * max(abs(alpha[:last]).max(), 1e-300)
         if breakdown or last % CHECK_EVERY == 0 or last == m_max:

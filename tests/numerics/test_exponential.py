@@ -99,3 +99,20 @@ def test_evolve_uses_lanczos_with_detailed_balance():
     ref = _dense_reference(m.generator(), _start(m), 1.0, m.rates.reference_log_density()[0])
     assert np.abs(r.densities[-1].values.ravel() - ref).max() <= TOL * np.abs(ref).max()
     assert abs(r.mass[-1] - r.mass[0]) <= 1e-13
+
+
+def test_a_broken_generator_stops_with_a_solver_error():
+    m = _model(1, 30)
+    L, psi = m.generator(), m.rates.reference_log_density()[0]
+    S = exponential.symmetrised(L, psi)
+    S.data[5] = np.nan  # e.g. a NaN rate
+    with pytest.raises(fp.SolverError, match="non-finite"):
+        exponential._lanczos(S, _start(m), 0.5, psi, exponential.LANCZOS_TOL)
+
+
+def test_an_estimate_that_never_falls_stops_with_a_solver_error(monkeypatch):
+    m = _model(1, 30)
+    L, psi = m.generator(), m.rates.reference_log_density()[0]
+    monkeypatch.setattr(exponential, "_lanczos_interval", lambda *a: None)
+    with pytest.raises(fp.SolverError, match="no convergence"):
+        exponential.expm_apply(L, _start(m), 0.5, psi)
