@@ -60,46 +60,64 @@ MAX_HALVINGS = 20
 MAX_LOG_SPREAD = 1200.0
 
 
-def expm_apply(L, p, t: float, log_weights=None, tol: float = LANCZOS_TOL):
-    """(e^{tL} p, info) for a sparse generator L (CSR, N×N) and t ≥ 0 (units of t).
+class Exponential:
+    """p ↦ e^{tL} p for one sparse generator L (CSR, N×N), prepared once for any p and t ≥ 0
+    (units of t): a time-stepping run calls it once per output interval with the same L.
 
     ``log_weights``: ψ (length N) with L e^ψ = 0 in detailed balance, or None. With ψ the
     symmetric Lanczos process (see the module docstring), otherwise SciPy's ``expm_multiply``.
-    ψ is checked: S must come out symmetric (to ``SYMMETRY_RTOL``), else SciPy's routine
-    runs and ``info["why"]`` says so. ``info``: "method" ("lanczos" or "expm_multiply"), and for
-    Lanczos "krylov_steps" (all intervals), "intervals" and "error_estimate" (the largest
-    relative estimate).
+    ψ is checked here, once: S must come out symmetric (to ``SYMMETRY_RTOL``), else SciPy's
+    routine runs and ``why`` says so. ``method`` is "lanczos" or "expm_multiply".
     """
-    p = np.asarray(p, dtype=float)
-    why = "no detailed balance given"
-    if log_weights is not None:
+
+    def __init__(self, L, log_weights=None):
+        self.L = L
+        self.method, self.why = "expm_multiply", "no detailed balance given"
+        if log_weights is None:
+            return
         psi = np.asarray(log_weights, dtype=float).ravel()
-        if not (psi.size == p.size and np.isfinite(psi).all()):
-            why = "log_weights is not a finite vector of the generator's size"
+        if not (psi.size == L.shape[0] and np.isfinite(psi).all()):
+            self.why = "log_weights is not a finite vector of the generator's size"
         elif np.ptp(psi) > MAX_LOG_SPREAD:
-            why = f"ψ spans {np.ptp(psi):.0f} > {MAX_LOG_SPREAD:.0f}"
+            self.why = f"ψ spans {np.ptp(psi):.0f} > {MAX_LOG_SPREAD:.0f}"
         else:
             S = symmetrised(L, psi)
             asym = abs(S - S.T).max() if S.nnz else 0.0
             if asym <= SYMMETRY_RTOL * abs(S).max():
-                return _lanczos(S, p, t, psi, tol)
-            why = (f"E^(-1/2) L E^(1/2) is not symmetric (|S − Sᵀ| = {asym:.1e}): ψ does not "
-                   f"balance the generator")
-    return spla.expm_multiply(L * t, p), {"method": "expm_multiply", "why": why}
+                self.method, self.why, self.S = "lanczos", None, S
+                self.half = np.exp(0.5 * (psi - psi.max()))   # E^{1/2}, up to a constant
+                self.u = self.half / np.linalg.norm(self.half)  # S u = 0: deflated
+            else:
+                self.why = (f"E^(-1/2) L E^(1/2) is not symmetric (|S − Sᵀ| = {asym:.1e}): ψ "
+                            f"does not balance the generator")
+
+    def __call__(self, p, t: float, tol: float = LANCZOS_TOL):
+        """(e^{tL} p, info): ``info`` has "method", and for Lanczos "krylov_steps" (all
+        intervals), "intervals" and "error_estimate" (the largest relative estimate); for
+        ``expm_multiply`` "why" (why not Lanczos)."""
+        p = np.asarray(p, dtype=float)
+        if self.method == "expm_multiply":
+            return spla.expm_multiply(self.L * t, p), {"method": self.method, "why": self.why}
+        return _lanczos(self.S, self.u, self.half, p, t, tol)
+
+
+def expm_apply(L, p, t: float, log_weights=None, tol: float = LANCZOS_TOL):
+    """(e^{tL} p, info) in one call: ``Exponential(L, log_weights)(p, t, tol)``."""
+    return Exponential(L, log_weights)(p, t, tol)
 
 
 def symmetrised(L, psi) -> sp.csr_matrix:
     """S = E^{-1/2} L E^{1/2} (E = diag e^ψ), entry by entry in log space: e^{(ψ_j − ψ_i)/2} of
-    neighbouring cells never over- or underflows, whatever the range of ψ."""
+    neighbouring cells never over- or underflows, whatever the range of ψ. (For a grid's own
+    generator this is ``rates.generator(psi=ψ/2)``; here it acts on any CSR matrix, such as the
+    one time stepping is given.)"""
     L = L if isinstance(L, sp.csr_matrix) else sp.csr_matrix(L)
     rows = np.repeat(np.arange(L.shape[0]), np.diff(L.indptr))
     data = L.data * np.exp(0.5 * (psi[L.indices] - psi[rows]))
     return sp.csr_matrix((data, L.indices.copy(), L.indptr.copy()), shape=L.shape)
 
 
-def _lanczos(S, p, t, psi, tol):
-    half = np.exp(0.5 * (psi - psi.max()))        # E^{1/2}, up to a constant that cancels
-    u = half / np.linalg.norm(half)                 # S u = 0: the stationary state, deflated
+def _lanczos(S, u, half, p, t, tol):
     q = p / half
     c0 = float(u @ q)
     q = q - c0 * u

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import InputError
-from .exponential import expm_apply
+from .exponential import Exponential
 from .generator import explicit_euler
 from .linalg import LinearSolver
 
@@ -169,10 +169,14 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
             cache[key] = L
         return key, cache[key]
 
+    exponentials = {}  # one prepared e^{tL} per generator (symmetrised and checked once)
+
     def advance(p, key, L, h, n, time):
         if method == "expm":
-            psi = log_weights_at(time) if log_weights_at is not None else None
-            p, info = expm_apply(L, p, h * n, psi)
+            if key is None or key not in exponentials:
+                psi = log_weights_at(time) if log_weights_at is not None else None
+                exponentials[key] = Exponential(L, psi)
+            p, info = exponentials[key](p, h * n)
             extra = stats.setdefault("extra", {"expm": info["method"], "krylov_steps": 0,
                                                "error_estimate": 0.0})
             extra["krylov_steps"] += info.get("krylov_steps", 0)

@@ -104,10 +104,10 @@ def test_evolve_uses_lanczos_with_detailed_balance():
 def test_a_broken_generator_stops_with_a_solver_error():
     m = _model(1, 30)
     L, psi = m.generator(), m.rates.reference_log_density()[0]
-    S = exponential.symmetrised(L, psi)
-    S.data[5] = np.nan  # e.g. a NaN rate
+    e = exponential.Exponential(L, psi)
+    e.S.data[5] = np.nan  # e.g. a NaN rate
     with pytest.raises(fp.SolverError, match="non-finite"):
-        exponential._lanczos(S, _start(m), 0.5, psi, exponential.LANCZOS_TOL)
+        e(_start(m), 0.5)
 
 
 def test_an_estimate_that_never_falls_stops_with_a_solver_error(monkeypatch):
@@ -116,3 +116,21 @@ def test_an_estimate_that_never_falls_stops_with_a_solver_error(monkeypatch):
     monkeypatch.setattr(exponential, "_lanczos_interval", lambda *a: None)
     with pytest.raises(fp.SolverError, match="no convergence"):
         exponential.expm_apply(L, _start(m), 0.5, psi)
+
+
+def test_symmetrised_is_the_grids_own_rescaled_generator():
+    # the matrix-level S against FaceRates.generator(psi=ψ/2), the Numba assembly of E'⁻¹ L E'
+    m = _model(2, 20)
+    psi = m.rates.reference_log_density()[0]
+    S = exponential.symmetrised(m.generator(), psi).toarray()
+    ref = m.rates.generator(psi=0.5 * psi).toarray()
+    assert np.abs(S - ref).max() <= 1e-13 * np.abs(ref).max()
+
+
+def test_evolve_prepares_the_exponential_once_per_generator(monkeypatch):
+    m = _model(2, 24)
+    calls = []
+    original = exponential.symmetrised
+    monkeypatch.setattr(exponential, "symmetrised", lambda *a: calls.append(1) or original(*a))
+    r = m.evolve(_start(m).reshape(m.grid.shape), np.linspace(0.1, 1.0, 10), method="expm")
+    assert r.extra["expm"] == "lanczos" and len(calls) == 1
