@@ -44,3 +44,20 @@ def max_rel(p, ref):
 def observed_order(h, err):
     """Least-squares slope of log(err) against log(h)."""
     return float(np.polyfit(np.log(h), np.log(err), 1)[0])
+
+
+def plot_per_convention(ctx, x, curves, *, reference, logy, title, error_ylabel, error_title):
+    """Two panels: each convention's density against its reference (``reference`` labels the
+    latter; log scale with ``logy``), and their relative difference. ``curves``: convention →
+    (p, ref) on the points ``x``. Returns the figure."""
+    fig, (ax, ax2) = ctx.figure(1, 2)
+    for conv, (p, ref) in curves.items():
+        plot = ax.semilogy if logy else ax.plot
+        plot(x, ref, label=f"{reference} ({conv})")
+        plot(x, p, "--", label=f"fpsolve ({conv})")
+        ax2.semilogy(x, np.abs(p / ref - 1) + 1e-18, label=conv)
+    ax.set(xlabel="x", ylabel="p", title=title)
+    ax.legend(fontsize=7)
+    ax2.set(xlabel="x", ylabel=error_ylabel, title=error_title)
+    ax2.legend(fontsize=7)
+    return fig

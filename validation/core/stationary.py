@@ -10,7 +10,7 @@ import fpsolve as fp
 from ..framework import Case, Check
 from ..registry import case
 from .common import (ALPHAS, PAPER, RESIDUAL_WHY, generator_residual, log_mean, max_rel,
-                     normalise_log, residual_tol)
+                     normalise_log, plot_per_convention, residual_tol)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -53,15 +53,10 @@ def discrete_gibbs_1d(ctx):
                   why="exp of a log-density summed over n faces: ε·(log-range of p) relative"),
         ]
         curves[conv] = (p.values, ref)
-    fig, (ax, ax2) = ctx.figure(1, 2)
-    for conv, (p, ref) in curves.items():
-        ax.semilogy(x, ref, label=f"reference ({conv})")
-        ax.semilogy(x, p, "--", label=f"fpsolve ({conv})")
-        ax2.semilogy(x, np.abs(p / ref - 1) + 1e-18, label=conv)
-    ax.set(xlabel="x", ylabel="p", title="discrete Gibbs state")
-    ax.legend(fontsize=7)
-    ax2.set(xlabel="x", ylabel="|p/p_ref − 1| + 1e-18", title="relative difference")
-    ax2.legend(fontsize=7)
+    fig = plot_per_convention(ctx, x, curves, reference="reference", logy=True,
+                              title="discrete Gibbs state",
+                              error_ylabel="|p/p_ref − 1| + 1e-18",
+                              error_title="relative difference")
     return Case(
         title="1D: the exact discrete zero-flux state is stationary to round-off",
         equation="Conventions: zero-flux state; flux.py: p_{k+1}/p_k = (D_k/D_{k+1})^(1−α) e^P",
@@ -241,15 +236,9 @@ def stationary_state_dependent_1d(ctx):
                   why="symmetric U and D: the discrete state is symmetric to round-off"),
         ]
         curves[conv] = (p.values, ref)
-    fig, (ax, ax2) = ctx.figure(1, 2)
-    for conv, (p, ref) in curves.items():
-        ax.plot(x, ref, label=f"quadrature ({conv})")
-        ax.plot(x, p, "--", label=f"fpsolve ({conv})")
-        ax2.semilogy(x, np.abs(p / ref - 1) + 1e-18, label=conv)
-    ax.set(xlabel="x", ylabel="p", title="U = (x²−1)²/4, D = 0.05(1+x²)")
-    ax.legend(fontsize=7)
-    ax2.set(xlabel="x", ylabel="|p/p_ref − 1|", title="relative error")
-    ax2.legend(fontsize=7)
+    fig = plot_per_convention(ctx, x, curves, reference="quadrature", logy=False,
+                              title="U = (x²−1)²/4, D = 0.05(1+x²)",
+                              error_ylabel="|p/p_ref − 1|", error_title="relative error")
     return Case(
         title="1D stationary density with state-dependent D vs quadrature",
         equation="Conventions: p∞ ∝ D^(α−1) exp(−∫U′/D) (α = 0: Itô, SGD)",
