@@ -22,6 +22,20 @@ def discrete_gibbs_1d(U, D, alpha=0.0):
     return p / p.sum()
 
 
+def tensor_model(n):
+    """The tensor, state-dependent 2D problem of ``benchmarks/bench_general.py`` on n² cells:
+    U = (x²−1)²/4 + y²/2, D with cross terms, no detailed balance."""
+    import fpsolve as fp
+
+    def D(x, y):
+        c = 0.03 * np.tanh(x * y)
+        return [[0.12 * (1 + 0.3 * y ** 2), c], [c, 0.08 * (1 + 0.3 * x ** 2)]]
+
+    return fp.FokkerPlanck(fp.Grid([(-2, 2), (-2, 2)], n),
+                           potential=lambda x, y: (x ** 2 - 1) ** 2 / 4 + y ** 2 / 2,
+                           diffusion=D)
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

@@ -11,6 +11,7 @@ import fpsolve as fp
 from fpsolve import escape
 from fpsolve.escape.green import KilledProcess
 from fpsolve.numerics import linalg
+from tests.conftest import tensor_model
 
 U = lambda x: (x ** 2 - 1) ** 2  # noqa: E731  ΔU = 1: β = ΔU/D = 1/D
 #: what ``accurate`` promises: balance defects ≤ BALANCE_TOL = 1e-6 bound the relative level
@@ -32,17 +33,6 @@ def _square(beta):
                         potential=lambda x, y: U(x) + 2.0 * y ** 2 + 0.3 * x * y,
                         diffusion=1.0 / beta)
     return m, (lambda x, y: x >= 1.0)
-
-
-def _tensor(n):
-    # the tensor, state-dependent problem of benchmarks/bench_general.py (no detailed balance)
-    def D(x, y):
-        c = 0.03 * np.tanh(x * y)
-        return [[0.12 * (1 + 0.3 * y ** 2), c], [c, 0.08 * (1 + 0.3 * x ** 2)]]
-
-    return fp.FokkerPlanck(fp.Grid([(-2, 2), (-2, 2)], n),
-                           potential=lambda x, y: (x ** 2 - 1) ** 2 / 4 + y ** 2 / 2,
-                           diffusion=D)
 
 
 def _rel(a, b):
@@ -98,20 +88,20 @@ def test_benchmark_tensor_problem_keeps_the_multigrid_and_agrees_with_the_lu(n):
     GMRES stops at a backward error of ~100 ε‖K‖‖τ‖; with the killed operator's condition
     number (≲ 1e5 at these sizes, h⁻² scaling) that is ~1e-10 relative, and the certificate
     bounds the level error by ~10 × 1e-9 in any case (measured: 5e-12 at 128², 2e-12 at 200²)."""
-    m = _tensor(n)
+    m = tensor_model(n)
     tau = m.mean_first_passage_time(lambda x, y: x >= 1.0)
-    ref = _tensor(n).mean_first_passage_time(lambda x, y: x >= 1.0, solver="direct")
+    ref = tensor_model(n).mean_first_passage_time(lambda x, y: x >= 1.0, solver="direct")
     assert tau.info["linear_solver"] == "GMG-GMRES" and tau.info["accurate"]
     assert "kept" in tau.info["linear_solver_trial"]
     assert _rel(tau.values, ref.values) < 1e-9
     if n == 200:  # 2·10⁴ kept cells: the committor is tried too, and the forward solve
         q = m.committor(lambda x, y: x <= -1.0, lambda x, y: x >= 1.0)
-        qref = _tensor(n).committor(lambda x, y: x <= -1.0, lambda x, y: x >= 1.0,
+        qref = tensor_model(n).committor(lambda x, y: x <= -1.0, lambda x, y: x >= 1.0,
                                     solver="direct")
         assert q.info["linear_solver"] == "GMG-GMRES"
         assert _rel(q.values, qref.values) < 1e-9
         ex = m.exit_distribution(lambda x, y: x >= 1.0, (-1.0, 0.0))
-        exref = _tensor(n).exit_distribution(lambda x, y: x >= 1.0, (-1.0, 0.0),
+        exref = tensor_model(n).exit_distribution(lambda x, y: x >= 1.0, (-1.0, 0.0),
                                              solver="direct")
         assert ex.info["linear_solver"] == "GMG-GMRES" and ex.info["accurate"]
         assert _rel(ex.values, exref.values) < 1e-9
@@ -119,7 +109,7 @@ def test_benchmark_tensor_problem_keeps_the_multigrid_and_agrees_with_the_lu(n):
 
 def test_below_the_trial_range_auto_keeps_the_lu():
     # 96² cells, a quarter removed: 6912 unknowns < DIRECT_LIMIT_FIRST_PASSAGE[2] = 10⁴
-    tau = _tensor(96).mean_first_passage_time(lambda x, y: x >= 1.0)
+    tau = tensor_model(96).mean_first_passage_time(lambda x, y: x >= 1.0)
     assert tau.info["linear_solver"] == "sparse LU" and "linear_solver_trial" not in tau.info
 
 

@@ -10,21 +10,11 @@ import fpsolve as fp
 from fpsolve.numerics import krylov, linalg
 from fpsolve.numerics.multigrid import VCycle
 from fpsolve.numerics.poisson import least_squares_potential
-
-
-def _tensor_model(n=48):
-    # the tensor problem: state-dependent D with cross terms, no detailed balance
-    def D(x, y):
-        c = 0.03 * np.tanh(x * y)
-        return [[0.12 * (1 + 0.3 * y ** 2), c], [c, 0.08 * (1 + 0.3 * x ** 2)]]
-
-    return fp.FokkerPlanck(fp.Grid([(-2, 2), (-2, 2)], n),
-                           potential=lambda x, y: (x ** 2 - 1) ** 2 / 4 + y ** 2 / 2,
-                           diffusion=D)
+from tests.conftest import tensor_model
 
 
 def test_tensor_stationary_mfpt_committor_amg_match_lu():
-    m = _tensor_model()
+    m = tensor_model(48)
     assert not m.rates.reversible
     ref = m.stationary(solver="direct")
     p = m.stationary(solver="amg")
@@ -57,7 +47,7 @@ def test_nonreversible_3d_mfpt_amg_matches_lu():
 
 @pytest.mark.skipif(not linalg.pardiso_available(), reason="pypardiso not installed")
 def test_pardiso_matches_superlu_both_ways():
-    m = _tensor_model(40)
+    m = tensor_model(40)
     A = (-m.generator() + 1e-3 * sp.identity(m.grid.size)).tocsr()
     B = np.random.default_rng(0).random((m.grid.size, 2))
     for trans in (False, True):
@@ -77,7 +67,7 @@ def test_pardiso_missing_is_an_input_error(monkeypatch):
 
 def test_solve_similar_reuses_the_factorisation():
     # B = E⁻¹ A E: solving B with A's LU (as a preconditioner) equals a fresh LU of B
-    m = _tensor_model(30)
+    m = tensor_model(30)
     A = (-m.generator() + 1e-2 * sp.identity(m.grid.size)).tocsr()
     # a scaling spanning about e^±3 (B is then far worse conditioned than A)
     s = np.random.default_rng(1).normal(scale=1.0, size=m.grid.size)
@@ -102,7 +92,7 @@ def test_least_squares_potential_by_transforms_matches_a_sparse_lu():
         G = rng.normal(size=(len(shape), g.size))
         # reference: the normal equations BᵀB ψ = Bᵀ G with one value pinned, by SuperLU
         idx = np.arange(g.size).reshape(shape)
-        rows, lo, hi, inc = [], [], [], []
+        lo, hi, inc = [], [], []
         for a in range(len(shape)):
             keep = np.ones(shape, bool)
             if not per[a]:
@@ -122,7 +112,7 @@ def test_least_squares_potential_by_transforms_matches_a_sparse_lu():
 def test_numba_v_cycle_is_pyamgs_cycle():
     import pyamg
 
-    m = _tensor_model(40)
+    m = tensor_model(40)
     A = (-m.generator()).tocsr()
     A = A + 1e-3 * sp.identity(A.shape[0], format="csr")
     ml = pyamg.ruge_stuben_solver(A, max_coarse=50, coarse_solver="splu",
@@ -153,7 +143,7 @@ def test_non_convergence_is_a_solver_error_that_says_what_to_try(monkeypatch):
     real = krylov.gmres
     monkeypatch.setattr(krylov, "gmres", lambda *a, **k: real(*a, **dict(k, restart=2,
                                                                        max_cycles=1)))
-    m = _tensor_model(40)
+    m = tensor_model(40)
     A = (-m.generator() + 1e-3 * sp.identity(m.grid.size)).tocsr()
     with pytest.raises(fp.SolverError, match=r"AMG-preconditioned GMRES: stopped at residual "
                                              r".* after 2 iterations .*Try solver='direct'"):
