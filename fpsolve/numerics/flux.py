@@ -53,6 +53,25 @@ def log_bernoulli(z):
 
 
 @njit(cache=True, inline="always")
+def _log_bernoulli_pair(z):
+    """(log B(z), log B(−z)), the values of two calls of :func:`log_bernoulli` to the bit, with
+    the two logarithms they share (of |z| and of 1 − e^(−|z|)) taken once."""
+    if not abs(z) >= 1e-2:  # the series (and NaN)
+        return log_bernoulli(z), log_bernoulli(-z)
+    a = abs(z)
+    la = math.log(a)
+    le = math.log(-math.expm1(-a))
+    up, down = la - a - le, la - le  # log B(|z|), log B(−|z|)
+    return (up, down) if z > 0.0 else (down, up)
+
+
+@njit(cache=True, inline="always")
+def _next(i, n):
+    """(i + 1) mod n for 0 ≤ i < n, without an integer division (one per face otherwise)."""
+    return i + 1 if i + 1 < n else 0
+
+
+@njit(cache=True, inline="always")
 def log_mean(a, b):
     """Logarithmic mean (a − b)/(log a − log b) of two positive numbers (a if a == b)."""
     if a == b:
@@ -78,11 +97,11 @@ def peclet_from_potential(U, D, axis, periodic):
                 if idx == n - 1 and not periodic:
                     continue
                 if axis == 0:
-                    i2, j2, k2 = (i + 1) % n0, j, k
+                    i2, j2, k2 = _next(i, n0), j, k
                 elif axis == 1:
-                    i2, j2, k2 = i, (j + 1) % n1, k
+                    i2, j2, k2 = i, _next(j, n1), k
                 else:
-                    i2, j2, k2 = i, j, (k + 1) % n2
+                    i2, j2, k2 = i, j, _next(k, n2)
                 P[i, j, k] = -(U[i2, j2, k2] - U[i, j, k]) / log_mean(D[i, j, k], D[i2, j2, k2])
     return P
 
@@ -100,11 +119,11 @@ def peclet_from_drift(b_face, D, axis, h, periodic):
                 if idx == n - 1 and not periodic:
                     continue
                 if axis == 0:
-                    i2, j2, k2 = (i + 1) % n0, j, k
+                    i2, j2, k2 = _next(i, n0), j, k
                 elif axis == 1:
-                    i2, j2, k2 = i, (j + 1) % n1, k
+                    i2, j2, k2 = i, _next(j, n1), k
                 else:
-                    i2, j2, k2 = i, j, (k + 1) % n2
+                    i2, j2, k2 = i, j, _next(k, n2)
                 P[i, j, k] = h * b_face[i, j, k] / log_mean(D[i, j, k], D[i2, j2, k2])
     return P
 
@@ -120,6 +139,11 @@ def log_face_rates(P, D, axis, h, alpha, periodic):
     log_fwd = np.full(D.shape, NEG_INF)
     log_bwd = np.full(D.shape, NEG_INF)
     log_h2 = 2.0 * math.log(h)
+    log_D = np.empty(D.shape)  # once per cell, not once per face side
+    for i in range(n0):
+        for j in range(n1):
+            for k in range(n2):
+                log_D[i, j, k] = math.log(D[i, j, k])
     for i in range(n0):
         for j in range(n1):
             for k in range(n2):
@@ -127,15 +151,15 @@ def log_face_rates(P, D, axis, h, alpha, periodic):
                 if idx == n - 1 and not periodic:
                     continue
                 if axis == 0:
-                    i2, j2, k2 = (i + 1) % n0, j, k
+                    i2, j2, k2 = _next(i, n0), j, k
                 elif axis == 1:
-                    i2, j2, k2 = i, (j + 1) % n1, k
+                    i2, j2, k2 = i, _next(j, n1), k
                 else:
-                    i2, j2, k2 = i, j, (k + 1) % n2
+                    i2, j2, k2 = i, j, _next(k, n2)
                 d1 = D[i, j, k]
                 d2 = D[i2, j2, k2]
-                p = P[i, j, k]
+                lb_up, lb_down = _log_bernoulli_pair(P[i, j, k])  # log B(P), log B(−P)
                 face = alpha * math.log(log_mean(d1, d2)) if alpha != 0.0 else 0.0
-                log_fwd[i, j, k] = face + (1.0 - alpha) * math.log(d1) + log_bernoulli(-p) - log_h2
-                log_bwd[i, j, k] = face + (1.0 - alpha) * math.log(d2) + log_bernoulli(p) - log_h2
+                log_fwd[i, j, k] = face + (1.0 - alpha) * log_D[i, j, k] + lb_down - log_h2
+                log_bwd[i, j, k] = face + (1.0 - alpha) * log_D[i2, j2, k2] + lb_up - log_h2
     return log_fwd, log_bwd

@@ -14,6 +14,7 @@ Two extensions are built in rather than bolted on:
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -87,6 +88,13 @@ def assemble_csr(log_fwd, log_bwd, psi, index, shape, periodic):
     data = np.empty(nnz, dtype=np.float64)
     cols = np.empty(2 * ndim + 1, dtype=np.int64)
     vals = np.empty(2 * ndim + 1, dtype=np.float64)
+    # every rate enters a diagonal, and with ψ = 0 an off-diagonal as it is (e^(x + 0 − 0) is
+    # e^x to the bit): each is exponentiated once, not twice
+    rate_fwd = np.exp(log_fwd)
+    rate_bwd = np.exp(log_bwd)
+    plain = True
+    for c in range(N):
+        plain = plain and psi[c] == 0.0
     # pass 2: fill, each row sorted by column
     for c in range(N):
         r = index[c]
@@ -98,16 +106,18 @@ def assemble_csr(log_fwd, log_bwd, psi, index, shape, periodic):
             lo, hi = _neighbours(c, shape, strides, a, periodic[a])
             if lo >= 0:
                 # the face between lo and c is stored at lo
-                diag -= math.exp(log_bwd[a, lo])
+                diag -= rate_bwd[a, lo]
                 if index[lo] >= 0:
                     cols[m] = index[lo]
-                    vals[m] = math.exp(log_fwd[a, lo] + psi[lo] - psi[c])
+                    vals[m] = (rate_fwd[a, lo] if plain
+                               else math.exp(log_fwd[a, lo] + psi[lo] - psi[c]))
                     m += 1
             if hi >= 0:
-                diag -= math.exp(log_fwd[a, c])
+                diag -= rate_fwd[a, c]
                 if index[hi] >= 0:
                     cols[m] = index[hi]
-                    vals[m] = math.exp(log_bwd[a, c] + psi[hi] - psi[c])
+                    vals[m] = (rate_bwd[a, c] if plain
+                               else math.exp(log_bwd[a, c] + psi[hi] - psi[c]))
                     m += 1
         cols[m] = r
         vals[m] = diag
@@ -236,6 +246,16 @@ def to_csr(data, indices, indptr, n):
                       shape=(n, n))
     A.has_sorted_indices = True
     return A
+
+
+def _csr_like(A, data):
+    """A CSR matrix on a copy of A's pattern (``indices``, ``indptr``, and its format flags,
+    which hold for the same pattern) with the values ``data``, without SciPy's constructor: its
+    checks, already passed by A, cost 8 µs against 2 µs (measured at 45 cells), a visible part
+    of a small time-stepping run."""
+    B = copy.copy(A)
+    B.data, B.indices, B.indptr = data, A.indices.copy(), A.indptr.copy()
+    return B
 
 
 @njit(cache=True)

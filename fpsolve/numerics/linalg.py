@@ -24,6 +24,7 @@ N²: 128³ (2·10⁶ unknowns) is out of its reach (≈ 100 GB), while the multi
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import numpy as np
 import scipy.sparse as sp
@@ -201,7 +202,6 @@ class LinearSolver:
         self.ndim = ndim
         self.rtol = float(rtol)
         self.iterations = []
-        self._normA = norm_inf(self.A)
         self._diag_pivot_thresh = diag_pivot_thresh
         self._auto = solver == "auto"
         #: why the automatic choice was revised (None: it was not), see :meth:`solve`
@@ -224,9 +224,11 @@ class LinearSolver:
         self._pre = {}
         self._gain = {}  # ‖x‖/‖b‖ of the last solve, per direction
         self._lu = None
-        if self.backend == "superlu" and self.ndim == 1 and _Tridiagonal.fits(self.A):
+        bands = (_Tridiagonal.bands(self.A) if self.backend == "superlu" and self.ndim == 1
+                 else None)
+        if bands is not None:
             self.backend = "tridiagonal"
-            self._lu = _Tridiagonal(self.A)
+            self._lu = _Tridiagonal(bands)
         elif self.backend == "superlu":
             kw = ({} if self._diag_pivot_thresh is None
                   else {"diag_pivot_thresh": self._diag_pivot_thresh})
@@ -250,6 +252,11 @@ class LinearSolver:
         self.fallback = f"{why} — solved with {'a sparse LU' if lu else 'AMG'} instead"
         self._mg = None
         self._setup("direct" if lu else "amg")
+
+    @functools.cached_property
+    def _normA(self) -> float:
+        """‖A‖∞, for the iterative solvers' stopping test (a direct solve never needs it)."""
+        return norm_inf(self.A)
 
     @property
     def name(self) -> str:
@@ -462,24 +469,26 @@ class _Tridiagonal:
     SuperLU with ``diag_pivot_thresh=1.0`` does: the same elimination without cancellation.
     """
 
-    def __init__(self, A):
+    def __init__(self, bands):
         from scipy.linalg import lapack
 
         self._gttrs = lapack.dgttrs
-        dl, d, du = (np.ascontiguousarray(A.diagonal(k), dtype=float) for k in (-1, 0, 1))
-        dl, d, du, du2, ipiv, info = lapack.dgttrf(dl, d, du)
+        dl, d, du, du2, ipiv, info = lapack.dgttrf(*bands)
         if info > 0:  # the message SuperLU gives, so that callers see one kind of failure
             raise RuntimeError(f"Factor is exactly singular (pivot {info})")
         self._factors = (dl, d, du, du2, ipiv)
 
     @staticmethod
-    def fits(A) -> bool:
-        """Whether the CSR matrix A is tridiagonal (every entry within one of the diagonal)."""
+    def bands(A):
+        """(sub-, main and super-diagonal) of the CSR matrix A, as ``A.diagonal(k)`` gives them
+        (duplicates summed), when A is tridiagonal (every entry within one of the diagonal)
+        with n ≥ 2; None otherwise. One pass over A's arrays, where the test and the three
+        diagonals took four (1.9 against 10 µs at 45 unknowns, measured)."""
         n = A.shape[0]
         if n < 2 or A.nnz > 3 * n:
-            return False
-        rows = np.repeat(np.arange(n), np.diff(A.indptr))
-        return bool((np.abs(A.indices - rows) <= 1).all())
+            return None
+        ok, dl, d, du = _tridiagonal_bands(A.data, A.indices, A.indptr)
+        return (dl, d, du) if ok else None
 
     def solve(self, b, trans="N"):
         b = np.asarray(b, dtype=float)
@@ -510,6 +519,28 @@ class _Pardiso:
         b = np.asarray(b, dtype=float)
         x = self._solver.solve(self._AT if trans == "T" else self.A, b)
         return np.asarray(x).reshape(b.shape)
+
+
+@njit(cache=True)
+def _tridiagonal_bands(data, indices, indptr):
+    """(all entries within one of the diagonal?, sub-, main and super-diagonal) of a square CSR
+    matrix; each diagonal entry summed from 0 over the row's entries in storage order, as
+    SciPy's ``diagonal`` does."""
+    n = indptr.size - 1
+    dl, d, du = np.zeros(max(n - 1, 0)), np.zeros(n), np.zeros(max(n - 1, 0))
+    ok = True
+    for r in range(n):
+        for q in range(indptr[r], indptr[r + 1]):
+            c = indices[q]
+            if c == r:
+                d[r] += data[q]
+            elif c == r + 1:
+                du[r] += data[q]
+            elif c == r - 1:
+                dl[c] += data[q]
+            else:
+                ok = False
+    return ok, dl, d, du
 
 
 @njit(cache=True)

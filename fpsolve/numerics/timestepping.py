@@ -32,8 +32,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import InputError
+from ..jit import njit
 from .exponential import Exponential
-from .generator import explicit_euler
+from .generator import _csr_like, explicit_euler
 from .linalg import LinearSolver
 
 SCHEMES = ("tr-bdf2", "backward-euler")
@@ -48,12 +49,14 @@ def check_times(times) -> np.ndarray:
     t = np.atleast_1d(np.asarray(times, dtype=float))
     if t.ndim != 1 or t.size == 0:
         raise InputError("evolve: times must be a non-empty 1D sequence of output times.")
-    if not np.isfinite(t).all():
-        raise InputError(f"evolve: times must be finite; got {t.tolist()}.")
-    if (t < 0).any():
+    v = t.tolist()  # Python floats: a few output times are checked without NumPy's overheads
+    if not all(map(math.isfinite, v)):
+        raise InputError(f"evolve: times must be finite; got {v}.")
+    negative = [x for x in v if x < 0]
+    if negative:
         raise InputError(f"evolve: times must be non-negative (the evolution starts at t = 0); "
-                         f"got {t[t < 0][0]:g}.")
-    if t.size > 1 and (np.diff(t) < 0).any():
+                         f"got {negative[0]:g}.")
+    if any(b < a for a, b in zip(v, v[1:])):
         raise InputError("evolve: times must be non-decreasing.")
     return t
 
@@ -66,16 +69,53 @@ def _steps(interval, dt):
 def _shifted_identity(L, s):
     """I − s·L (CSR). For a CSR L that stores its diagonal once in every row (our generators) it
     is built on L's own pattern, without SciPy's identity and sparse subtraction (four CSR
-    objects: 45 µs of a 45-cell step, measured); the values are the same to the bit
-    (1 + (−s·d) = 1 − s·d). Any other L goes the SciPy way."""
-    n = L.shape[0]
-    rows = np.repeat(np.arange(n), np.diff(L.indptr))
-    on_diagonal = L.indices == rows
-    if np.count_nonzero(on_diagonal) != n or not L.has_canonical_format:
-        return sp.identity(n, format="csr") - s * L
-    data = -s * L.data
-    data[on_diagonal] += 1.0
-    return sp.csr_matrix((data, L.indices.copy(), L.indptr.copy()), shape=L.shape)
+    objects: 45 µs of a 45-cell step, measured) or SciPy's constructor checks (L passed them);
+    the values are the same to the bit (1 + (−s·d) = 1 − s·d). Any other L goes the SciPy way."""
+    data, diagonal_once = _shifted_values(L.data, L.indices, L.indptr, s)
+    if not (diagonal_once and L.has_canonical_format):
+        return sp.identity(L.shape[0], format="csr") - s * L
+    return _csr_like(L, data)
+
+
+@njit(cache=True)
+def _shifted_values(data, indices, indptr, s):
+    """The values of I − s·L on the CSR pattern of L (−s·L_ij, plus 1 on the diagonal), and
+    whether every row stores its diagonal exactly once (else the values are not I − s·L)."""
+    out = np.empty(data.size)
+    once = True
+    for r in range(indptr.size - 1):
+        seen = 0
+        for q in range(indptr[r], indptr[r + 1]):
+            v = -s * data[q]
+            if indices[q] == r:
+                v += 1.0
+                seen += 1
+            out[q] = v
+        once = once and seen == 1
+    return out, once
+
+
+@njit(cache=True)
+def _trapezoid_rhs(data, indices, indptr, p, c):
+    """p + c·(L p) for L in CSR form, in one pass: the same operations, in the same order, as
+    SciPy's product (a row's sum from 0 in storage order) and NumPy's p + c·(…), without their
+    overheads (0.8 against 2.9 µs at 45 cells, measured; no slower at 256²)."""
+    out = np.empty(p.size)
+    for r in range(indptr.size - 1):
+        acc = 0.0
+        for q in range(np.uintp(indptr[r]), np.uintp(indptr[r + 1])):  # unsigned: see
+            acc += data[q] * p[np.uintp(indices[q])]                    # exponential._csr_matvec
+        out[r] = p[r] + c * acc
+    return out
+
+
+@njit(cache=True)
+def _bdf2_rhs(p_mid, p, a, b):
+    """(p_mid − a·p) / b elementwise, rounded as NumPy's three operations are."""
+    out = np.empty(p.size)
+    for i in range(p.size):
+        out[i] = (p_mid[i] - a * p[i]) / b
+    return out
 
 
 class _Implicit:
@@ -98,8 +138,11 @@ class _Implicit:
             c = GAMMA / 2.0 if self.scheme == "tr-bdf2" else 1.0
             if len(self.cache) >= self.KEEP:
                 self.cache.pop(next(iter(self.cache)))
-            self.cache[key] = LinearSolver(_shifted_identity(self.L, c * dt), "auto",
-                                           ndim=self.ndim, reused=True).solve
+            ls = LinearSolver(_shifted_identity(self.L, c * dt), "auto", ndim=self.ndim,
+                              reused=True)
+            # a factorisation's own solve where there is one: the steps' vectors are already
+            # contiguous float arrays, which is all LinearSolver.solve would see to
+            self.cache[key] = ls.solve if ls.lu is None else ls.lu.solve
             self.factorisations += 1
         return self.cache[key]
 
@@ -114,8 +157,8 @@ class _Implicit:
         half = 0.5 * GAMMA * dt
         L = self.L
         for _ in range(n):
-            p_mid = solve(p + half * (L @ p))
-            p = solve((p_mid - (1.0 - GAMMA) ** 2 * p) / (GAMMA * (2.0 - GAMMA)))
+            p_mid = solve(_trapezoid_rhs(L.data, L.indices, L.indptr, p, half))  # p + half·L p
+            p = solve(_bdf2_rhs(p_mid, p, (1.0 - GAMMA) ** 2, GAMMA * (2.0 - GAMMA)))
         return p
 
 
@@ -155,7 +198,8 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
         fixed = generator_at
         generator_at = lambda _t: (None, fixed)  # noqa: E731
     bp = np.asarray([b for b in np.atleast_1d(breakpoints) if 0 < b < t[-1]], dtype=float)
-    cuts = np.unique(np.concatenate([[0.0], t, bp]))
+    # the distinct times that cut the axis, ascending (a set of floats: np.unique costs 4 µs)
+    cuts = sorted({0.0, *t.tolist(), *bp.tolist()})
     if dt is None and method == "implicit":
         dt = max(t[-1], 1e-300) / 200.0
     steppers = {} if steppers is None else steppers
