@@ -130,3 +130,21 @@ def test_network_path_converges_at_small_size():
     r = minimum_action_path(dyn, a, b, n_points=12, tol=1e-4, max_iter=1000)
     assert r.residual < 1e-4
     assert r.action < dyn.action_state(np.linspace(a, b, 12)).action
+
+
+def test_linearised_preconditioner_with_the_torch_backend():
+    # the stiff OU of test_gmam (rates 0.007 … 7, D = I, d = 12) with b and D as torch
+    # functions: the attractor's linearisation comes from jacobian_at (torch.func.jacfwd);
+    # reference V = 1/4 exactly (the Lyapunov quasi-potential; the discrete action is exact
+    # for a linear drift with constant D)
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.standard_normal((12, 12)))
+    H = (Q * np.logspace(np.log10(7e-3), np.log10(7.0), 12)) @ Q.T
+    x1 = rng.standard_normal(12)
+    x1 *= 0.5 / np.sqrt(0.5 * x1 @ H @ x1)      # V = ½xᵀHx for b = −Hx, D = I
+    Ht = torch.as_tensor(H)
+    dyn = TorchDynamics(12, lambda X: -X @ Ht.T, diffusion=1.0)
+    r = minimum_action_path(dyn, np.zeros(12), x1, n_points=33, tol=1e-4, max_iter=1500,
+                            end_critical=False, preconditioner="linearised")
+    assert r.converged and r.info["pieces"][0]["preconditioner"] == "linearised"
+    assert r.action == pytest.approx(0.25, rel=1e-6)
