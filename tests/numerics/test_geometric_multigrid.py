@@ -15,6 +15,7 @@ from fpsolve.escape.jumps import jump_rates, killed_generator, moving_rates
 from fpsolve.escape.targets import index_map
 from fpsolve.numerics import boxmg, krylov, linalg
 from fpsolve.numerics import stencil as st
+from tests.conftest import tensor_model
 
 
 def _box_matrix(shape, periodic, seed):
@@ -123,16 +124,6 @@ def test_v_cycle_contracts_on_a_poisson_problem(shape, periodic):
 
 
 # -- solves against the LU ----------------------------------------------------------------------
-def _tensor_model(n=48):
-    def D(x, y):
-        c = 0.03 * np.tanh(x * y)
-        return [[0.12 * (1 + 0.3 * y ** 2), c], [c, 0.08 * (1 + 0.3 * x ** 2)]]
-
-    return fp.FokkerPlanck(fp.Grid([(-2, 2), (-2, 2)], n),
-                           potential=lambda x, y: (x ** 2 - 1) ** 2 / 4 + y ** 2 / 2,
-                           diffusion=D)
-
-
 def _models():
     yield "reversible 3D", fp.FokkerPlanck(
         fp.Grid([(-2.5, 2.5), (-2, 2), (-2, 2)], (14, 12, 10)),
@@ -141,7 +132,7 @@ def _models():
         fp.Grid([(-2.5, 2.5), (0, 2 * np.pi)], (40, 32), periodic=[False, True]),
         drift=lambda x, y: (x - x ** 3, 1.0 + 0.5 * np.sin(y) + 0.2 * x),
         diffusion=lambda x, y: 0.3 + 0.1 * np.cos(x) * np.sin(y))
-    yield "tensor 2D", _tensor_model(40)
+    yield "tensor 2D", tensor_model(40)
     yield "non-reversible 3D", fp.FokkerPlanck(
         fp.Grid([(-2, 2), (-1.5, 1.5), (-1.5, 1.5)], 14),
         drift=lambda x, y, z: (x - x ** 3 - 0.4 * y, -y + 0.4 * x, -z),
@@ -170,7 +161,7 @@ def test_gmg_solves_match_the_lu_both_ways(name, model):
 def test_gmg_on_the_kept_cells_of_a_killed_process():
     # the matrix first-passage solves use: −L restricted to the cells outside the target (a
     # principal submatrix, rates into the target kept as loss), solved by GMG on the grid
-    m = _tensor_model(48)
+    m = tensor_model(48)
     g = m.grid
     removed = (g.coords[0] >= 1.0).ravel()
     Rs = moving_rates(jump_rates(m.rates), removed)
@@ -184,7 +175,7 @@ def test_gmg_on_the_kept_cells_of_a_killed_process():
 
 
 def test_stationary_with_gmg_matches_the_lu():
-    for model in (_tensor_model(48), dict(_models())["non-reversible 3D"]):
+    for model in (tensor_model(48), dict(_models())["non-reversible 3D"]):
         ref = model.stationary(solver="direct")
         p = model.stationary(solver="gmg")
         assert p.info["linear_solver"] == "gmg" and p.info["residual"] < 1e-13
@@ -196,7 +187,7 @@ def test_stationary_with_gmg_matches_the_lu():
 def test_first_passage_under_auto_takes_gmg_beyond_the_lu_limit(monkeypatch):
     # the escape solvers pass their grid: beyond DIRECT_LIMIT (lowered here so that a 48² grid
     # is "large") "auto" takes GMG-GMRES, with the balance diagnostics and the LU's answer
-    m = _tensor_model(48)
+    m = tensor_model(48)
     target = lambda x, y: x >= 1.0  # noqa: E731
     ref = m.mean_first_passage_time(target, solver="direct")
     monkeypatch.setitem(linalg.DIRECT_LIMIT, 2, 1000)
@@ -270,7 +261,7 @@ def test_gmg_that_does_not_converge_raises_or_falls_back_under_auto():
 
 
 def test_a_stalled_gmres_names_the_solver_and_how_far_it_got(monkeypatch):
-    m = _tensor_model(40)  # 1600 cells: ‖b‖ = 40
+    m = tensor_model(40)  # 1600 cells: ‖b‖ = 40
     A = (-m.generator() + 1e-3 * sp.identity(m.grid.size)).tocsr()
     monkeypatch.setattr(krylov, "gmres", lambda *a, **k: (np.zeros(A.shape[0]), False, 20.0, 7))
     nb = np.sqrt(m.grid.size)  # ‖b‖ for b = 1: the residual is reported relative to it
