@@ -49,7 +49,7 @@ from scipy.linalg.lapack import dstevd as _dstevd
 
 from ..errors import SolverError
 from ..jit import njit
-from .generator import _csr_like
+from .generator import _csr_like, _csr_matvec
 
 #: relative error (1/π-norm) of the Lanczos exponential, by its a-posteriori estimate
 LANCZOS_TOL = 1e-12
@@ -138,7 +138,7 @@ def _asymmetry(S):
 @njit(cache=True)
 def _asymmetry_canonical(data, indices, indptr):
     # positions as unsigned integers (np.uintp): Numba then drops its test for negative indices
-    # on every access, which halves the time of this loop (see _csr_matvec)
+    # on every access, which halves the time of this loop (see generator._csr_matvec)
     one = np.uintp(1)
     asym, size, nan = 0.0, 0.0, False
     for i in range(indptr.size - 1):
@@ -279,20 +279,6 @@ def _expm_tridiagonal(a, b, t):
         raise np.linalg.LinAlgError(f"stevd (eigh_tridiagonal) did not converge (LAPACK "
                                     f"info={info})")
     return U @ (np.exp(t * w) * U[0])
-
-
-@njit(cache=True)
-def _csr_matvec(data, indices, indptr, v):
-    """A v for A in CSR form: each row summed from 0 in storage order, as SciPy's product.
-    The positions are read as unsigned integers: Numba then drops its test for negative
-    indices on every access (without it the loop is twice as slow as SciPy's, measured)."""
-    out = np.empty(indptr.size - 1)
-    for r in range(indptr.size - 1):
-        acc = 0.0
-        for q in range(np.uintp(indptr[r]), np.uintp(indptr[r + 1])):
-            acc += data[q] * v[np.uintp(indices[q])]
-        out[r] = acc
-    return out
 
 
 @njit(cache=True)

@@ -259,6 +259,20 @@ def _csr_like(A, data):
 
 
 @njit(cache=True)
+def _csr_matvec(data, indices, indptr, v):
+    """A v for A in CSR form: each row summed from 0 in storage order, as SciPy's product.
+    The positions are read as unsigned integers: Numba then drops its test for negative
+    indices on every access (without it the loop is twice as slow as SciPy's, measured)."""
+    out = np.empty(indptr.size - 1)
+    for r in range(indptr.size - 1):
+        acc = 0.0
+        for q in range(np.uintp(indptr[r]), np.uintp(indptr[r + 1])):
+            acc += data[q] * v[np.uintp(indices[q])]
+        out[r] = acc
+    return out
+
+
+@njit(cache=True)
 def explicit_euler(data, indices, indptr, p, dt, n_steps):
     """n_steps of forward Euler p ← p + dt L p with L in CSR form (in place on a copy)."""
     n = p.size

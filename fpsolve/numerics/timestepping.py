@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from ..errors import InputError
 from ..jit import njit
 from .exponential import Exponential
-from .generator import _csr_like, explicit_euler
+from .generator import _csr_like, _csr_matvec, explicit_euler
 from .linalg import LinearSolver
 
 SCHEMES = ("tr-bdf2", "backward-euler")
@@ -97,15 +97,11 @@ def _shifted_values(data, indices, indptr, s):
 
 @njit(cache=True)
 def _trapezoid_rhs(data, indices, indptr, p, c):
-    """p + c·(L p) for L in CSR form, in one pass: the same operations, in the same order, as
-    SciPy's product (a row's sum from 0 in storage order) and NumPy's p + c·(…), without their
-    overheads (0.8 against 2.9 µs at 45 cells, measured; no slower at 256²)."""
-    out = np.empty(p.size)
-    for r in range(indptr.size - 1):
-        acc = 0.0
-        for q in range(np.uintp(indptr[r]), np.uintp(indptr[r + 1])):  # unsigned: see
-            acc += data[q] * p[np.uintp(indices[q])]                    # exponential._csr_matvec
-        out[r] = p[r] + c * acc
+    """p + c·(L p) for L in CSR form, rounded as SciPy's product and NumPy's p + c·(…) are,
+    without their overheads (0.8 against 2.9 µs at 45 cells, measured; no slower at 256²)."""
+    out = _csr_matvec(data, indices, indptr, p)
+    for r in range(p.size):
+        out[r] = p[r] + c * out[r]
     return out
 
 
