@@ -49,6 +49,7 @@ import scipy.sparse as sp
 from ..errors import InputError
 from ..jit import njit
 from ..numerics.flux import log_bernoulli
+from ..numerics.generator import to_csr
 from .jumps import block_entries, jump_rates
 from .mapped import computational_region
 from .regions import CellSet, Region, Union, Wall
@@ -173,7 +174,8 @@ def build(model, targets, what="target", t=0.0) -> Absorption:
     # the jumps out of kept cells; with cell masks only, just those into removed cells
     rows, ok = block_entries(R, ~removed, removed if not sharp_parts else np.ones(N, bool))
     cols, r_ij = R.indices[ok], R.data[ok]
-    dx = centres(cols) - centres(rows)
+    x_rows = centres(rows)
+    dx = centres(cols) - x_rows
     span = g.bounds[:, 1] - g.bounds[:, 0]
     per = np.asarray(g.periodic)
     wraps = per & (np.abs(dx) > 0.5 * span)
@@ -208,19 +210,25 @@ def build(model, targets, what="target", t=0.0) -> Absorption:
         kappa = e_rate * np.exp(_log_ratio(theta, P))
     else:
         kappa = e_rate  # masks only: θ = 1, the cell-centre rates themselves
-    site_point = centres(e_from) + theta[:, None] * dx[hit]
+    site_point = x_rows[hit] + theta[:, None] * dx[hit]
     site_cell = np.where(kept_to, e_from, e_to)
-    cut = sp.csr_matrix((e_rate[kept_to], (e_from[kept_to], e_to[kept_to])), shape=(N, N))
+    # the edges come in R's storage order (rows increasing, columns sorted in each row), so
+    # the cut jumps are already a canonical CSR matrix: no COO assembly
+    cut_ptr = np.zeros(N + 1, dtype=np.int64)
+    np.cumsum(np.bincount(e_from[kept_to], minlength=N), out=cut_ptr[1:])
+    cut = to_csr(e_rate[kept_to], e_to[kept_to], cut_ptr, N)
 
     # absorbing walls, and targets met between the outermost centres and the box's walls
-    w = _wall_sites(model, parts, labels, removed, D, R, centres)
+    # (cell sets alone have none)
+    w = (_wall_sites(model, parts, labels, removed, D, R, centres) if sharp_parts
+         else _no_sites(g.ndim))
     site_from = np.concatenate([e_from, w[0]])
     site_rate = np.concatenate([kappa, w[1]])
     site_point = np.concatenate([site_point, w[2]])
     site_cell = np.concatenate([site_cell, w[0]])
     site_label = np.concatenate([lab_best[hit], w[3]])
     kill = np.bincount(site_from, weights=site_rate, minlength=N)
-    sharp = bool(np.any(theta < 1.0) or np.any(kept_to) or w[0].size)
+    sharp = bool((theta < 1.0).any() or kept_to.any() or w[0].size)
     if not removed.any() and not site_from.size:
         raise InputError(f"{what}: the target does not meet the grid (no cell centre in it, no "
                          f"edge between two centres or at a wall). Enlarge it or refine the grid "
@@ -347,6 +355,11 @@ def _wall_sites(model, parts, labels, removed, D, R, centres):
             out[2].append(centres(c) + theta[:, None] * step)
             out[3].append(lab[hit])
     if not out[0]:
-        return (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((0, nd)),
-                np.zeros(0, dtype=np.int64))
+        return _no_sites(nd)
     return tuple(np.concatenate(v) for v in out)
+
+
+def _no_sites(ndim):
+    """The (from, rate, point, label) arrays of :func:`_wall_sites` when there are none."""
+    return (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((0, ndim)),
+            np.zeros(0, dtype=np.int64))

@@ -63,18 +63,16 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ..errors import InputError, SolverError
 from ..numerics.boxmg import coarsenable
 from ..numerics.linalg import (DIRECT_LIMIT_FIRST_PASSAGE, LinearSolver, check_solver,
-                               choose_solver, norm_1, norm_inf)
-from ..numerics.generator import reversibility_tolerance
+                               choose_solver, inverse_norm_1_estimate, norm_1, norm_inf)
+from ..numerics.generator import empty_csr, reversibility_tolerance, transposed
 from ..numerics.stationary import (least_squares_log_density, scaling_log_density,
                                    stationary_log_density, stationary_residual)
 from .gth import GTH, gth_stationary
-from .jumps import block_entries, jump_rates, killed_generator, moving_rates
+from .jumps import block_entries, jump_rates, killed_generator, moving_rates, row_sums
 from .targets import index_map
 from .wells import BALANCE_TOL, CERTIFY_TOL, MAX_DEPTH, MAX_TRAPS, TRAP_DEPTH, well_depths
 
@@ -155,7 +153,7 @@ class KilledProcess:
         if absorption is None:
             self.leak = (np.asarray(self.R[:, removed].sum(axis=1)).ravel() if removed.any()
                          else np.zeros(N))
-            self.cut = sp.csr_matrix((N, N))
+            self.cut = empty_csr(N)
         else:
             self.leak = np.asarray(absorption.kill, dtype=float)
             self.cut = absorption.cut
@@ -169,7 +167,7 @@ class KilledProcess:
         kept = self.kept
         order = kept[np.argsort(phi[kept], kind="stable")]
         depths = well_depths(phi, order, self.Rs.indptr, self.Rs.indices, self.absorbing)
-        if self.absorbing.any() and np.any(np.isinf(depths)):
+        if self.absorbing.any() and np.isinf(depths).any():
             bad = np.flatnonzero(np.isinf(depths))[0]
             x = tuple(float(c.ravel()[bad]) for c in g.physical_coords)
             raise InputError(f"the target cannot be reached from the cells around x={x}: the kept "
@@ -206,7 +204,8 @@ class KilledProcess:
         self.fallback = None
         self._trial = False
         if k2.size:
-            self._A2 = killed_generator(self.Rs, self.leak, index_map(rm2), negated=True)
+            index2 = index_map(rm2) if M.size else self.index
+            self._A2 = killed_generator(self.Rs, self.leak, index2, negated=True)
             # a trial only where "auto" would take the LU (it is the fall-back) and GMG can run
             trial = (gmg_trial and solver == "auto" and M.size <= self.TRIAL_MAX_TRAPS
                      and coarsenable(g.shape, g.periodic)
@@ -279,21 +278,18 @@ class KilledProcess:
         return self._lu.solve(rho)
 
     def condition_estimate(self):
-        """1-norm condition number estimate of −L_{S′} (the matrix actually factorised); NaN with
-        an iterative solver, where each estimate would cost a dozen extra solves."""
+        """1-norm condition number estimate ‖A‖₁·est of A = −L_{S′} (the matrix actually
+        factorised): est ≤ ‖A⁻¹‖₁ is the lower bound of
+        :func:`~fpsolve.numerics.linalg.inverse_norm_1_estimate` (exact up to rounding here, A
+        being an M-matrix). NaN with an iterative solver, where it would cost extra solves."""
         if self._cond is None:
             if self._lu is None:
                 self._cond = 1.0
             elif self._lu.method != "direct":
                 self._cond = float("nan")
             else:
-                n = self.kept2.size
-                lu = self._lu.lu
-                inv = spla.LinearOperator((n, n), matvec=lambda v: lu.solve(v),
-                                          rmatvec=lambda v: lu.solve(v, trans="T"),
-                                          matmat=lambda V: lu.solve(np.asarray(V)),
-                                          rmatmat=lambda V: lu.solve(np.asarray(V), trans="T"))
-                self._cond = float(spla.norm(self._A2, 1) * spla.onenormest(inv))
+                inv = inverse_norm_1_estimate(self._lu.lu.solve, self.kept2.size)
+                self._cond = norm_1(self._A2) * inv
         return self._cond
 
     # -- renewal system between the traps ----------------------------------------------------------
@@ -345,7 +341,7 @@ class KilledProcess:
         if F2.shape[0] != self.kept.size:
             raise InputError(f"{what}: {F2.shape[0]} rows given; there are {self.kept.size} kept "
                              f"cells.")
-        if np.any(F2 < 0) or not np.all(np.isfinite(F2)):
+        if (F2 < 0).any() or not np.isfinite(F2).all():
             raise InputError(f"{what}: the source must be finite and non-negative.")
         if not self.absorbing.any():
             raise InputError(f"{what}: nothing is absorbing (empty target).")
@@ -475,7 +471,7 @@ class KilledProcess:
         R, Rs, C = self.R, self.Rs, self.cut
         if kind == "backward":
             if self._balance_weights is None:  # the same for every backward solve
-                c = np.asarray(R.sum(axis=1)).ravel() - np.asarray(Rs.sum(axis=1)).ravel()
+                c = row_sums(R) - row_sums(Rs)
                 self._balance_weights = (np.exp(self.log_pi),
                                          np.where(self.removed, 0.0, self.leak - c))
             pi, replaced = self._balance_weights
@@ -488,22 +484,25 @@ class KilledProcess:
             # sums over the jumps between B and its complement, one pass over each matrix
             # (slicing R[out][:, B] and Rs[B][:, out] cost 0.3 s per set at 2·10⁶ cells)
             out = ~B
+            xB = xf[B]
             if kind == "backward":
-                src = pi[B] @ Ff[B]
+                piB = pi[B]
+                src = piB @ Ff[B]
                 t_out = _block_sum(R, out, B, pi, xf)       # Σ_{j∉B, i∈B} π_j R_ji u_i
                 if C.nnz:
                     t_out = t_out + _block_sum(C, B, B, pi, xf)
                 t_in = _block_sum(Rs, B, out, pi, xf)       # Σ_{i∈B, j∉B} π_i Rs_ij u_j
-                corr = (pi[B] * replaced[B]) @ xf[B]
+                corr = (piB * replaced[B]) @ xB
             else:
                 src = Ff[B].sum(axis=0)
-                t_out = _block_sum(Rs, B, out, xf, ones) + self.leak[B] @ xf[B]
+                t_out = _block_sum(Rs, B, out, xf, ones) + self.leak[B] @ xB
                 t_in = _block_sum(Rs, out, B, xf, ones)
                 corr = 0.0
             scale = src + t_out + t_in + np.abs(corr)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                d = np.where(scale > 0, np.abs(src - t_out + t_in - corr) / scale, 0.0)
-            return float(np.max(d))
+            positive = scale > 0  # (0 where the scale is not: no 0/0 to silence)
+            d = np.where(positive, np.abs(src - t_out + t_in - corr)
+                         / np.where(positive, scale, 1.0), 0.0)
+            return float(d.max())
 
         return defect(~self.removed), max([defect(B) for B in self.well_masks()], default=0.0)
 
@@ -514,12 +513,12 @@ class KilledProcess:
         say it is inaccurate."""
         negative = max(float(negative), self._negative_columns)
         minus_L = self.minus_generator()
-        K = minus_L.T if kind == "backward" else minus_L   # Lᵀ: a CSC view, no copy
+        K = transposed(minus_L) if kind == "backward" else minus_L   # Lᵀ: a CSC view, no copy
         r = F - K @ x
         Kn = norm_1(minus_L) if kind == "backward" else norm_inf(minus_L)   # ‖K‖∞
-        num = np.max(np.abs(r), axis=0)
-        den = Kn * np.max(np.abs(x), axis=0) + np.max(np.abs(F), axis=0)
-        backward = float(np.max(np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)))
+        num = np.abs(r).max(axis=0)
+        den = Kn * np.abs(x).max(axis=0) + np.abs(F).max(axis=0)
+        backward = float(np.where(den > 0, num / np.where(den > 0, den, 1), 0.0).max())
         balance, wells = self.balance_defects(x, F, kind)
         info = {
             "method": (f"trap-reduced {self.linear_solver} ({self.traps.size} trap cells, GTH "
@@ -620,12 +619,12 @@ def nonnegative(x):
     ≥ 0 (the inverse of an M-matrix applied to non-negative data), so a negative entry is the
     solver's error: its size goes into the diagnostics (``negative_set_to_zero``, and
     ``accurate`` only while it is ≤ BALANCE_TOL), never silently."""
-    low = np.min(x, axis=0) if x.size else np.zeros(1)
-    if np.all(low >= 0.0):
+    low = x.min(axis=0) if x.size else np.zeros(1)
+    if (low >= 0.0).all():
         return x, 0.0
-    scale = np.max(np.abs(x), axis=0)
+    scale = np.abs(x).max(axis=0)
     rel = np.where(low < 0.0, -low / np.where(scale > 0.0, scale, 1.0), 0.0)
-    return np.maximum(x, 0.0), float(np.max(rel))
+    return np.maximum(x, 0.0), float(rel.max())
 
 
 def _block_sum(M, rows_in, cols_in, row_weight, col_weight):
@@ -637,4 +636,4 @@ def _block_sum(M, rows_in, cols_in, row_weight, col_weight):
     j, m = M.indices[sel], M.data[sel]
     w = np.asarray(row_weight).reshape(M.shape[0], -1)[i]
     v = np.asarray(col_weight).reshape(M.shape[1], -1)[j]
-    return np.sum(w * m[:, None] * v, axis=0)
+    return (w * m[:, None] * v).sum(axis=0)

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from ..jit import njit
 from ..numerics.discretisation import FaceRates
-from ..numerics.generator import assemble_jump_csr, index_type, to_csr
+from ..numerics.generator import assemble_jump_csr, empty_csr, index_type, to_csr
 
 # jump_rates per rates object (keyed by id, dropped when the object dies): a question asks for
 # them two or three times, and at 2·10⁶ cells each assembly costs ~0.8 s
@@ -23,7 +23,9 @@ _JUMPS: dict[int, tuple] = {}
 
 
 def _sorted(M):
-    M = sp.csr_matrix(M)
+    """M as a CSR matrix with sorted indices: M itself when it is one (a new wrapper would
+    cost SciPy's constructor and the sortedness check that M caches)."""
+    M = M if isinstance(M, sp.csr_matrix) else sp.csr_matrix(M)
     return M if M.has_sorted_indices else M.sorted_indices()
 
 
@@ -67,7 +69,7 @@ def moving_rates(R, removed, cut=None):
     :mod:`fpsolve.escape.absorption`). R : the model's rates (R[y, z] = rate y → z, CSR)."""
     R = _sorted(R)
     n = R.shape[0]
-    cut = sp.csr_matrix((n, n)) if cut is None else _sorted(cut)
+    cut = empty_csr(n) if cut is None else _sorted(cut)
     data, indices, indptr = _moving_rates(R.data, R.indices, R.indptr,
                                           np.asarray(removed, dtype=bool).ravel(),
                                           cut.data, cut.indices, cut.indptr,
@@ -116,6 +118,20 @@ def _row_sum(data, lo, hi):
     if hi <= lo:
         return 0.0
     return data[lo] + _pairwise(data, lo + 1, hi - lo - 1)
+
+
+@njit(cache=True)
+def _row_sums(data, indptr):
+    out = np.empty(indptr.size - 1)
+    for r in range(out.size):
+        out[r] = _row_sum(data, indptr[r], indptr[r + 1])
+    return out
+
+
+def row_sums(M):
+    """``M.sum(axis=1)`` of a CSR matrix as a flat array, to the bit (:func:`_row_sum`), in one
+    Numba pass: SciPy's reduction costs 13 µs a call at 500 cells, most of it Python."""
+    return _row_sums(M.data, M.indptr)
 
 
 @njit(cache=True)

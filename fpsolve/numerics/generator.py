@@ -239,13 +239,78 @@ def index_type(nnz):
     return np.zeros(0, dtype=np.int32 if nnz < 2**31 else np.int64)
 
 
+#: an empty matrix of each compressed format, whose attributes :func:`compressed` starts from
+_EMPTY = {sp.csr_matrix: sp.csr_matrix((1, 1)), sp.csc_matrix: sp.csc_matrix((1, 1))}
+
+
+def compressed(data, indices, indptr, shape, kind=sp.csr_matrix):
+    """A ``kind`` (CSR or CSC) matrix on these arrays as they are, without SciPy's constructor,
+    for arrays that are valid by construction (an assembly kernel's, or another matrix's).
+
+    Why: the constructor re-derives the index type from the contents, prunes and checks the
+    format, 8 µs a matrix (measured at 500 cells), and a small first-passage solve built a
+    dozen of them, a tenth of its time. What the constructor would have set is copied from an
+    empty matrix of the same kind; only the shape is SciPy's private ``_shape`` (the test
+    against the constructor, ``tests/numerics/test_fast_paths.py``, would show a change)."""
+    A = kind.__new__(kind)
+    A.__dict__.update(_EMPTY[kind].__dict__)
+    A.data, A.indices, A.indptr = data, indices, indptr
+    A._shape = (int(shape[0]), int(shape[1]))
+    return A
+
+
 def to_csr(data, indices, indptr, n):
-    """Wrap assembled arrays as a canonical scipy CSR matrix (32-bit indices where they fit)."""
+    """Wrap assembled arrays as a canonical scipy CSR matrix (32-bit indices where they fit),
+    as ``sp.csr_matrix((data, indices, indptr), shape=(n, n))`` would, without its checks
+    (:func:`compressed`): the callers' kernels return canonical arrays of the exact size."""
     itype = index_type(data.size).dtype
-    A = sp.csr_matrix((data, indices.astype(itype, copy=False), indptr.astype(itype, copy=False)),
-                      shape=(n, n))
+    A = compressed(data, indices.astype(itype, copy=False), indptr.astype(itype, copy=False),
+                   (n, n))
     A.has_sorted_indices = True
     return A
+
+
+def empty_csr(n):
+    """The n×n CSR matrix without entries, as ``sp.csr_matrix((n, n))`` (:func:`to_csr`)."""
+    return to_csr(np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(n + 1, dtype=np.int32), n)
+
+
+def transposed(A):
+    """Aᵀ of a CSR matrix as the CSC matrix on the same arrays (no copy), what ``A.T`` gives
+    without its constructor's checks (:func:`compressed`)."""
+    return compressed(A.data, A.indices, A.indptr, A.shape[::-1], sp.csc_matrix)
+
+
+@njit(cache=True)
+def _csr_to_csc(data, indices, indptr, n_cols):
+    """CSC arrays of a CSR matrix: SciPy's ``csr_tocsc`` loop (rows scattered in order, so
+    every column's rows come out sorted), entry for entry."""
+    n_rows = indptr.size - 1
+    ptr = np.zeros(n_cols + 1, dtype=indptr.dtype)
+    for q in range(indptr[n_rows]):
+        ptr[indices[q] + 1] += 1
+    for c in range(n_cols):
+        ptr[c + 1] += ptr[c]
+    nxt = ptr[:-1].copy()
+    rows = np.empty(indptr[n_rows], dtype=indices.dtype)
+    vals = np.empty(indptr[n_rows])
+    for r in range(n_rows):
+        for q in range(indptr[r], indptr[r + 1]):
+            k = nxt[indices[q]]
+            rows[k] = r
+            vals[k] = data[q]
+            nxt[indices[q]] += 1
+    return vals, rows, ptr
+
+
+def to_csc(A):
+    """The CSC form of a CSR matrix, as ``A.tocsc()`` (same arrays, sorted row indices) in one
+    Numba pass and without the constructor's checks (:func:`compressed`): for the sparse LU,
+    which takes CSC."""
+    data, indices, indptr = _csr_to_csc(A.data, A.indices, A.indptr, A.shape[1])
+    B = compressed(data, indices, indptr, A.shape, sp.csc_matrix)
+    B.has_sorted_indices = True
+    return B
 
 
 def _csr_like(A, data):

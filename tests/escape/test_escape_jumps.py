@@ -157,3 +157,16 @@ def test_killed_generator_sums_long_rows_as_scipy_does():
     assert np.diff(Rs.indptr).max() > 128
     assert _same(killed_generator(Rs, kill, idx), _scipy_killed_generator(Rs, kill, idx),
                  SUM_RTOL)
+
+
+def test_row_sums_are_scipys_row_sums():
+    # rows of 0 to ~300 entries (every branch of the pairwise sum), to SUM_RTOL as above
+    from fpsolve.escape.jumps import row_sums
+
+    R = sp.random(400, 400, density=0.5, random_state=5, format="csr").tolil()
+    R[7, :] = 0.0  # an empty row
+    R = sp.csr_matrix(R)
+    R.eliminate_zeros()
+    got, ref = row_sums(R), np.asarray(R.sum(axis=1)).ravel()
+    assert got.shape == ref.shape and got[7] == 0.0
+    assert np.all(np.abs(got - ref) <= SUM_RTOL * ref)

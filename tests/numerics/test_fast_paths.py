@@ -177,3 +177,42 @@ def test_evolution_reads_the_kept_generator_without_changing_it():
     L1 = m.rates.generator(copy=False)
     assert np.array_equal(L1.data, L0.data) and np.array_equal(L1.indices, L0.indices)
     assert m.generator() is not L1  # the public generator stays a copy
+
+
+def _same_matrix(A, B):
+    """Same class, shape, index types and arrays, and a format SciPy's full check accepts."""
+    assert type(A) is type(B) and A.shape == B.shape and A.dtype == B.dtype
+    for name in ("data", "indices", "indptr"):
+        a, b = getattr(A, name), getattr(B, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    A.check_format(full_check=True)
+    assert A.has_sorted_indices == B.has_sorted_indices
+
+
+def test_matrices_built_without_scipys_constructor_are_scipys():
+    # to_csr, empty_csr, transposed and to_csc skip SciPy's checks on arrays known valid: the
+    # matrices must be the ones SciPy's constructors give, and behave as such (products,
+    # slicing, arithmetic, conversion), also for a non-square matrix and an empty one
+    from fpsolve.numerics import generator as gen
+
+    L = fp.FokkerPlanck(fp.Grid([(-2, 2), (-1, 1)], (9, 7), periodic=(False, True)),
+                        potential=lambda x, y: x ** 2 + np.cos(y), diffusion=0.3).generator()
+    d, i, p = L.data.copy(), L.indices.astype(np.int64), L.indptr.astype(np.int64)
+    A = gen.to_csr(d, i, p, L.shape[0])
+    ref = sp.csr_matrix((d, i, p), shape=L.shape)
+    ref.has_sorted_indices = True
+    _same_matrix(A, ref)
+    v = np.random.default_rng(0).random(L.shape[0])
+    assert np.array_equal(A @ v, ref @ v) and np.array_equal(A[3:7, 2:5].toarray(),
+                                                              ref[3:7, 2:5].toarray())
+    assert np.array_equal((A + A).toarray(), (ref + ref).toarray())
+    _same_matrix(gen.empty_csr(5), sp.csr_matrix((5, 5)))
+    _same_matrix(gen.transposed(A), ref.T)
+    assert np.array_equal(gen.transposed(A) @ v, ref.T @ v)
+    C = ref.tocsc()
+    C.has_sorted_indices = True
+    _same_matrix(gen.to_csc(A), C)
+    R = sp.random(6, 11, density=0.3, random_state=1, format="csr")
+    _same_matrix(gen.to_csc(R), R.tocsc())
+    _same_matrix(gen.transposed(R), R.T)
+    _same_matrix(gen.to_csc(sp.csr_matrix((4, 3))), sp.csr_matrix((4, 3)).tocsc())
