@@ -45,7 +45,9 @@ a network's weight-decayed loss the rates of ∂b/∂x span 1e-5 … 1.6, and gM
 there in practice (see docs/guide/large_deviations.rst). ``preconditioner="linearised"``
 (:mod:`.stiffness`) damps each direction by its own stiffness at the attractor instead: the
 same fixed points, and convergence on linear drifts with rates spread over 10³ where the
-default does not, but not yet on networks. Resolution: after convergence the
+default does not; with ``anderson=m`` (:mod:`.anderson`) the slow modes left are extrapolated
+from the last m steps, which converges on a network's minimum-to-saddle path (d = 1013).
+Resolution: after convergence the
 action of the path with every segment bisected is recorded (``info["bisected_action"]``) and a
 relative change above 5% is a warning — with long chords the midpoint rule can miss the
 barrier, and a descent on the discrete action finds and exploits that.
@@ -70,6 +72,7 @@ from ..dynamics import Dynamics, fmt_point
 from ..plots import plot_path
 from .action import action_state
 from .curves import arclength, equal_chords, initial_path
+from .anderson import AndersonMixing
 from .stiffness import LinearisedStiffness
 
 SAFETY = 2.0        # implicit coefficient / estimated stiffness of r
@@ -86,6 +89,7 @@ FALLBACK = (100, 30)  # linearised damping: back to the default after 30 rejecti
 RISE = 1e-6         # relative action increase taken as a sign of an unstable step
 RES_RISE = 1.5      # residual increase taken as a sign of an unstable step
 RESOLUTION_RTOL = 0.05  # relative change of the action on bisecting every segment: warn above
+ANDERSON_WARM = 30  # plain steps (Δτ growing) before Anderson extrapolation starts
 
 
 @dataclass
@@ -229,7 +233,7 @@ class _Relaxed:
 
 
 def _relax_piece(state, dyn, x0, x1, n, guess, initial, *, tol, max_iter, step,
-                 stagnation=None, exact_guess=False, stiff=None) -> _Relaxed:
+                 stagnation=None, exact_guess=False, stiff=None, anderson=0) -> _Relaxed:
     """Relax the path from x0 to x1 (n points): through ``guess`` (waypoints) or ``initial``,
     or straight. Leaving an attractor, the path starts at x0 and continues from a point on a
     small level set of x0's local quasi-potential (one chord across), free to slide on it: the
@@ -250,7 +254,7 @@ def _relax_piece(state, dyn, x0, x1, n, guess, initial, *, tol, max_iter, step,
             phi = phi[1:]
             phi[0] = _retract(phi[0], ellipse)
     out = _relax(state, phi, tol=tol, max_iter=max_iter, step=step, stagnation=stagnation,
-                 ellipse=ellipse, stiff=stiff)
+                 ellipse=ellipse, stiff=stiff, anderson=anderson)
     out.action, out.segments = out.state.action, out.state.segments
     if ellipse is not None:
         v0 = ellipse[2]
@@ -262,7 +266,7 @@ def _relax_piece(state, dyn, x0, x1, n, guess, initial, *, tol, max_iter, step,
 
 
 def _relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
-           ellipse=None, stiff=None) -> _Relaxed:
+           ellipse=None, stiff=None, anderson=0) -> _Relaxed:
     """The gMAM iteration on a path (module docstring); ``state(path)`` returns the
     :class:`.action.ActionState` (numpy or torch backend). The last point is fixed; so is the
     first, unless ``ellipse`` = (x*, K, v₀): then it slides on the level set ½δxᵀKδx = v₀ of the
@@ -270,7 +274,10 @@ def _relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
     below ``tol`` (converged) or, with ``stagnation`` = (window, rtol), when the action changed
     by less than rtol over the last ``window`` accepted steps (a coarse relaxation, reported as
     not converged), or after ``max_iter`` steps. ``stiff``: a
-    :class:`.stiffness.LinearisedStiffness` to damp with (default: κⱼ times the identity)."""
+    :class:`.stiffness.LinearisedStiffness` to damp with (default: κⱼ times the identity).
+    ``anderson`` = m > 0: after ``ANDERSON_WARM`` steps Δτ stops growing and each step is the
+    Anderson extrapolation (:mod:`.anderson`, memory m) of the last steps when it passes the
+    stability test, the plain step otherwise."""
     P = len(phi)
     h = 1.0 / (P - 1)
     if ellipse is not None:
@@ -279,20 +286,31 @@ def _relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
     def evaluate(path):
         st = state(path)
         lam, c, r = _preconditioned(path, st, h)
-        v, res = _velocity(path, r, c[0], lam, h)
+        v, inner = _velocity(path, r, c[0], lam, h)
+        res = inner
         if ellipse is not None:
             res = max(res, _start_step(path, st, lam, c, h, 0.0, ellipse, stiff)[1])
-        return st, lam, c, r, v, res
+        return st, lam, c, r, v, res, inner
+
+    def stable(new, exact, ev):
+        # a folded path is resampled by interpolation, which moves it however short the
+        # step: then only a gross rise of the action counts as instability
+        res_n, action_n = ev[5], ev[0].action
+        return bool(np.isfinite(res_n)) and (
+            (res_n <= RES_RISE * residual and action_n <= st.action * (1 + RISE))
+            or (not exact and action_n <= st.action * 1.01))
 
     # the iteration keeps equal chords; start with them
     phi, equal = equal_chords(phi, P, return_exact=True)
-    st, lam, c, r, v, residual = evaluate(phi)
+    st, lam, c, r, v, residual, inner = evaluate(phi)
     history = [st.action]
     dtau = step if step is not None else 0.1 / max(float(c[0].max()), 1e-300)
     dtau0 = dtau
     rejected = it = 0
     converged = False
     outcomes = []  # accepted (False) / rejected (True) steps, for the fall-back below
+    mixer = AndersonMixing(anderson) if anderson else None
+    calm = 0   # accepted steps since Δτ last changed
     for it in range(1, max_iter + 1):
         if not equal:
             # after an interpolated (folded) step, equal chords again as soon as they exist:
@@ -300,7 +318,7 @@ def _relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
             phi2, equal = equal_chords(phi, P, return_exact=True)
             if equal:
                 phi = phi2
-                st, lam, c, r, v, residual = evaluate(phi)
+                st, lam, c, r, v, residual, inner = evaluate(phi)
         if residual < tol and equal:
             converged = True
             break
@@ -315,27 +333,56 @@ def _relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
         ok = bool(np.all(np.isfinite(new)))
         if ok:
             new, exact = equal_chords(new, P, return_exact=True)
-            st_new, lam_n, c_n, r_n, v_n, res_n = evaluate(new)
-            # a folded path is resampled by interpolation, which moves it however short the
-            # step: then only a gross rise of the action counts as instability
-            ok = np.isfinite(res_n) and (
-                (res_n <= RES_RISE * residual and st_new.action <= st.action * (1 + RISE))
-                or (not exact and st_new.action <= st.action * 1.01))
+            mixed = None
+            if mixer is not None and it > ANDERSON_WARM:
+                if inner < residual:
+                    # the first point's residual dominates: it weighs in the test but hardly
+                    # in the least squares (one point of P), where it stalls; plain steps
+                    mixer.reset()
+                else:
+                    mixed = mixer.propose(phi, new)
+            if mixed is not None and np.all(np.isfinite(mixed)):
+                if ellipse is not None:
+                    mixed[0] = _retract(mixed[0], ellipse)
+                mixed, exact_m = equal_chords(mixed, P, return_exact=True)
+                ev = evaluate(mixed)
+                if stable(mixed, exact_m, ev):
+                    new, exact = mixed, exact_m
+                else:  # the plain step instead, and a fresh history
+                    mixer.reset()
+                    ev = evaluate(new)
+            else:
+                ev = evaluate(new)
+            st_new, lam_n, c_n, r_n, v_n, res_n, inner_n = ev
+            ok = stable(new, exact, ev)
         outcomes.append(not ok)
         if stiff is not None and sum(outcomes[-FALLBACK[0]:]) >= FALLBACK[1]:
             # the attractor's linearisation does not describe the stiffness here (its stiff
             # directions turn along the path): the default damping from now on
             stiff, outcomes = None, []
+            if mixer is not None:
+                mixer.reset()
         if not ok:  # unstable explicit part: the same step again, shorter
             dtau *= SHRINK
             rejected += 1
+            calm = 0
+            if mixer is not None:
+                mixer.reset()   # another Δτ is another map
             if dtau < 1e-12 * dtau0:
                 break
             continue
-        phi, st, lam, c, r, v, residual = new, st_new, lam_n, c_n, r_n, v_n, res_n
+        phi, st, lam, c, r, v, residual, inner = new, st_new, lam_n, c_n, r_n, v_n, res_n, inner_n
         equal = exact
         history.append(st.action)
-        dtau = min(dtau * GROW, MAX_STEP * dtau0)
+        calm += 1
+        if mixer is None or it < ANDERSON_WARM:
+            dtau = min(dtau * GROW, MAX_STEP * dtau0)
+        elif calm >= anderson and dtau < MAX_STEP * dtau0:
+            # Δτ held for a whole history without a rejection: try a longer step (a new map,
+            # so a fresh history); a step size found too long early on is not kept for good
+            dtau = min(dtau * GROW, MAX_STEP * dtau0)
+            mixer.reset()
+            calm = 0
     return _Relaxed(phi, st, converged, it, float(residual), history, rejected,
                     "scalar" if stiff is None else "linearised")
 
@@ -343,8 +390,8 @@ def _relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
 def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=None,
                         tol: float = 1e-8, max_iter: int = 20000, end_critical: bool = True,
                         refine_endpoints: bool = False, critical_rtol: float = 1e-6,
-                        step: float | None = None,
-                        preconditioner: str = "scalar") -> MinimumActionPath:
+                        step: float | None = None, preconditioner: str = "scalar",
+                        anderson: int = 0) -> MinimumActionPath:
     """Minimum-action path of dX = b dt + sqrt(2εD) dW from ``start`` to ``end`` (gMAM).
 
     Parameters
@@ -368,9 +415,15 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
     preconditioner : how each point's step is damped by the local stiffness of the action:
         ``"scalar"`` (default) by its largest value, the same in every direction;
         ``"linearised"`` by its shape at the attractor each piece leaves (:mod:`.stiffness`:
-        one dense Jacobian and d × d eigendecompositions per piece), back to the default when
-        its steps keep failing (30 rejections within 100 steps). Same fixed points; fewer steps
-        when the rates of ∂b/∂x spread over decades (not yet enough for network minima).
+        one dense Jacobian and d × d eigendecompositions per piece, the coarse relaxation
+        included), back to the default when its steps keep failing (30 rejections within 100
+        steps). Same fixed points; fewer steps when the rates of ∂b/∂x spread over decades.
+    anderson : m > 0 accelerates every relaxation by Anderson extrapolation of its last m steps
+        (:mod:`.anderson`; 0, the default, is off): after 30 plain steps Δτ is held (and raised
+        only after m steps without a rejection), and each extrapolated step must pass the same
+        stability test as a plain one, else the plain step is taken and the history restarts.
+        Same fixed points. With ``preconditioner="linearised"`` this is what makes a network's
+        path converge (``anderson=10``, d = 1013: see docs/guide/large_deviations.rst).
 
     Two stages. The whole path is relaxed coarsely (33 points, until the action changes by less
     than 1e-5 over 20 steps, or a residual of 1e-2); the critical points it passes (saddles,
@@ -389,6 +442,9 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
     if preconditioner not in ("scalar", "linearised"):
         raise InputError(f"minimum_action_path: preconditioner must be 'scalar' or "
                          f"'linearised'; got {preconditioner!r}.")
+    if isinstance(anderson, bool) or not isinstance(anderson, (int, np.integer)) or anderson < 0:
+        raise InputError(f"minimum_action_path: anderson must be an integer ≥ 0 (the memory of "
+                         f"the Anderson acceleration; 0 = off); got {anderson!r}.")
     dyn = as_dynamics(dynamics)
     start, end, phi, scale = prepare_endpoints(dyn, start, end, n_points, initial, end_critical,
                                                refine_endpoints, critical_rtol,
@@ -396,8 +452,15 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
     P = len(phi)
     state = getattr(dyn, "action_state", None) or functools.partial(action_state, dyn)
     n_coarse = min(P, COARSE_POINTS)
+    # the linearised damping is built where it is exact: at the attractor a piece leaves
+    # (a piece from a saddle falls along the flow, where the default damping suffices)
+    def damping(x0):
+        return (LinearisedStiffness(dyn, x0) if preconditioner == "linearised"
+                and dyn.classify(x0)["kind"] == "attractor" else None)
+
     coarse = _relax_piece(state, dyn, start, end, n_coarse, None, initial, tol=COARSE_TOL,
-                          max_iter=max_iter, step=step, stagnation=COARSE_STALL)
+                          max_iter=max_iter, step=step, stagnation=COARSE_STALL,
+                          stiff=damping(start), anderson=anderson)
     crit = critical_points_along(dyn, coarse.path, scale)
     nodes = [start] + [x for _, x, _ in crit] + [end]
     cuts = [0] + [k for k, _, _ in crit] + [n_coarse - 1]
@@ -416,20 +479,18 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
         if initial is None:
             guesses += [None] + _saddle_waypoints(dyn, x0, x1)
         best = None
-        # the linearised damping is built where it is exact: at the attractor a piece leaves
-        # (a piece from a saddle falls along the flow, where the default damping suffices)
-        stiff = (LinearisedStiffness(dyn, x0) if preconditioner == "linearised"
-                 and dyn.classify(x0)["kind"] == "attractor" else None)
+        stiff = damping(x0)
         if len(guesses) > 1:
             # choose the start on a coarse discretisation (cheap), then refine it
             m = min(n, TRIAL_POINTS)
             trials = [_relax_piece(state, dyn, x0, x1, m, g, None, tol=tol,
-                                   max_iter=TRIAL_ITER, step=step, stiff=stiff)
+                                   max_iter=TRIAL_ITER, step=step, stiff=stiff,
+                                   anderson=anderson)
                       for g in guesses]
             best = min(trials, key=lambda q: q.action)
             guesses = [best.path[1:-1]]
         final = _relax_piece(state, dyn, x0, x1, n, guesses[0], None, tol=tol,
-                             max_iter=max_iter, step=step, stiff=stiff)
+                             max_iter=max_iter, step=step, stiff=stiff, anderson=anderson)
         if best is not None:
             final.iterations += sum(q.iterations for q in trials)
         best = final
@@ -459,7 +520,7 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
         saddle=saddle[1], saddle_index=saddle[0], converged=converged, iterations=iterations,
         residual=residual, history=np.asarray(coarse.history), method="gMAM",
         info={"seconds": time.perf_counter() - t0, "n_points": len(path), "tol": tol,
-              "preconditioner": preconditioner,
+              "preconditioner": preconditioner, "anderson": int(anderson),
               "drift_scale": scale, "critical_points": [(kind, x.tolist()) for _, x, kind in crit],
               "pieces": [{"points": len(q.path), "action": q.action,
                           "iterations": q.iterations, "residual": q.residual,
