@@ -217,8 +217,8 @@ def main():
     N = g.size
     psi0 = np.zeros(N)
     index = np.arange(N, dtype=np.int64)
-    row("  assemble_csr", lambda: assemble_csr(R.log_fwd, R.log_bwd, psi0, index, R.shape,
-                                               R.periodic))
+    row("  assemble_csr", lambda: assemble_csr(*R.linear_rates, R.log_fwd, R.log_bwd, psi0,
+                                               index, R.shape, R.periodic))
     shape3 = np.array(list(g.shape) + [1] * (3 - g.ndim), dtype=np.int64)
     L2 = row("  proposed assemble_l_nonperiodic + csr_matrix",
              lambda: to_csr(*assemble_l_nonperiodic(R.log_fwd, R.log_bwd, shape3), N))

@@ -129,8 +129,9 @@ def _row_sums(data, indptr):
 
 
 def row_sums(M):
-    """``M.sum(axis=1)`` of a CSR matrix as a flat array, to the bit (:func:`_row_sum`), in one
-    Numba pass: SciPy's reduction costs 13 µs a call at 500 cells, most of it Python."""
+    """``M.sum(axis=1)`` of a CSR matrix as a flat array, each row summed in SciPy's order
+    (``_row_sum``), in one Numba pass: SciPy's reduction costs 13 µs a call at 500 cells, most
+    of it Python."""
     return _row_sums(M.data, M.indptr)
 
 
@@ -241,7 +242,7 @@ def jump_rates(rates):
     if isinstance(rates, FaceRates) and all(n >= 3 or not p for n, p in zip(g.shape,
                                                                              g.periodic)):
         # the rates out of each cell, assembled directly (no generator, no transpose)
-        data, indices, indptr = assemble_jump_csr(rates.log_fwd, rates.log_bwd, rates.shape,
+        data, indices, indptr = assemble_jump_csr(*rates.linear_rates, rates.shape,
                                                   rates.periodic,
                                                   index_type(2 * g.ndim * g.size))
         R = to_csr(data, indices, indptr, g.size)

@@ -135,6 +135,8 @@ def interpolation(coef, offs, K, Q, shape, periodic, coarsen, cshape):
     g = np.zeros(K)
     w = np.zeros(Q)
     codes = np.empty(K, dtype=np.int64)
+    ys = np.empty(K, dtype=np.int64)  # the cell at each code (−1: none), found once per cell
+    seen = np.full(K, -1, dtype=np.int64)  # the last cell at which each code was listed
     # A cell depends on its neighbours with fewer odd indices. Planes i of even index first,
     # then the odd ones (which read their even neighbours); within a plane the classes by their
     # number of odd indices: one sweep over the arrays instead of one per class.
@@ -159,16 +161,15 @@ def interpolation(coef, offs, K, Q, shape, periodic, coarsen, cshape):
                             g[coll[p, offs[a]]] = 0.0
                         for a in range(offs.shape[0]):
                             g[coll[p, offs[a]]] += coef[c, a]
-                        nz = 0  # the collapsed neighbours that carry weight
+                        nz = 0  # the collapsed neighbours that carry weight, each listed once
                         for a in range(offs.shape[0]):
                             s = coll[p, offs[a]]
-                            if s != centre and g[s] != 0.0:
-                                dup = False
-                                for t2 in range(nz):
-                                    dup = dup or codes[t2] == s
-                                if not dup:
-                                    codes[nz] = s
-                                    nz += 1
+                            if s != centre and g[s] != 0.0 and seen[s] != c:
+                                seen[s] = c
+                                codes[nz] = s
+                                ys[nz] = c + foK[s] if fast else st.neighbour(i, j, k, s, K,
+                                                                              shape, periodic)
+                                nz += 1
                         tot = 0.0
                         for q in range(Q):
                             w[q] = 0.0
@@ -177,12 +178,9 @@ def interpolation(coef, offs, K, Q, shape, periodic, coarsen, cshape):
                             acc = 0.0
                             for t2 in range(nz):
                                 s = codes[t2]
-                                if not side[q, s]:
-                                    continue
-                                y = c + foK[s] if fast else st.neighbour(i, j, k, s, K, shape,
-                                                                           periodic)
-                                if y >= 0:
-                                    acc += g[s] * W[y, q2[q, s]]
+                                y = ys[t2]
+                                if side[q, s] and y >= 0:
+                                    acc += g[s] * W[np.uintp(y), np.uintp(q2[q, s])]
                             w[q] = -acc
                             tot -= acc
                         a0 = g[centre]
@@ -221,7 +219,8 @@ def _step_to(e, nc, periodic):
 
 @njit(cache=True)
 def galerkin(coef, offs, K, P, R, corner, shape, periodic, coarsen, cshape):
-    """Full coarse stencil (Nc, K) of R A P (P, R: the interpolation weights of A and Aᵀ).
+    """Full coarse stencil (Nc, K) of R A P (P, R: the interpolation weights of A and Aᵀ;
+    ``corner``: the coarse cell of each corner, :func:`corners`' second array).
 
     For fine cell x, its neighbour y = x + s and corners q_r of x, q_p of y, the coarse offset
     between the two corners is Δ + w(q_p) − w(q_r) in code units, Δ the offset between the
@@ -233,9 +232,7 @@ def galerkin(coef, offs, K, P, R, corner, shape, periodic, coarsen, cshape):
     Ac = np.zeros((cshape[0] * c1 * c2, K))
     m = offs.shape[0]
     Q = P.shape[1]
-    od = np.empty((m, 3), dtype=np.int64)
-    for a in range(m):
-        od[a, 0], od[a, 1], od[a, 2] = st.decode(offs[a], K)
+    od = st.decoded(offs, K)
     wq = np.empty(Q, dtype=np.int64)  # the code of corner q's unit steps, relative to 0
     for q in range(Q):
         wq[q] = st.encode(_bit(q, 0), _bit(q, 1), _bit(q, 2), K) - K // 2
@@ -250,8 +247,8 @@ def galerkin(coef, offs, K, P, R, corner, shape, periodic, coarsen, cshape):
                 p = _parity(i, j, k, coarsen)
                 q = p
                 while True:
-                    if R[x, q] != 0.0:
-                        rC[nr] = _unpad_index(corner[x, q], cshape)
+                    if R[x, q] != 0.0 and corner[x, q] >= 0:  # (weights vanish where none is)
+                        rC[nr] = corner[x, q]
                         rW[nr] = R[x, q]
                         rq[nr] = wq[q]
                         nr += 1
@@ -270,7 +267,7 @@ def galerkin(coef, offs, K, P, R, corner, shape, periodic, coarsen, cshape):
                     y2 = st.shift(k, od[a, 2], n2, periodic[2])
                     if y0 < 0 or y1 < 0 or y2 < 0:
                         continue
-                    y = (y0 * n1 + y1) * n2 + y2
+                    y = np.uintp((y0 * n1 + y1) * n2 + y2)
                     d0 = (u0 >> 1) - (i >> 1) if coarsen[0] else od[a, 0]
                     d1 = (u1 >> 1) - (j >> 1) if coarsen[1] else od[a, 1]
                     d2 = (u2 >> 1) - (k >> 1) if coarsen[2] else od[a, 2]
@@ -278,12 +275,12 @@ def galerkin(coef, offs, K, P, R, corner, shape, periodic, coarsen, cshape):
                     py = _parity(u0, u1, u2, coarsen)
                     q = py
                     while True:  # the coarse cells the neighbour interpolates from
-                        pw = P[y, q]
+                        pw = P[y, np.uintp(q)]
                         if pw != 0.0:
                             vp = v * pw
                             e = base + wq[q]
                             for t in range(nr):
-                                Ac[rC[t], e - rq[t]] += rW[t] * vp
+                                Ac[np.uintp(rC[t]), np.uintp(e - rq[t])] += rW[t] * vp
                         if q == 0:
                             break
                         q = (q - 1) & py
@@ -307,20 +304,25 @@ def _unpad_index(qp, shape):
 @njit(cache=True)
 def corners(Q, shape, periodic, coarsen, cshape):
     """Index of every corner of every fine cell in the *padded* coarse vector (int32; 0 where
-    none exists, whose weights are 0)."""
+    none exists, whose weights are 0), and in the coarse grid's cells (int64; −1 where none
+    exists), for :func:`galerkin`."""
     n0, n1, n2 = shape[0], shape[1], shape[2]
-    c1, c2 = cshape[1], cshape[2]
+    c0, c1, c2 = cshape[0], cshape[1], cshape[2]
+    lengths = (c0, c1, c2)  # a tuple: the shape array read in the loop doubled its time
     out = np.zeros((n0 * n1 * n2, Q), dtype=np.int32)
+    cells = np.full((n0 * n1 * n2, Q), -1, dtype=np.int64)
     for i in range(n0):
         for j in range(n1):
             for k in range(n2):
                 c = (i * n1 + j) * n2 + k
                 for q in range(Q):
-                    C = _corner(i, j, k, q, coarsen, cshape, periodic)
-                    if C >= 0:
-                        I, J, L = C // (c1 * c2), (C // c2) % c1, C % c2
-                        out[c, q] = st.padded_index(I, J, L, cshape)
-    return out
+                    I = _coarse_index(i, _bit(q, 0), coarsen[0], c0, periodic[0])
+                    J = _coarse_index(j, _bit(q, 1), coarsen[1], c1, periodic[1])
+                    L = _coarse_index(k, _bit(q, 2), coarsen[2], c2, periodic[2])
+                    if I >= 0 and J >= 0 and L >= 0:
+                        out[c, q] = st.padded_index(I, J, L, lengths)
+                        cells[c, q] = (I * c1 + J) * c2 + L
+    return out, cells
 
 
 @njit(cache=True, inline="always")
@@ -343,14 +345,14 @@ def residual_restrict(coef, xp, b, R, corner, nc, shape, coarsen, cols, fos):
             c0 = (i * n1 + j) * n2
             q0 = st.padded_row(i, j, shape)
             for k in range(n2):
-                c = c0 + k
-                acc = b[q0 + k]
+                c = np.uintp(c0 + k)
+                acc = b[np.uintp(q0 + k)]
                 for t in range(len(fos)):
-                    acc -= coef[c, cols[t]] * xp[q0 + k + fos[t]]
+                    acc -= coef[c, np.uintp(cols[t])] * xp[np.uintp(q0 + k + fos[t])]
                 p = _parity(i, j, k, coarsen)
                 q = p
                 while True:  # the subsets of p: the corners that can carry weight
-                    rc[corner[c, q]] += R[c, q] * acc
+                    rc[np.uintp(corner[c, np.uintp(q)])] += R[c, np.uintp(q)] * acc
                     if q == 0:
                         break
                     q = (q - 1) & p
@@ -366,16 +368,16 @@ def prolong_add(P, corner, xcp, xp, shape, coarsen):
             c0 = (i * n1 + j) * n2
             q0 = st.padded_row(i, j, shape)
             for k in range(n2):
-                c = c0 + k
+                c = np.uintp(c0 + k)
                 p = _parity(i, j, k, coarsen)
                 acc = 0.0
                 q = p
                 while True:
-                    acc += P[c, q] * xcp[corner[c, q]]
+                    acc += P[c, np.uintp(q)] * xcp[np.uintp(corner[c, np.uintp(q)])]
                     if q == 0:
                         break
                     q = (q - 1) & p
-                xp[q0 + k] += acc
+                xp[np.uintp(q0 + k)] += acc
 
 
 # -- the hierarchy ----------------------------------------------------------------------------
@@ -400,30 +402,37 @@ class Level:
                       False: st.kernel_offsets(offs, K, self.shape, skip=(c, c + 1))
                       + (int(np.flatnonzero(offs == c + 1)[0]),)}
         self.P = self.R = self.coarsen = self.cshape = self.corners = None
+        self.coarse_padded = 0
+
+    def connect(self, P, R, corners, coarsen, cshape):
+        """Set the transfers to the next coarser grid (interpolation P, restriction weights R,
+        corner indices, the axes coarsened and the coarse shape)."""
+        self.P, self.R, self.corners, self.coarsen, self.cshape = P, R, corners, coarsen, cshape
+        self.coarse_padded = int(np.prod(st.padded_shape(cshape)))  # once, not every cycle
 
     @property
     def size(self):
         return int(np.prod(self.shape))
 
     def smooth(self, xp, b, smoother, forward):
-        """One smoothing step on the padded iterate ``xp``."""
-        if smoother == "symmetric":
-            self.smooth(xp, b, "lexicographic", forward)
-            self.smooth(xp, b, "lexicographic", not forward)
-            return
-        if self.wraps:
-            st.fill_halo(xp, self.shape, self.periodic)
+        """One smoothing step on the padded iterate ``xp`` (symmetric: a sweep in the direction
+        ``forward`` says, then one back)."""
         if smoother == "colours":
+            if self.wraps:
+                st.fill_halo(xp, self.shape, self.periodic)
             st.gauss_seidel_colours(self.coef, self.inv, xp, b, self.shape, *self.others)
-        else:
-            st.gauss_seidel(self.coef, self.inv, xp, b, self.shape, forward, *self.sweep[forward])
+            return
+        for direction in (forward, not forward) if smoother == "symmetric" else (forward,):
+            if self.wraps:
+                st.fill_halo(xp, self.shape, self.periodic)
+            st.gauss_seidel(self.coef, self.inv, xp, b, self.shape, direction,
+                            *self.sweep[direction])
 
     def residual_restrict(self, xp, b):
         if self.wraps:
             st.fill_halo(xp, self.shape, self.periodic)
-        return residual_restrict(self.coef, xp, b, self.R, self.corners,
-                                 int(np.prod(st.padded_shape(self.cshape))), self.shape,
-                                 self.coarsen, *self.all)
+        return residual_restrict(self.coef, xp, b, self.R, self.corners, self.coarse_padded,
+                                 self.shape, self.coarsen, *self.all)
 
     def prolong_add(self, xcp, xp):
         prolong_add(self.P, self.corners, xcp, xp, self.shape, self.coarsen)
@@ -515,11 +524,11 @@ class BoxMG:
             if coarsen is None:
                 break
             T, offsT = st.transpose(coef, offs, K, shape3, per3)
-            lvl.P = interpolation(coef, offs, K, Q, shape3, per3, coarsen, cshape)
-            lvl.R = interpolation(T, offsT, K, Q, shape3, per3, coarsen, cshape)
-            lvl.corners = corners(Q, shape3, per3, coarsen, cshape)
-            lvl.coarsen, lvl.cshape = coarsen, cshape
-            coef, offs = st.compress(galerkin(coef, offs, K, lvl.P, lvl.R, lvl.corners, shape3,
+            padded, cells_at = corners(Q, shape3, per3, coarsen, cshape)
+            lvl.connect(interpolation(coef, offs, K, Q, shape3, per3, coarsen, cshape),
+                        interpolation(T, offsT, K, Q, shape3, per3, coarsen, cshape),
+                        padded, coarsen, cshape)
+            coef, offs = st.compress(galerkin(coef, offs, K, lvl.P, lvl.R, cells_at, shape3,
                                               per3, coarsen, cshape), K)
             shape3 = cshape
         last = self.levels[-1]
@@ -537,8 +546,8 @@ class BoxMG:
             for lvl in self.levels:
                 coef, offs = st.transpose(lvl.coef, lvl.offs, lvl.K, lvl.shape, lvl.periodic)
                 t = Level(coef, offs, lvl.K, lvl.shape, lvl.periodic)
-                t.P, t.R, t.coarsen, t.cshape = lvl.R, lvl.P, lvl.coarsen, lvl.cshape
-                t.corners = lvl.corners
+                if lvl.P is not None:
+                    t.connect(lvl.R, lvl.P, lvl.corners, lvl.coarsen, lvl.cshape)
                 out.append(t)
             self._trans = out
         return self._trans

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..geometry.grid import Grid
 from . import flux
-from .generator import assemble_csr, comb_log_density, detailed_balance_defect, to_csr
+from .generator import (assemble_csr, comb_log_density, detailed_balance_defect, exp_rates,
+                        to_csr)
 
 
 def as3d(arr: np.ndarray) -> np.ndarray:
@@ -39,6 +40,16 @@ class FaceRates:
         """Whether each axis is periodic, as a bool array (what the kernels take)."""
         return np.asarray(self.grid.periodic, dtype=np.bool_)
 
+    @property
+    def linear_rates(self):
+        """(rate_fwd, rate_bwd) = (e^log_fwd, e^log_bwd), computed on first use and kept (the
+        rates do not change after construction): the jump-rate matrix, the generator and the
+        stationary residual each exponentiated them again, 0.3 ms of a 16³ stationary solve."""
+        kept = self.__dict__.get("_linear_rates")
+        if kept is None:
+            kept = self._linear_rates = exp_rates(self.log_fwd, self.log_bwd)
+        return kept
+
     def generator(self, psi=None, index=None, copy=True):
         """Sparse E⁻¹ L E (E = diag e^ψ; ψ = 0 gives L) on the cells with ``index >= 0``.
 
@@ -52,8 +63,8 @@ class FaceRates:
             return self._L.copy() if copy else self._L
         psi = np.zeros(N) if psi is None else np.ascontiguousarray(psi, dtype=float)
         index = np.arange(N, dtype=np.int64) if index is None else index
-        data, indices, indptr = assemble_csr(self.log_fwd, self.log_bwd, psi, index,
-                                             self.shape, self.periodic)
+        data, indices, indptr = assemble_csr(*self.linear_rates, self.log_fwd, self.log_bwd, psi,
+                                             index, self.shape, self.periodic)
         L = to_csr(data, indices, indptr, len(indptr) - 1)
         if plain:  # keep this one; the caller gets a copy unless it only reads
             self._L = L

@@ -50,10 +50,19 @@ def sort_row(cols, vals, m):
 
 
 @njit(cache=True)
-def assemble_csr(log_fwd, log_bwd, psi, index, shape, periodic):
+def exp_rates(log_fwd, log_bwd):
+    """(e^log_fwd, e^log_bwd): the face rates themselves, which the kernels below take along
+    with their logarithms (:attr:`~fpsolve.numerics.discretisation.FaceRates.linear_rates`
+    computes them once per rates object)."""
+    return np.exp(log_fwd), np.exp(log_bwd)
+
+
+@njit(cache=True)
+def assemble_csr(rate_fwd, rate_bwd, log_fwd, log_bwd, psi, index, shape, periodic):
     """CSR arrays of E⁻¹ L E restricted to the cells with ``index >= 0``.
 
-    log_fwd, log_bwd : (ndim, N) log rates across the face stored at each cell (k → k+1, k+1 → k).
+    rate_fwd, rate_bwd : (ndim, N) rates across the face stored at each cell (k → k+1,
+    k+1 → k), and log_fwd, log_bwd their logarithms (:func:`exp_rates`).
     psi : (N,) reference log-density (zeros give L itself).
     index : (N,) new row/column number of each cell, −1 for removed cells.
     shape, periodic : grid shape and periodicity per axis (length ndim).
@@ -89,9 +98,7 @@ def assemble_csr(log_fwd, log_bwd, psi, index, shape, periodic):
     cols = np.empty(2 * ndim + 1, dtype=np.int64)
     vals = np.empty(2 * ndim + 1, dtype=np.float64)
     # every rate enters a diagonal, and with ψ = 0 an off-diagonal as it is (e^(x + 0 − 0) is
-    # e^x to the bit): each is exponentiated once, not twice
-    rate_fwd = np.exp(log_fwd)
-    rate_bwd = np.exp(log_bwd)
+    # e^x to the bit): only the scaled off-diagonals are exponentiated here
     plain = True
     for c in range(N):
         plain = plain and psi[c] == 0.0
@@ -131,15 +138,15 @@ def assemble_csr(log_fwd, log_bwd, psi, index, shape, periodic):
 
 
 @njit(cache=True)
-def assemble_jump_csr(log_fwd, log_bwd, shape, periodic, itype):
+def assemble_jump_csr(rate_fwd, rate_bwd, shape, periodic, itype):
     """CSR arrays of the jump rates R[c, d] = rate c → d (the off-diagonal of L, transposed),
     rows sorted by column, rates that are zero (walls, underflow) left out: what assembling
     the reversed chain's generator, zeroing its diagonal and eliminating zeros gives, entry for
-    entry, at a third of the exponentials. Needs every periodic axis to have ≥ 3 cells (two
-    distinct neighbours). Arguments as for :func:`assemble_csr`; ``itype``: an empty array of
-    the index type wanted (:func:`index_type`), so that :func:`to_csr` need not convert."""
-    ndim = log_fwd.shape[0]
-    N = log_fwd.shape[1]
+    entry. Needs every periodic axis to have ≥ 3 cells (two distinct neighbours). Arguments as
+    for :func:`assemble_csr`; ``itype``: an empty array of the index type wanted
+    (:func:`index_type`), so that :func:`to_csr` need not convert."""
+    ndim = rate_fwd.shape[0]
+    N = rate_fwd.shape[1]
     strides = np.ones(ndim, dtype=np.int64)
     for a in range(ndim - 2, -1, -1):
         strides[a] = strides[a + 1] * shape[a + 1]
@@ -155,11 +162,11 @@ def assemble_jump_csr(log_fwd, log_bwd, shape, periodic, itype):
             lo, hi = _neighbours(c, shape, strides, a, periodic[a])
             if lo >= 0:  # the face between lo and c is stored at lo
                 cols[m] = lo
-                vals[m] = math.exp(log_bwd[a, lo])
+                vals[m] = rate_bwd[a, lo]
                 m += 1
             if hi >= 0:
                 cols[m] = hi
-                vals[m] = math.exp(log_fwd[a, c])
+                vals[m] = rate_fwd[a, c]
                 m += 1
         sort_row(cols, vals, m)  # at most 6 entries
         for i in range(m):
@@ -354,14 +361,15 @@ def explicit_euler(data, indices, indptr, p, dt, n_steps):
 
 
 @njit(cache=True)
-def generator_residual(log_fwd, log_bwd, p, shape, periodic):
-    """(Σ_k |(L p)_k|, max_k |L_kk|) without assembling L: one pass over the faces.
+def generator_residual(rate_fwd, rate_bwd, p, shape, periodic):
+    """(Σ_k |(L p)_k|, max_k |L_kk|) without assembling L: one pass over the faces (rates as
+    for :func:`assemble_csr`).
 
     The matrix-free form of :func:`fpsolve.numerics.linalg.relative_residual`, for the
     diagnostics of every stationary solve (assembling L for it cost half of a closed-form solve).
     """
-    ndim = log_fwd.shape[0]
-    N = log_fwd.shape[1]
+    ndim = rate_fwd.shape[0]
+    N = rate_fwd.shape[1]
     strides = np.ones(ndim, dtype=np.int64)
     for a in range(ndim - 2, -1, -1):
         strides[a] = strides[a + 1] * shape[a + 1]
@@ -372,8 +380,8 @@ def generator_residual(log_fwd, log_bwd, p, shape, periodic):
             _, hi = _neighbours(c, shape, strides, a, periodic[a])
             if hi < 0:
                 continue
-            f = math.exp(log_fwd[a, c])
-            b = math.exp(log_bwd[a, c])
+            f = rate_fwd[a, c]
+            b = rate_bwd[a, c]
             J = f * p[c] - b * p[hi]  # net jump flux c → hi
             Lp[c] -= J
             Lp[hi] += J

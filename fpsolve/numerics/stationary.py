@@ -149,8 +149,7 @@ def stationary_residual(rates: FaceRates, log_p) -> float:
     log_p = np.asarray(log_p)
     p = np.exp(log_p.ravel() - log_p.max())
     if isinstance(rates, FaceRates):
-        num, scale = generator_residual(rates.log_fwd, rates.log_bwd, p, rates.shape,
-                                        rates.periodic)
+        num, scale = generator_residual(*rates.linear_rates, p, rates.shape, rates.periodic)
     else:  # other stencils (the tensor scheme's diagonal neighbours): from the matrix
         L = rates.generator()
         num, scale = np.sum(np.abs(L @ p)), np.max(np.abs(L.diagonal()))
