@@ -14,8 +14,14 @@ kernels; wall time with ``time.perf_counter`` and CPU time with ``time.process_t
 - ``network``: gMAM between two minima of an MLP with d ≈ 10³ parameters (weight decay 1e-2;
   minima by L-BFGS and Newton), D = (η/2)Σ₁/B + δI through its rank-N Woodbury factor, frozen at
   the first minimum and state dependent; P points, ``tol`` 1e-4, an iteration budget.
+- ``network_saddle`` (``--network-saddle``): a teacher–student tanh MLP (d = 1013, N = 512,
+  weight decay 0.1) from a minimum to the index-1 saddle of the network with its weakest unit
+  removed, frozen D (floor 1e-2 of its largest eigenvalue), whitened; the default damping,
+  ``preconditioner="linearised"`` and that with ``anderson=10``.
 
 Run:  python benchmarks/bench_large_deviations.py [--repeat 3] [--skip-network] [--out DIR]
+      python benchmarks/bench_large_deviations.py --network-saddle --network-points 25 \
+          --network-iter 750
 Writes ``results/large_deviations.json`` and ``results/large_deviations.md``.
 """
 from __future__ import annotations
@@ -232,6 +238,96 @@ def bench_network(points, max_iter, hidden=(40, 16), kinds=(False, True)):
     return rows
 
 
+def teacher_student_saddle(n=512, n_features=20, width=46, wd=0.1, seed=1):
+    """A tanh MLP [n_features, width, 1] fitted to a teacher of the same width (regression,
+    noise 0.1), weight decay ``wd``: a minimum A (L-BFGS from the teacher's weights) and the
+    index-1 saddle S obtained by removing A's weakest unit and minimising over the others (a
+    Fukumizu–Amari embedding of the narrower network's minimum). Returns (objective, A, S)."""
+    import scipy.optimize as so
+    import torch
+    from fpsolve import nets
+    from fpsolve.nets.data import Dataset
+
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, n_features, generator=g, dtype=torch.float64)
+    teacher = nets.mlp([n_features, width, 1], activation="tanh", seed=2)
+    with torch.no_grad():   # output weights ±3/√width: every unit matters (no dead units)
+        teacher[0].weight.copy_(torch.randn(teacher[0].weight.shape, generator=g,
+                                            dtype=torch.float64) * 1.5 / n_features ** 0.5)
+        teacher[0].bias.copy_(0.3 * torch.randn(width, generator=g, dtype=torch.float64))
+        teacher[2].weight.copy_(torch.sign(torch.randn(teacher[2].weight.shape, generator=g,
+                                                       dtype=torch.float64)) * 3.0 / width ** 0.5)
+        teacher[2].bias.zero_()
+        y = teacher(X) + 0.1 * torch.randn(n, 1, generator=g, dtype=torch.float64)
+    obj = nets.Objective(nets.mlp([n_features, width, 1], activation="tanh", seed=0),
+                         Dataset(X, y, "regression", None, "custom", {}))
+    d = obj.n_params
+
+    def fg(th, mask):
+        t = torch.tensor(th, requires_grad=True)
+        L = obj.loss(t) + 0.5 * wd * (t ** 2).sum()
+        (gr,) = torch.autograd.grad(L, t)
+        return float(L.detach()), gr.detach().numpy() * mask
+
+    def train(th, mask):
+        return so.minimize(fg, th, args=(mask,), jac=True, method="L-BFGS-B",
+                           options=dict(maxiter=20000, gtol=1e-11, ftol=1e-17)).x
+
+    A = train(nets.flat_parameters(teacher).numpy(), np.ones(d))
+    W = A[:n_features * width].reshape(width, n_features)
+    a = A[n_features * width + width:n_features * width + 2 * width]
+    k = int(np.argmin(np.abs(a) * np.linalg.norm(W, axis=1)))     # the weakest unit
+    unit = np.r_[np.arange(k * n_features, (k + 1) * n_features), n_features * width + k,
+                 n_features * width + width + k]
+    mask = np.ones(d)
+    mask[unit] = 0.0
+    S0 = A.copy()
+    S0[unit] = 0.0
+    return obj, A, train(S0, mask)
+
+
+def bench_network_saddle(points, max_iter, wd=0.1):
+    """gMAM from a minimum of a teacher–student MLP (d = 1013) to the index-1 saddle of the
+    network with one unit removed, frozen whitened D: the default damping against
+    ``preconditioner="linearised"`` with and without ``anderson=10``."""
+    import torch
+    from fpsolve import nets
+
+    torch.set_num_threads(2)
+    t0 = time.perf_counter()
+    obj, A, S = teacher_student_saddle(wd=wd)
+    lr, batch = 0.1, 16
+    top = float(nets.gradient_noise(obj, theta=A).eigenvalues[0]) * 0.5 * lr / batch
+    dyn = ld.network_dynamics(obj, lr=lr, batch_size=batch, floor=1e-2 * top,
+                              state_dependent=False, theta=A, weight_decay=wd)
+    a, s = dyn.refine_critical_point(A), dyn.refine_critical_point(S)
+    kinds = dyn.classify(a)["kind"], dyn.classify(s)["kind"]
+    setup = time.perf_counter() - t0
+    line = dyn.action_state(np.linspace(a, s, points)).action
+    rows = []
+    for pre, m in (("linearised", 10), ("linearised", 0), ("scalar", 0)):
+        w, c = time.perf_counter(), time.process_time()
+        try:
+            r = ld.whitened_path(dyn, a, s, n_points=points, tol=1e-4, max_iter=max_iter,
+                                 preconditioner=pre, anderson=m)
+            converged = True
+        except fp.SolverError as err:
+            r, converged = err.result, False
+        wall, cpu = time.perf_counter() - w, time.process_time() - c
+        rows.append({"d": obj.n_params, "samples": obj.n_samples, "points": points,
+                     "weight_decay": wd, "endpoints": kinds, "preconditioner": pre,
+                     "anderson": m, "state_dependent": False, "wall_s": wall, "cpu_s": cpu,
+                     "setup_s": setup, "converged": converged, "iterations": r.iterations,
+                     "residual": r.residual, "action": r.action,
+                     "bisected_action": r.info.get("bisected_action"),
+                     "straight_line_action": line, "target_s": 60.0})
+        print(f"network saddle d={obj.n_params} {pre} anderson={m}: wall {wall:.1f} s, cpu "
+              f"{cpu:.1f} s, converged {converged} ({r.iterations} it, residual "
+              f"{r.residual:.2g}), action {r.action:.6g} (bisected "
+              f"{r.info.get('bisected_action'):.6g}, line {line:.4g})", flush=True)
+    return rows
+
+
 def markdown(res):
     out = ["# Large deviations: timings (`bench_large_deviations.py`)", "",
            f"Machine: {res['machine']}; {res['note']}", "",
@@ -246,6 +342,15 @@ def markdown(res):
         tgt = f"≤ {r['target_s']:.0f} s" if r["target_s"] else "—"
         out.append(f"| quasi-potential (OLIM), K = {r['radius']} | {r['grid']} | "
                    f"{r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | {tgt} | max error {err:.1e} |")
+    for r in res.get("network_saddle", []):
+        out.append(f"| network path (torch gMAM), minimum → index-1 saddle, frozen D, "
+                   f"preconditioner={r['preconditioner']}, anderson={r['anderson']} | "
+                   f"d = {r['d']}, N = {r['samples']}, {r['points']} points | "
+                   f"{r['wall_s']:.1f} s | {r['cpu_s']:.1f} s | ≤ 60 s | "
+                   f"{'converged' if r['converged'] else 'NOT converged'} (residual "
+                   f"{r['residual']:.1e}, {r['iterations']} it); action {r['action']:.6g}, "
+                   f"bisected {r['bisected_action']:.6g}; straight line "
+                   f"{r['straight_line_action']:.4g} |")
     for r in res.get("network", []) + res.get("network_sweep", []):
         kind = "state-dependent" if r["state_dependent"] else "frozen"
         out.append(f"| network path (torch gMAM), {kind} D | d = {r['d']}, N = {r['samples']}, "
@@ -272,11 +377,19 @@ def main():
                     help="hidden widths h1xh2 of smaller MLPs [8, h1, h2, 1] (frozen D only), "
                          "e.g. 4x2,8x4,16x6,24x12: how far gMAM's reach extends in d; merged "
                          "into the existing results")
+    ap.add_argument("--network-saddle", action="store_true",
+                    help="only the teacher–student minimum-to-saddle path (d = 1013), three "
+                         "dampings; merged into the existing results")
     ap.add_argument("--out", default=str(HERE / "results"))
     args = ap.parse_args()
     t0 = time.perf_counter()
     out = Path(args.out)
-    if args.network_sweep:
+    if args.network_saddle:
+        res = json.loads((out / "large_deviations.json").read_text())
+        res["network_saddle"] = bench_network_saddle(args.network_points, args.network_iter)
+        res["notes"] = NOTES
+        args.skip_network = True
+    elif args.network_sweep:
         res = json.loads((out / "large_deviations.json").read_text())
         res["network_sweep"] = [
             row for h in args.network_sweep.split(",")

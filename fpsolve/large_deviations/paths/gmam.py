@@ -230,10 +230,12 @@ class _Relaxed:
     action: float = 0.0
     segments: np.ndarray | None = None
     start_level: float = 0.0
+    dtau: float = 0.0       # the last pseudo-time step
 
 
 def _relax_piece(state, dyn, x0, x1, n, guess, initial, *, tol, max_iter, step,
-                 stagnation=None, exact_guess=False, stiff=None, anderson=0) -> _Relaxed:
+                 stagnation=None, exact_guess=False, stiff=None, anderson=0,
+                 warm=None) -> _Relaxed:
     """Relax the path from x0 to x1 (n points): through ``guess`` (waypoints) or ``initial``,
     or straight. Leaving an attractor, the path starts at x0 and continues from a point on a
     small level set of x0's local quasi-potential (one chord across), free to slide on it: the
@@ -254,7 +256,7 @@ def _relax_piece(state, dyn, x0, x1, n, guess, initial, *, tol, max_iter, step,
             phi = phi[1:]
             phi[0] = _retract(phi[0], ellipse)
     out = _relax(state, phi, tol=tol, max_iter=max_iter, step=step, stagnation=stagnation,
-                 ellipse=ellipse, stiff=stiff, anderson=anderson)
+                 ellipse=ellipse, stiff=stiff, anderson=anderson, warm=warm)
     out.action, out.segments = out.state.action, out.state.segments
     if ellipse is not None:
         v0 = ellipse[2]
@@ -266,7 +268,7 @@ def _relax_piece(state, dyn, x0, x1, n, guess, initial, *, tol, max_iter, step,
 
 
 def _relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
-           ellipse=None, stiff=None, anderson=0) -> _Relaxed:
+           ellipse=None, stiff=None, anderson=0, warm=None) -> _Relaxed:
     """The gMAM iteration on a path (module docstring); ``state(path)`` returns the
     :class:`.action.ActionState` (numpy or torch backend). The last point is fixed; so is the
     first, unless ``ellipse`` = (x*, K, v₀): then it slides on the level set ½δxᵀKδx = v₀ of the
@@ -275,9 +277,10 @@ def _relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
     by less than rtol over the last ``window`` accepted steps (a coarse relaxation, reported as
     not converged), or after ``max_iter`` steps. ``stiff``: a
     :class:`.stiffness.LinearisedStiffness` to damp with (default: κⱼ times the identity).
-    ``anderson`` = m > 0: after ``ANDERSON_WARM`` steps Δτ stops growing and each step is the
-    Anderson extrapolation (:mod:`.anderson`, memory m) of the last steps when it passes the
-    stability test, the plain step otherwise."""
+    ``anderson`` = m > 0: after ``warm`` steps (default ``ANDERSON_WARM``) Δτ stops growing
+    and each step is the Anderson extrapolation (:mod:`.anderson`, memory m) of the last steps
+    when it passes the stability test, the plain step otherwise."""
+    warm = ANDERSON_WARM if warm is None else warm
     P = len(phi)
     h = 1.0 / (P - 1)
     if ellipse is not None:
@@ -334,7 +337,7 @@ def _relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
         if ok:
             new, exact = equal_chords(new, P, return_exact=True)
             mixed = None
-            if mixer is not None and it > ANDERSON_WARM:
+            if mixer is not None and it > warm:
                 if inner < residual:
                     # the first point's residual dominates: it weighs in the test but hardly
                     # in the least squares (one point of P), where it stalls; plain steps
@@ -375,7 +378,7 @@ def _relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
         equal = exact
         history.append(st.action)
         calm += 1
-        if mixer is None or it < ANDERSON_WARM:
+        if mixer is None or it < warm:
             dtau = min(dtau * GROW, MAX_STEP * dtau0)
         elif calm >= anderson and dtau < MAX_STEP * dtau0:
             # Δτ held for a whole history without a rejection: try a longer step (a new map,
@@ -384,7 +387,7 @@ def _relax(state, phi, *, tol, max_iter, step=None, stagnation=None,
             mixer.reset()
             calm = 0
     return _Relaxed(phi, st, converged, it, float(residual), history, rejected,
-                    "scalar" if stiff is None else "linearised")
+                    "scalar" if stiff is None else "linearised", dtau=dtau)
 
 
 def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=None,
@@ -489,8 +492,12 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
                       for g in guesses]
             best = min(trials, key=lambda q: q.action)
             guesses = [best.path[1:-1]]
+        # with Anderson acceleration the final relaxation goes on from the chosen start's step
+        # size, extrapolating at once (the trial found Δτ; a plain ramp would repeat it)
+        go_on = anderson and best is not None and best.dtau > 0
         final = _relax_piece(state, dyn, x0, x1, n, guesses[0], None, tol=tol,
-                             max_iter=max_iter, step=step, stiff=stiff, anderson=anderson)
+                             max_iter=max_iter, step=best.dtau if go_on else step,
+                             stiff=stiff, anderson=anderson, warm=0 if go_on else None)
         if best is not None:
             final.iterations += sum(q.iterations for q in trials)
         best = final
