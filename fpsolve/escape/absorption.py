@@ -49,7 +49,7 @@ import scipy.sparse as sp
 from ..errors import InputError
 from ..jit import njit
 from ..numerics.flux import log_bernoulli
-from ..numerics.generator import to_csr
+from ..numerics.generator import empty_csr, to_csr
 from .jumps import block_entries, jump_rates
 from .mapped import computational_region
 from .regions import CellSet, Region, Union, Wall
@@ -180,7 +180,7 @@ def build(model, targets, what="target", t=0.0) -> Absorption:
     per = np.asarray(g.periodic)
     wraps = per & (np.abs(dx) > 0.5 * span)
     dx = np.where(wraps, dx - np.sign(dx) * span, dx)  # minimal image across a periodic seam
-    length = np.linalg.norm(dx, axis=1)
+    length = np.linalg.norm(dx, axis=1) if sharp_parts else None  # (for the crossings only)
 
     # first crossing (fraction of the segment) of each edge with each target
     t_best = np.full(rows.size, np.inf)
@@ -214,9 +214,12 @@ def build(model, targets, what="target", t=0.0) -> Absorption:
     site_cell = np.where(kept_to, e_from, e_to)
     # the edges come in R's storage order (rows increasing, columns sorted in each row), so
     # the cut jumps are already a canonical CSR matrix: no COO assembly
-    cut_ptr = np.zeros(N + 1, dtype=np.int64)
-    np.cumsum(np.bincount(e_from[kept_to], minlength=N), out=cut_ptr[1:])
-    cut = to_csr(e_rate[kept_to], e_to[kept_to], cut_ptr, N)
+    if kept_to.any():
+        cut_ptr = np.zeros(N + 1, dtype=np.int64)
+        np.cumsum(np.bincount(e_from[kept_to], minlength=N), out=cut_ptr[1:])
+        cut = to_csr(e_rate[kept_to], e_to[kept_to], cut_ptr, N)
+    else:
+        cut = empty_csr(N)
 
     # absorbing walls, and targets met between the outermost centres and the box's walls
     # (cell sets alone have none)
