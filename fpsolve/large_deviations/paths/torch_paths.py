@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch.func import grad, jacfwd, jvp, vjp, vmap
 
-from ...errors import InputError
+from ...errors import InputError, SolverError
 from ...nets import Objective, minibatch_factor
 from ..dynamics import Dynamics
 from .action import ActionState
@@ -388,8 +388,9 @@ def whitened_path(dyn, start, end, **kw):
     identity: the action is invariant under the linear change of variables, and gMAM's
     preconditioner, built for a nearly isotropic D, converges in a number of steps that no longer
     grows with the condition number of D̄ (10⁴ and more for a gradient covariance with a small
-    floor). Keyword arguments go to :func:`~fpsolve.large_deviations.minimum_action_path`; the
-    returned path, endpoints and saddle are in parameter coordinates θ."""
+    floor). Keyword arguments go to :func:`~fpsolve.large_deviations.minimum_action_path`
+    (waypoints ``initial`` in parameter coordinates θ, like the endpoints); the returned path,
+    endpoints and saddle are in θ too, and so is the path a SolverError carries."""
     W = getattr(dyn, "whitening", None)
     if W is None:
         raise InputError("whitened_path: the dynamics has no constant noise to whiten; build it "
@@ -399,12 +400,23 @@ def whitened_path(dyn, start, end, **kw):
     # ψ̇ = W θ̇ = W b(W⁻¹ψ), and the noise W·sqrt(2εD̄) has covariance 2εI
     white = TorchDynamics(dyn.ndim, lambda Y: W.to_white(dyn.torch_drift(W.from_white(Y))),
                           diffusion=1.0, dtype=dyn.dtype, device=dyn.device)
-    res = minimum_action_path(white, W.to_white(t(start)[None])[0].cpu().numpy(),
-                              W.to_white(t(end)[None])[0].cpu().numpy(), **kw)
+    if kw.get("initial") is not None:   # waypoints are given in θ, like the endpoints
+        kw["initial"] = W.to_white(t(np.atleast_2d(kw["initial"]))).cpu().numpy()
     back = lambda Y: W.from_white(t(Y)).cpu().numpy()  # noqa: E731
-    res.path = back(res.path)
-    res.start, res.end = back(res.start[None])[0], back(res.end[None])[0]
-    if res.saddle is not None:
-        res.saddle = back(res.saddle[None])[0]
-    res.info["coordinates"] = "computed in ψ = D̄^(−1/2)θ, returned in θ"
-    return res
+
+    def to_theta(res):
+        res.path = back(res.path)
+        res.start, res.end = back(res.start[None])[0], back(res.end[None])[0]
+        if res.saddle is not None:
+            res.saddle = back(res.saddle[None])[0]
+        res.info["coordinates"] = "computed in ψ = D̄^(−1/2)θ, returned in θ"
+        return res
+
+    try:
+        res = minimum_action_path(white, W.to_white(t(start)[None])[0].cpu().numpy(),
+                                  W.to_white(t(end)[None])[0].cpu().numpy(), **kw)
+    except SolverError as err:   # the unconverged path it carries is in θ too
+        if getattr(err, "result", None) is not None:
+            to_theta(err.result)
+        raise
+    return to_theta(res)
