@@ -426,7 +426,7 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
         only after m steps without a rejection), and each extrapolated step must pass the same
         stability test as a plain one, else the plain step is taken and the history restarts.
         Same fixed points. With ``preconditioner="linearised"`` this is what makes a network's
-        path converge (``anderson=10``, d = 1013: see docs/guide/large_deviations.rst).
+        path converge (``anderson=10`` to ``20``, d = 1013: see docs/guide/large_deviations.rst).
 
     Two stages. The whole path is relaxed coarsely (33 points, until the action changes by less
     than 1e-5 over 20 steps, or a residual of 1e-2); the critical points it passes (saddles,
