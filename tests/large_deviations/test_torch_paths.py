@@ -97,10 +97,12 @@ def test_network_drift_and_noise_match_fpsolve_nets():
 
 @pytest.mark.slow       # ~25 s unloaded (1000 steps per piece × 3 relaxations at d = 41)
 @pytest.mark.xfail(strict=True, raises=SolverError,
-                   reason="open defect (issue 16): gMAM's semi-implicit descent does not converge "
-                          "on network paths; the step is limited by the stiffest direction of "
-                          "∂b/∂x (rates 1e-5 … 1.6 at the benchmark's minima), so the normal "
-                          "residual stalls at O(1–10). Remove this marker once it converges.")
+                   reason="open defect: gMAM does not converge between these minima; the step "
+                          "is limited by the stiffest direction of ∂b/∂x (rates 1e-5 … 1.6), so "
+                          "the normal residual stalls at O(1–10). preconditioner='linearised' "
+                          "with anderson=10 (which converges on the d = 37 saddle path below) "
+                          "still ends at residual 1.0 after 5500 steps here (whitened). Remove "
+                          "this marker once it converges.")
 def test_network_path_converges_at_small_size():
     # d = 41 parameters, N = 32 samples: the benchmark's failure (d = 1033) at a size that runs
     # in tens of seconds. Between two minima of weight-decayed loss the path must converge to
