@@ -7,7 +7,7 @@ Choosing the solver (``solver="auto"``; measured in ``benchmarks/bench_general.p
 seconds on 2 cores, its tensor 2D and 3D problems; the table is in ``benchmarks/README.md``): a
 sparse LU in 1D at every size (LAPACK's tridiagonal LU where the matrix is tridiagonal, i.e. no
 periodic seam); with the grid known, the geometric multigrid
-(:mod:`fpsolve.numerics.boxmg`) for stationary states from 10⁴ cells in 2D and 2·10³ in 3D
+(:mod:`fpsolve.numerics.boxmg`) for stationary states from 10⁴ cells in 2D and 500 in 3D
 (512²: 0.47 s against the LU's 1.73 s and AMG's 1.24 s), and for first-passage solves beyond
 :data:`DIRECT_LIMIT`; below it, first-passage solves with deep wells keep the LU (its
 componentwise accuracy behind barriers, see :data:`DIRECT_LIMIT_STATIONARY`), and those without
@@ -46,13 +46,16 @@ ORDERING = "MMD_AT_PLUS_A"
 #: it: the geometric multigrid where the matrix's grid is known, else the algebraic one)
 DIRECT_LIMIT = {1: np.inf, 2: 100_000, 3: 2_500}
 #: the same for the pinned null-vector solve of a stationary state when its grid is known: the
-#: geometric multigrid is faster than the LU from about 64² and 12³ cells (0.026 against
-#: 0.048 s at 128², 0.012 against 0.095 s at 16³, measured). First-passage solves keep
+#: geometric multigrid is faster than the LU from about 64² and 8³ cells (0.026 against
+#: 0.048 s at 128², 0.012 against 0.095 s at 16³; wall, ``bench_codes.py``'s generic 2D and
+#: state-dependent 3D models: 7.4 against 8.6 ms at 64², 15 against 21 ms at 90², and in 3D
+#: 1.8 against 2.8 ms at 8³, 4.3 against 27 ms at 12³, where 7³ is 1.5 against 2.0 ms for the LU;
+#: measured). In 2D the LU stays within 1.5× of it up to 10⁴ cells. First-passage solves keep
 #: :data:`DIRECT_LIMIT` unless their answers are certified (:data:`DIRECT_LIMIT_FIRST_PASSAGE`):
 #: behind barriers the LU's componentwise accuracy is what the balance-defect diagnostics need
 #: (at ΔU/D = 40 on 600×20 cells an iterative solve left a balance defect of 8e-3, the LU
 #: 1e-12).
-DIRECT_LIMIT_STATIONARY = {1: np.inf, 2: 10_000, 3: 2_000}
+DIRECT_LIMIT_STATIONARY = {1: np.inf, 2: 10_000, 3: 500}
 #: the same for a first-passage solve without deep wells (no traps) whose grid is known and
 #: whose caller certifies the iterative answer, re-solving with the LU where it is not
 #: (:class:`fpsolve.escape.green.KilledProcess` with ``gmg_trial=True``): the geometric
