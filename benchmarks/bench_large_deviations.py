@@ -239,54 +239,6 @@ def bench_network(points, max_iter, hidden=(40, 16), kinds=(False, True)):
     return rows
 
 
-def teacher_student_saddle(n=512, n_features=20, width=46, wd=0.1, seed=1):
-    """A tanh MLP [n_features, width, 1] fitted to a teacher of the same width (regression,
-    noise 0.1), weight decay ``wd``: a minimum A (L-BFGS from the teacher's weights) and the
-    index-1 saddle S obtained by removing A's weakest unit and minimising over the others (a
-    Fukumizu–Amari embedding of the narrower network's minimum). Returns (objective, A, S)."""
-    import scipy.optimize as so
-    import torch
-    from fpsolve import nets
-    from fpsolve.nets.data import Dataset
-
-    g = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, n_features, generator=g, dtype=torch.float64)
-    teacher = nets.mlp([n_features, width, 1], activation="tanh", seed=2)
-    with torch.no_grad():   # output weights ±3/√width: every unit matters (no dead units)
-        teacher[0].weight.copy_(torch.randn(teacher[0].weight.shape, generator=g,
-                                            dtype=torch.float64) * 1.5 / n_features ** 0.5)
-        teacher[0].bias.copy_(0.3 * torch.randn(width, generator=g, dtype=torch.float64))
-        teacher[2].weight.copy_(torch.sign(torch.randn(teacher[2].weight.shape, generator=g,
-                                                       dtype=torch.float64)) * 3.0 / width ** 0.5)
-        teacher[2].bias.zero_()
-        y = teacher(X) + 0.1 * torch.randn(n, 1, generator=g, dtype=torch.float64)
-    obj = nets.Objective(nets.mlp([n_features, width, 1], activation="tanh", seed=0),
-                         Dataset(X, y, "regression", None, "custom", {}))
-    d = obj.n_params
-
-    def fg(th, mask):
-        t = torch.tensor(th, requires_grad=True)
-        L = obj.loss(t) + 0.5 * wd * (t ** 2).sum()
-        (gr,) = torch.autograd.grad(L, t)
-        return float(L.detach()), gr.detach().numpy() * mask
-
-    def train(th, mask):
-        return so.minimize(fg, th, args=(mask,), jac=True, method="L-BFGS-B",
-                           options=dict(maxiter=20000, gtol=1e-11, ftol=1e-17)).x
-
-    A = train(nets.flat_parameters(teacher).numpy(), np.ones(d))
-    W = A[:n_features * width].reshape(width, n_features)
-    a = A[n_features * width + width:n_features * width + 2 * width]
-    k = int(np.argmin(np.abs(a) * np.linalg.norm(W, axis=1)))     # the weakest unit
-    unit = np.r_[np.arange(k * n_features, (k + 1) * n_features), n_features * width + k,
-                 n_features * width + width + k]
-    mask = np.ones(d)
-    mask[unit] = 0.0
-    S0 = A.copy()
-    S0[unit] = 0.0
-    return obj, A, train(S0, mask)
-
-
 def bench_network_saddle(points, max_iter, wd=0.1):
     """gMAM from a minimum of a teacher–student MLP (d = 1013) to the index-1 saddle of the
     network with one unit removed, frozen whitened D: the default damping against
@@ -296,7 +248,7 @@ def bench_network_saddle(points, max_iter, wd=0.1):
 
     torch.set_num_threads(2)
     t0 = time.perf_counter()
-    obj, A, S = teacher_student_saddle(wd=wd)
+    obj, A, S = nets.teacher_student_saddle(weight_decay=wd)
     lr, batch = 0.1, 16
     top = float(nets.gradient_noise(obj, theta=A).eigenvalues[0]) * 0.5 * lr / batch
     dyn = ld.network_dynamics(obj, lr=lr, batch_size=batch, floor=1e-2 * top,

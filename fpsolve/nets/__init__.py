@@ -12,7 +12,8 @@ in ``flat_parameters`` order (:mod:`.objective`).
 
 Layout: ``data`` (offline data sets) → ``models`` (MLP builder, losses) → ``train`` (+
 ``callbacks``) → ``objective`` (L over a flat θ) → ``curvature``, ``noise`` → ``reduced``
-(k-dimensional landscapes for the PDE solver) → ``cross_check`` (PDE vs particles vs real SGD).
+(k-dimensional landscapes for the PDE solver), ``saddles`` (a minimum and a known index-1
+saddle) → ``cross_check`` (PDE vs particles vs real SGD).
 The papers' network figures, small, are validation cases (``fpsolve.validation.network_experiments``).
 """
 from .callbacks import track_hessian_norm, track_noise, track_sharpness
@@ -25,6 +26,7 @@ from .minibatch_noise import (Alignment, GradientNoise, alignment, gradient_nois
                     per_sample_gradients, projected_covariance)
 from .objective import Objective
 from .reduced import ReducedLandscape, reduced_model
+from .saddles import remove_weakest_unit, teacher_student_saddle
 from .train import TrainResult, train
 
 __all__ = [
@@ -37,5 +39,6 @@ __all__ = [
     "gradient_noise", "GradientNoise", "per_sample_gradients", "projected_covariance",
     "minibatch_factor", "alignment", "Alignment",
     "reduced_model", "ReducedLandscape",
+    "teacher_student_saddle", "remove_weakest_unit",
     "crosscheck", "CrossCheck",
 ]

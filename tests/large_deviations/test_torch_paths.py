@@ -152,51 +152,15 @@ def test_linearised_preconditioner_with_the_torch_backend():
     assert r.action == pytest.approx(0.25, rel=1e-6)
 
 
-def _teacher_student_saddle(n=128, n_features=4, width=6, wd=0.1):
-    """A tanh MLP [4, 6, 1] fitted to a teacher of its width (output weights ±3/√width, so no
-    unit is dead), weight decay 0.1: a minimum and the index-1 saddle made by removing its
-    weakest unit and minimising over the rest (d = 37)."""
-    import scipy.optimize as so
+def _teacher_student_saddle():
+    """:func:`fpsolve.nets.teacher_student_saddle` at d = 37 ([4, 6, 1], N = 128, weight decay
+    0.1), with its network dynamics (frozen, whitenable D) and Newton-refined endpoints."""
     nets = pytest.importorskip("fpsolve.nets")
-    from fpsolve.nets.data import Dataset
-    g = torch.Generator().manual_seed(1)
-    X = torch.randn(n, n_features, generator=g, dtype=torch.float64)
-    teacher = nets.mlp([n_features, width, 1], activation="tanh", seed=2)
-    with torch.no_grad():
-        teacher[0].weight.copy_(torch.randn(width, n_features, generator=g,
-                                            dtype=torch.float64) * 1.5 / n_features ** 0.5)
-        teacher[0].bias.copy_(0.3 * torch.randn(width, generator=g, dtype=torch.float64))
-        teacher[2].weight.copy_(torch.sign(torch.randn(1, width, generator=g,
-                                                       dtype=torch.float64)) * 3 / width ** 0.5)
-        teacher[2].bias.zero_()
-        y = teacher(X) + 0.1 * torch.randn(n, 1, generator=g, dtype=torch.float64)
-    obj = nets.Objective(nets.mlp([n_features, width, 1], activation="tanh", seed=0),
-                         Dataset(X, y, "regression", None, "custom", {}))
-    d = obj.n_params
-
-    def fg(th, mask):
-        t = torch.tensor(th, requires_grad=True)
-        val = obj.loss(t) + 0.5 * wd * (t ** 2).sum()
-        (gr,) = torch.autograd.grad(val, t)
-        return float(val.detach()), gr.detach().numpy() * mask
-
-    def train(th, mask):
-        return so.minimize(fg, th, args=(mask,), jac=True, method="L-BFGS-B",
-                           options=dict(maxiter=20000, gtol=1e-11, ftol=1e-17)).x
-
-    A = train(nets.flat_parameters(teacher).numpy(), np.ones(d))
-    W = A[:n_features * width].reshape(width, n_features)
-    k = int(np.argmin(np.abs(A[-width - 1:-1]) * np.linalg.norm(W, axis=1)))
-    unit = np.r_[np.arange(k * n_features, (k + 1) * n_features), n_features * width + k,
-                 n_features * width + width + k]
-    mask = np.ones(d)
-    mask[unit] = 0.0
-    S0 = A.copy()
-    S0[unit] = 0.0
+    obj, A, S = nets.teacher_student_saddle(n=128, n_features=4, width=6, weight_decay=0.1)
     top = float(nets.gradient_noise(obj, theta=A).eigenvalues[0]) * 0.5 * 0.1 / 16
     dyn = network_dynamics(obj, lr=0.1, batch_size=16, floor=1e-2 * top,
-                           state_dependent=False, theta=A, weight_decay=wd)
-    return dyn, dyn.refine_critical_point(A), dyn.refine_critical_point(train(S0, mask))
+                           state_dependent=False, theta=A, weight_decay=0.1)
+    return dyn, dyn.refine_critical_point(A), dyn.refine_critical_point(S)
 
 
 def test_network_saddle_path_converges_with_both_accelerations():
