@@ -26,6 +26,7 @@ at an attractor (a Lyapunov equation, solved by :func:`scipy.linalg.solve_contin
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
 import warnings
 
@@ -335,6 +336,12 @@ class Dynamics:
             self._remember(key, (J, lam))
         J, lam = self._memo[key]
         return J.copy(), lam.copy()
+
+    def threads(self):
+        """The context in which the path methods run their iteration: none here (numpy alone
+        decides its threads). A backend whose evaluations run in their own thread pool overrides
+        it (:class:`~fpsolve.large_deviations.TorchDynamics`)."""
+        return contextlib.nullcontext()
 
     def _remember(self, key, value):
         if len(self._memo) >= MEMO_SIZE:

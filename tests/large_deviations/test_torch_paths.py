@@ -60,6 +60,32 @@ def test_same_path_as_numpy():
     np.testing.assert_allclose(rt.path, rn.path, atol=1e-5)
 
 
+def test_blas_runs_in_the_calling_thread_while_a_path_iterates():
+    # torch's and OpenBLAS's thread pools spin against each other between the alternating
+    # calls of a gMAM step; the torch backend limits numpy's BLAS for the iteration only
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                if p["user_api"] == "blas"]
+
+    seen = []
+
+    def drift(X):
+        seen.append(blas_threads())
+        return _torch_drift(X)
+
+    tq = TorchDynamics(2, drift, diffusion=np.array([[1.0, 0.2], [0.2, 0.6]]))
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        outside = blas_threads()
+        if not outside or max(outside) < 2:
+            pytest.skip("numpy's BLAS here has no thread pool to limit")
+        minimum_action_path(tq, [-1, 0], [1, 0], n_points=20)
+        assert blas_threads() == outside          # restored afterwards
+    inside = [n for calls in seen for n in calls]
+    assert inside and set(inside) == {1}
+
+
 def test_woodbury_metric_equals_the_dense_one():
     gen = torch.Generator().manual_seed(0)
     F0 = torch.randn(3, 6, generator=gen, dtype=torch.float64)         # rank 3 in d = 6

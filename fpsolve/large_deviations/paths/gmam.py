@@ -451,6 +451,15 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
         raise InputError(f"minimum_action_path: anderson must be an integer ≥ 0 (the memory of "
                          f"the Anderson acceleration; 0 = off); got {anderson!r}.")
     dyn = as_dynamics(dynamics)
+    with dyn.threads():   # e.g. BLAS kept off the cores of torch's thread pool
+        return _minimum_action_path(dyn, start, end, n_points, initial, tol, max_iter,
+                                    end_critical, refine_endpoints, critical_rtol, step,
+                                    preconditioner, anderson, t0)
+
+
+def _minimum_action_path(dyn, start, end, n_points, initial, tol, max_iter, end_critical,
+                         refine_endpoints, critical_rtol, step, preconditioner, anderson, t0):
+    """The work of :func:`minimum_action_path`, its arguments checked."""
     start, end, phi, scale = prepare_endpoints(dyn, start, end, n_points, initial, end_critical,
                                                refine_endpoints, critical_rtol,
                                                "minimum_action_path")
@@ -569,7 +578,7 @@ def minimum_action_path(dynamics, start, end, *, n_points: int = 100, initial=No
                       f"{change:.2g} > {RESOLUTION_RTOL:g}): {n_points} points do not resolve "
                       f"this path, and the action is not yet its minimum-action value. Use more "
                       f"points (n_points) and compare two resolutions.", RuntimeWarning,
-                      stacklevel=2)
+                      stacklevel=3)
     return result
 
 
