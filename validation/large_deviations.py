@@ -454,6 +454,34 @@ def tpt_rates(ctx):
 # ---------------------------------------------------------------------------------------------
 # 7. a small trained network (torch, --full)
 # ---------------------------------------------------------------------------------------------
+def _mountain_pass(U, start, end):
+    """The lowest height at which the cells ``start`` and ``end`` of a 2D array U connect
+    through edge-neighbours (Dijkstra's algorithm on the maximum along the path), and the cell
+    where that path reaches it: ``(top_cell, height)``."""
+    import heapq
+    best = np.full(U.shape, np.inf)
+    best[start] = U[start]
+    came = {}
+    queue = [(U[start], start)]
+    while queue:
+        h, c = heapq.heappop(queue)
+        if c == end:
+            break
+        if h > best[c]:
+            continue
+        for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            n = (c[0] + di, c[1] + dj)
+            if 0 <= n[0] < U.shape[0] and 0 <= n[1] < U.shape[1] and max(h, U[n]) < best[n]:
+                best[n] = max(h, U[n])
+                came[n] = c
+                heapq.heappush(queue, (best[n], n))
+    path = [end]
+    while path[-1] != start:
+        path.append(came[path[-1]])
+    top = max(path, key=lambda c: U[c])
+    return top, float(U[top])
+
+
 @case(paper=PAPER, name="network_map", quick=False, requires=("torch",))
 def network_map(ctx):
     """A trained network: minimum-action paths in its full parameter space with the measured
@@ -560,16 +588,25 @@ def network_map(ctx):
     embedded = a + (r2.path * sc) @ V.T
     S_emb_f = dyn_f.action_state(np.vstack([a, embedded[1:-1:max(1, len(embedded) // P)],
                                             b])).action
-    # the PDE of the reduced SDE: the time from A to (a disk round) B. Its exponent is the
-    # quasi-potential of A at B (OLIM: global, independent of initial paths); the learning rates
-    # put V̄/ε between 8 and 20 (D ∝ η)
+    # the PDE of the reduced SDE: the time from A to (a disk round) B. Its exponent is not
+    # V_A(B), the quasi-potential (the cheapest sum of climbs, OLIM): the plane has shallow
+    # wells between A and B, and the time to cross a chain of wells grows with its highest
+    # climb above the deepest well before it (Freidlin–Wentzell's cycles). A is the deepest, so
+    # the exponent is the mountain pass U(S*) − U(A): S* is the highest cell of the grid's
+    # minimax path from A to B, refined to a saddle of the spline by Newton's method. The
+    # learning rates put that barrier over ε between 8 and 20 (D ∝ η)
     lo = np.maximum(r2.path.min(0) - 0.2 * ellw, [zs[0][0] / sc[0], zs[1][0] / sc[1]])
     hi = np.minimum(r2.path.max(0) + 0.2 * ellw, [zs[0][-1] / sc[0], zs[1][-1] / sc[1]])
     g = fp.Grid(list(zip(lo, hi)), ctx.pick(quick=(120, 96), full=(240, 192)))
     Ucell = U2(*g.coords)
     Vq = quasipotential(dyn2, g, za)
     barrier = float(Vq.at(zb))
-    S1 = barrier * lr                                      # at η = 1 (V scales as 1/η)
+    top_cell, grid_pass = _mountain_pass(Ucell, *(tuple(g.cell_index(z)[0]) for z in (za, zb)))
+    pass_point = dyn2.refine_critical_point([c[top_cell] for c in g.coords])
+    if dyn2.classify(pass_point)["kind"] != "saddle":
+        raise fp.SolverError(f"the top of the minimax path refines to {pass_point}, not a saddle")
+    mountain = float(U2(*pass_point) - U2(*za)) / dmax       # at η = lr
+    S1 = mountain * lr                                      # at η = 1 (V scales as 1/η)
     etas = S1 / np.array(ctx.pick(quick=(8.0, 11.0, 14.0, 17.0), full=(8.0, 11, 14, 17, 20)))
     logt = []
     for eta in etas:
@@ -588,7 +625,7 @@ def network_map(ctx):
     ax.set(xlabel="w₁", ylabel="w₂", title=f"d = {len(a)}: the plane, whitened (D = I)")
     ax.legend(fontsize=7)
     ax2.plot(inv, logt, "o", label="log E τ(A → B) (reduced PDE)")
-    ax2.plot(inv, S1 * inv + coef[1] + coef[2] / inv, "-", label="slope: OLIM V_A(B)")
+    ax2.plot(inv, S1 * inv + coef[1] + coef[2] / inv, "-", label="slope: mountain pass")
     ax2.set(xlabel="1/η", ylabel="log E τ")
     ax2.legend(fontsize=7)
     return Case(
@@ -597,19 +634,23 @@ def network_map(ctx):
         equation="Hu et al. Thm 2 (η log E𝒯 → V̄); Chaudhari–Soatto: D is the gradient "
                  "covariance, low-rank",
         claim="the escape exponent between two minima is the minimum action with "
-              "D = (η/2)Σ₁/B; along a 2D slice the PDE's exponent is the slice's V̄",
+              "D = (η/2)Σ₁/B; along a 2D slice the PDE's exponent is the slice's barrier "
+              "(here the mountain pass: the slice has shallow wells between A and B)",
         method=f"MLP {widths} (tanh, d = {len(a)}), weight decay {wd}, N = 200; minima by BFGS + "
                f"Newton; torch gMAM actions (Woodbury, floor {floor:.2g} = 1% of λ_max) of the "
                f"straight line and of the reduced MAP embedded; reduced_model on the plane "
                f"(a, b, most negative curvature at the midpoint), splined; gMAM and "
                f"FokkerPlanck MFPTs at η = {np.round(etas, 3).tolist()} on {g.shape}",
-        reference_method="the reduced SDE's own MAP (gMAM) for the PDE exponent; the projection "
-                         "inequality (VᵀD V)-norm ≤ D-norm for the embedded path",
-        tolerance_note="fit of log τ = a/η + c₀ + c₁η over V̄/ε ∈ [8, 20]",
+        reference_method="the mountain pass of the spline (the grid's minimax path from A to B, "
+                         "its top refined to a saddle by Newton) for the PDE exponent; OLIM for "
+                         "the reduced gMAM action; the projection inequality (VᵀD V)-norm ≤ "
+                         "D-norm for the embedded path",
+        tolerance_note="fit of log τ = a/η + c₀ + c₁η over barrier/ε ∈ [8, 20]",
         checks=[
-            Check("reduced PDE exponent of τ(A → B) vs OLIM's V_A(B) × η",
+            Check("reduced PDE exponent of τ(A → B) vs the mountain pass × η",
                   float(coef[0]), reference=S1, rtol=0.05,
-                  why="Freidlin–Wentzell for the same 2D SDE: fit truncation O(ε²), OLIM O(h)"),
+                  why="Freidlin–Wentzell for the same 2D SDE (A the deepest well on the way): "
+                      "fit truncation O(ε²) over barrier/ε ∈ [8, 20]"),
             Check("gMAM's action vs OLIM's V_A(B)", r2.action, reference=barrier, rtol=0.05,
                   why="two methods for the same quasi-potential: OLIM O(h), gMAM O(h²)"),
             Check("reduced action ≤ full (frozen D) action of the same path embedded",
@@ -627,9 +668,14 @@ def network_map(ctx):
                  "pieces (eta = 0.1)": [q["action"] for q in r2.info["pieces"]],
                  "critical points on the reduced MAP": r2.info["critical_points"],
                  "V_A(B) (OLIM, eta = 0.1)": barrier,
+                 "mountain pass (eta = 0.1): spline saddle, grid minimax": [
+                     mountain, (grid_pass - Ucell.flat[np.ravel_multi_index(
+                         tuple(g.cell_index(za)[0]), g.shape)]) / dmax],
+                 "mountain pass point (whitened plane)": pass_point,
                  "etas": etas, "log tau": logt,
                  "fit": coef,
-                 "summary": f"reduced: barrier×η {S1:.4g}, PDE exponent {coef[0]:.4g}; full space "
+                 "summary": f"reduced: mountain pass×η {S1:.4g}, PDE exponent {coef[0]:.4g} "
+                            f"(V_A(B)×η {barrier * lr:.4g}); full space "
                             f"(η = {lr}): line {S_line_f:.4g}, embedded MAP {S_emb_f:.4g}"},
         key="summary",
         figure=ctx.save_figure(fig))
