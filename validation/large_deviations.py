@@ -457,7 +457,8 @@ def tpt_rates(ctx):
 def _mountain_pass(U, start, end):
     """The lowest height at which the cells ``start`` and ``end`` of a 2D array U connect
     through edge-neighbours (Dijkstra's algorithm on the maximum along the path), and the cell
-    where that path reaches it: ``(top_cell, height)``."""
+    where that path reaches it, and the lowest value on the path: ``(top_cell, height,
+    lowest)``."""
     import heapq
     best = np.full(U.shape, np.inf)
     best[start] = U[start]
@@ -479,7 +480,7 @@ def _mountain_pass(U, start, end):
     while path[-1] != start:
         path.append(came[path[-1]])
     top = max(path, key=lambda c: U[c])
-    return top, float(U[top])
+    return top, float(U[top]), float(min(U[c] for c in path))
 
 
 @case(paper=PAPER, name="network_map", quick=False, requires=("torch",))
@@ -601,7 +602,11 @@ def network_map(ctx):
     Ucell = U2(*g.coords)
     Vq = quasipotential(dyn2, g, za)
     barrier = float(Vq.at(zb))
-    top_cell, grid_pass = _mountain_pass(Ucell, *(tuple(g.cell_index(z)[0]) for z in (za, zb)))
+    top_cell, grid_pass, lowest = _mountain_pass(Ucell, *(tuple(g.cell_index(z)[0])
+                                                          for z in (za, zb)))
+    if lowest < float(U2(*za)):   # a well deeper than A on the way: its climb would count
+        raise fp.SolverError("the minimax path from A to B passes a well deeper than A; the "
+                             "mountain pass above A is not the exponent there")
     pass_point = dyn2.refine_critical_point([c[top_cell] for c in g.coords])
     if dyn2.classify(pass_point)["kind"] != "saddle":
         raise fp.SolverError(f"the top of the minimax path refines to {pass_point}, not a saddle")
