@@ -25,6 +25,7 @@ import fpsolve as fp
 from fpsolve.large_deviations import (Dynamics, minimum_action_path, plot_action_along_path,
                                       plot_path, plot_quasipotential, plot_reactive_current,
                                       quasipotential, string_method, transition_paths)
+from fpsolve.large_deviations.paths.curves import resample
 
 from .framework import Case, Check
 from .registry import case
@@ -693,8 +694,7 @@ def _descent_path(dyn, saddle, minimum, n_points):
     """The minimum-energy path of a gradient drift from ``minimum`` to an adjacent index-1
     ``saddle``: the steepest-descent orbit ẋ = b(x) from the saddle along its unstable direction
     (scipy's LSODA with the exact Jacobian) until it is within 1e-5·|saddle − minimum| of the
-    minimum, reversed and resampled to ``n_points`` equally spaced points (linear
-    interpolation in arclength)."""
+    minimum, reversed and resampled to ``n_points`` points equally spaced in arclength."""
     J = dyn.jacobian_at(saddle)[0]
     lam, vec = np.linalg.eig(J)
     v = np.real(vec[:, int(np.argmax(lam.real))])
@@ -710,10 +710,7 @@ def _descent_path(dyn, saddle, minimum, n_points):
     if sol.status != 1:
         raise fp.SolverError(f"the descent orbit from the saddle did not reach the minimum "
                              f"({sol.message}).")
-    orbit = np.vstack([minimum, sol.y.T[::-1]])
-    s = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(orbit, axis=0), axis=1))]
-    q = np.linspace(0.0, s[-1], n_points)
-    return np.stack([np.interp(q, s, orbit[:, k]) for k in range(orbit.shape[1])], 1)
+    return resample(np.vstack([minimum, sol.y.T[::-1]]), n_points)
 
 
 @case(paper=PAPER, name="network_saddle", quick=False, requires=("torch",))
