@@ -203,6 +203,13 @@ class Grid:
         """The arguments that rebuild this grid: ``Grid(**grid.init_args())``."""
         return {"bounds": self.bounds.tolist(), "shape": self.shape, "periodic": self.periodic}
 
+    def refined(self, factor: int = 2) -> "Grid":
+        """The same box with ``factor`` times as many cells on every axis (each cell split into
+        ``factor`` per axis, so every face of this grid is a face of the refined one)."""
+        if type(factor) is not int or factor < 2:
+            raise InputError(f"Grid.refined: factor must be an integer ≥ 2; got {factor!r}.")
+        return type(self)(**{**self.init_args(), "shape": tuple(factor * n for n in self.shape)})
+
     # -- geometry helpers ---------------------------------------------------------------------
     @property
     def points(self) -> np.ndarray:

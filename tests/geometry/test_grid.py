@@ -55,3 +55,17 @@ def test_grid_geometry_is_numpys_formula_to_the_bit(bounds, shape):
         axes[ax] = (g.axes[ax] + 0.5 * g.h[ax])[:-1]
         ref = np.meshgrid(*axes, indexing="ij")
         assert all(np.array_equal(c, r) for c, r in zip(g.face_coords(ax), ref))
+
+
+def test_refined_splits_every_cell_and_keeps_the_geometry():
+    g = Grid([(-1, 2), (0, 2 * np.pi)], (5, 8), periodic=[False, True])
+    r = g.refined(2)
+    assert r.shape == (10, 16) and r.periodic == g.periodic
+    np.testing.assert_array_equal(r.bounds, g.bounds)
+    # every cell of g is split in two: its centre is the mid-point of two fine centres
+    for a in range(2):
+        np.testing.assert_allclose((r.axes[a][0::2] + r.axes[a][1::2]) / 2, g.axes[a],
+                                   atol=1e-15)
+    line = Grid([(0.0, np.inf)], 6, scale=2.0).refined(3)
+    assert type(line).__name__ == "MappedGrid" and line.shape == (18,)
+    assert line.mapping.scale == 2.0
