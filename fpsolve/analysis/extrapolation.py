@@ -3,12 +3,12 @@
 fpsolve's finite-volume schemes are second order: on a grid of spacing h an answer u_h (a
 stationary density, a mean first-passage time, …) has error u_h − u = C(x)·h² + O(h⁴) at the
 cell centres when the coefficients are smooth (the scheme is symmetric, so no odd powers
-appear in the interior). Solving once more on the grid with every cell split in two (h/2) and
-combining
+appear in the interior); so does a number computed from the grid (a spectral gap, an escape
+rate). Solving once more on the grid with every cell split in two (h/2) and combining
 
     u_R = (4·I[u_{h/2}] − u_h) / 3
 
-cancels the h² term. I[·] carries the fine answer to the coarse cell centres; each coarse
+cancels the h² term (for numbers I is the identity). I[·] carries the fine answer to the coarse cell centres; each coarse
 centre lies half-way between two fine centres, and a four-point cubic interpolation per axis
 (one-sided at a wall, wrapped on a periodic axis) is exact for cubics, so it adds an O(h⁴)
 error only. The difference of the two answers also estimates the error of the fine one:
@@ -28,13 +28,33 @@ tolerance, a time step). See :doc:`/guide/solvers` (Higher order from two grids)
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..errors import InputError
 from ..fields.field import Density, Field
 from ..geometry.grid import Grid
 
-__all__ = ["richardson", "to_coarse_centres"]
+__all__ = ["richardson", "Extrapolated", "to_coarse_centres"]
+
+
+@dataclass(frozen=True)
+class Extrapolated:
+    """A number (or an array of numbers) extrapolated from two grids by :func:`richardson`.
+
+    value : the extrapolated value(s); coarse, fine : the answers on h and h/2;
+    error_estimate : |fine − coarse| / (2ᵖ − 1), the estimated absolute error of ``fine``
+    (elementwise); order : p."""
+
+    value: float | np.ndarray
+    coarse: float | np.ndarray
+    fine: float | np.ndarray
+    error_estimate: float | np.ndarray
+    order: float
+
+    def __float__(self):
+        return float(self.value)
 
 
 def richardson(solve, grid: Grid, *, order: float = 2.0, log=None):
@@ -43,20 +63,24 @@ def richardson(solve, grid: Grid, *, order: float = 2.0, log=None):
     Parameters
     ----------
     solve : callable
-        ``solve(grid) → Field`` (or :class:`~fpsolve.fields.field.Density`): the question asked
-        on a given grid, e.g. ``lambda g: fp.FokkerPlanck(g, potential=U, diffusion=D)
-        .stationary()``. Called twice: on ``grid`` and on ``grid.refined(2)``.
+        ``solve(grid) → answer``: the question asked on a given grid, called twice, on ``grid``
+        and on ``grid.refined(2)``. The answer is a Field or
+        :class:`~fpsolve.fields.field.Density` on that grid (``lambda g: fp.FokkerPlanck(g,
+        potential=U, diffusion=D).stationary()``), or a number or array of numbers that does
+        not live on the cells (``lambda g: model_on(g).spectral_gap()``, an escape rate,
+        ``eigenvalues(k)``).
     grid : Grid
-        The coarse grid; the answer lives on its cells.
+        The coarse grid; a field answer lives on its cells.
     order : the order p of the scheme's leading error term (2 for fpsolve's finite volumes; 1
         for a first-order scheme such as an upwind one); the combination is
         (2ᵖ·I[u_{h/2}] − u_h)/(2ᵖ − 1).
-    log : extrapolate log u rather than u. Default: True for a Density (the result stays
-        positive and is renormalised), False for any other Field. Needs positive values.
+    log : extrapolate log u rather than u (fields only). Default: True for a Density (the
+        result stays positive and is renormalised), False for any other Field. Needs
+        non-negative values.
 
     Returns
     -------
-    Field or Density on ``grid`` (the type ``solve`` returned), with ``info``:
+    For a field: a Field or Density on ``grid`` (the type ``solve`` returned), with ``info``:
     ``method`` ("richardson"), ``order``, ``shapes`` (coarse, fine),
     ``fine_error_estimate`` (max |I[u_{h/2}] − u_h| / (2ᵖ − 1) relative to max |u_{h/2}|: the
     estimated relative max error of the fine answer; the extrapolated answer is expected to be
@@ -64,11 +88,12 @@ def richardson(solve, grid: Grid, *, order: float = 2.0, log=None):
     ``coarse_error_estimate`` (2ᵖ times that, for u_h), ``coarse_info`` and ``fine_info`` (the
     two answers' own diagnostics), and in log mode ``unextrapolated_cells``: cells where a value
     underflowed to zero, which keep the coarse value.
+    For numbers: an :class:`Extrapolated` (``float()`` of it is the value for a scalar).
 
     The cost is about that of the fine solve (2ᵈ times the coarse cells) plus the coarse one.
     """
     if not callable(solve):
-        raise InputError(f"richardson: solve must be a callable grid → Field; got "
+        raise InputError(f"richardson: solve must be a callable grid → answer; got "
                          f"{type(solve).__name__}.")
     if not isinstance(grid, Grid):
         raise InputError(f"richardson: grid must be an fpsolve.Grid; got {type(grid).__name__}.")
@@ -78,13 +103,16 @@ def richardson(solve, grid: Grid, *, order: float = 2.0, log=None):
     fine_grid = grid.refined(2)
     coarse = _answer(solve, grid, "coarse")
     fine = _answer(solve, fine_grid, "fine")
-    if type(coarse) is not type(fine):
+    if isinstance(coarse, Field) != isinstance(fine, Field) or (
+            isinstance(coarse, Field) and type(coarse) is not type(fine)):
         raise InputError(f"richardson: solve returned a {type(coarse).__name__} on the coarse "
                          f"grid and a {type(fine).__name__} on the fine one.")
+    factor = 2.0 ** order
+    if not isinstance(coarse, Field):
+        return _numbers(coarse, fine, factor, float(order))
+    periodic = grid.periodic
     density = isinstance(coarse, Density)
     log = density if log is None else bool(log)
-    periodic = grid.periodic
-    factor = 2.0 ** order
     info = {"method": "richardson", "order": float(order),
             "shapes": [list(grid.shape), list(fine_grid.shape)]}
     if log:
@@ -117,14 +145,35 @@ def richardson(solve, grid: Grid, *, order: float = 2.0, log=None):
 
 def _answer(solve, grid, which):
     out = solve(grid)
-    if not isinstance(out, Field):
-        raise InputError(f"richardson: solve({which} grid) returned a {type(out).__name__}; it "
-                         f"must return an fpsolve Field or Density on the grid it was given.")
-    if out.grid != grid:
-        raise InputError(f"richardson: solve({which} grid) returned a field on {out.grid!r}, "
-                         f"not on the grid it was given ({grid!r}); build the model on the "
-                         f"grid argument.")
-    return out
+    if isinstance(out, Field):
+        if out.grid != grid:
+            raise InputError(f"richardson: solve({which} grid) returned a field on {out.grid!r}, "
+                             f"not on the grid it was given ({grid!r}); build the model on the "
+                             f"grid argument.")
+        return out
+    try:
+        values = np.asarray(out, dtype=complex if np.iscomplexobj(out) else float)
+    except (TypeError, ValueError):
+        values = None
+    if values is None or values.dtype == object or not np.isfinite(values).all():
+        raise InputError(f"richardson: solve({which} grid) returned {type(out).__name__} "
+                         f"{str(out)[:60]}; it must return an fpsolve Field or Density on the "
+                         f"grid it was given, or finite numbers.")
+    return values
+
+
+def _numbers(coarse, fine, factor, order):
+    """Richardson on numbers (scalars or arrays of the same shape on both grids)."""
+    if coarse.shape != fine.shape:
+        raise InputError(f"richardson: solve returned shape {coarse.shape} on the coarse grid "
+                         f"and {fine.shape} on the fine one; the answers must correspond (an "
+                         f"answer on the cells must be returned as an fpsolve Field).")
+    value = (factor * fine - coarse) / (factor - 1.0)
+    estimate = np.abs(fine - coarse) / (factor - 1.0)
+    if coarse.ndim == 0:
+        value, estimate = value[()], float(estimate)
+        coarse, fine = coarse[()], fine[()]
+    return Extrapolated(value, coarse, fine, estimate, order)
 
 
 def to_coarse_centres(values, periodic) -> np.ndarray:
