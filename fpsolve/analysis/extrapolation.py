@@ -11,8 +11,10 @@ rate). Solving once more on the grid with every cell split in two (h/2) and comb
 cancels the h² term (for numbers I is the identity). I[·] carries the fine answer to the coarse cell centres; each coarse
 centre lies half-way between two fine centres, and a four-point cubic interpolation per axis
 (one-sided at a wall, wrapped on a periodic axis) is exact for cubics, so it adds an O(h⁴)
-error only. The difference of the two answers also estimates the error of the fine one:
-(I[u_{h/2}] − u_h)/3 ≈ u_{h/2} − u.
+error only. With every cell split in three instead (``ratio=3``: 3ᵈ times the cells rather
+than 2ᵈ) each coarse centre is a fine centre and nothing is interpolated; the combination is
+then (9·u_{h/3} − u_h)/8. The difference of the two answers also estimates the error of the
+fine one: (I[u_{h/2}] − u_h)/3 ≈ u_{h/2} − u.
 
 Densities are extrapolated in log space (log p_h = log p + C̃(x)·h² + …): a peaked density is
 far from a cubic on a few cells per standard deviation, its logarithm is close to one. The
@@ -57,14 +59,14 @@ class Extrapolated:
         return float(self.value)
 
 
-def richardson(solve, grid: Grid, *, order: float = 2.0, log=None):
-    """Richardson extrapolation of ``solve`` from ``grid`` (spacing h) and its refinement (h/2).
+def richardson(solve, grid: Grid, *, order: float = 2.0, log=None, ratio=None):
+    """Richardson extrapolation of ``solve`` from ``grid`` (spacing h) and its refinement (h/r).
 
     Parameters
     ----------
     solve : callable
         ``solve(grid) → answer``: the question asked on a given grid, called twice, on ``grid``
-        and on ``grid.refined(2)``. The answer is a Field or
+        and on ``grid.refined(ratio)``. The answer is a Field or
         :class:`~fpsolve.fields.field.Density` on that grid (``lambda g: fp.FokkerPlanck(g,
         potential=U, diffusion=D).stationary()``), or a number or array of numbers that does
         not live on the cells (``lambda g: model_on(g).spectral_gap()``, an escape rate,
@@ -77,20 +79,26 @@ def richardson(solve, grid: Grid, *, order: float = 2.0, log=None):
     log : extrapolate log u rather than u (fields only). Default: True for a Density (the
         result stays positive and is renormalised), False for any other Field. Needs
         non-negative values.
+    ratio : 2 or 3, the refinement r. With 2 (the default on a plain grid) the fine answer is
+        carried to the coarse centres by cubic interpolation (2ᵈ times the cells); with 3 every
+        coarse centre is the centre of a fine cell, so nothing is interpolated (3ᵈ times the
+        cells). Default 3 on a :class:`~fpsolve.geometry.grid.MappedGrid`: towards an
+        infinite end the values are not smooth in the grid's coordinate (a power-law tail),
+        and the interpolation's error would exceed the scheme's there.
 
     Returns
     -------
     For a field: a Field or Density on ``grid`` (the type ``solve`` returned), with ``info``:
-    ``method`` ("richardson"), ``order``, ``shapes`` (coarse, fine),
-    ``fine_error_estimate`` (max |I[u_{h/2}] − u_h| / (2ᵖ − 1) relative to max |u_{h/2}|: the
+    ``method`` ("richardson"), ``order``, ``ratio``, ``shapes`` (coarse, fine),
+    ``fine_error_estimate`` (max |I[u_{h/r}] − u_h| / (rᵖ − 1) relative to max |u_{h/2}|: the
     estimated relative max error of the fine answer; the extrapolated answer is expected to be
     more accurate still, but it has no estimate of its own without a third grid),
-    ``coarse_error_estimate`` (2ᵖ times that, for u_h), ``coarse_info`` and ``fine_info`` (the
+    ``coarse_error_estimate`` (rᵖ times that, for u_h), ``coarse_info`` and ``fine_info`` (the
     two answers' own diagnostics), and in log mode ``unextrapolated_cells``: cells where a value
     underflowed to zero, which keep the coarse value.
     For numbers: an :class:`Extrapolated` (``float()`` of it is the value for a scalar).
 
-    The cost is about that of the fine solve (2ᵈ times the coarse cells) plus the coarse one.
+    The cost is about that of the fine solve (rᵈ times the coarse cells) plus the coarse one.
     """
     if not callable(solve):
         raise InputError(f"richardson: solve must be a callable grid → answer; got "
@@ -100,20 +108,23 @@ def richardson(solve, grid: Grid, *, order: float = 2.0, log=None):
     if not (isinstance(order, (int, float)) and np.isfinite(order) and order > 0):
         raise InputError(f"richardson: order must be a positive number (2 for fpsolve's "
                          f"finite volumes); got {order!r}.")
-    fine_grid = grid.refined(2)
+    ratio = (3 if grid.mapped else 2) if ratio is None else ratio
+    if ratio not in (2, 3) or isinstance(ratio, bool):
+        raise InputError(f"richardson: ratio must be 2 or 3; got {ratio!r}.")
+    fine_grid = grid.refined(ratio)
     coarse = _answer(solve, grid, "coarse")
     fine = _answer(solve, fine_grid, "fine")
     if isinstance(coarse, Field) != isinstance(fine, Field) or (
             isinstance(coarse, Field) and type(coarse) is not type(fine)):
         raise InputError(f"richardson: solve returned a {type(coarse).__name__} on the coarse "
                          f"grid and a {type(fine).__name__} on the fine one.")
-    factor = 2.0 ** order
+    factor = float(ratio) ** order
     if not isinstance(coarse, Field):
         return _numbers(coarse, fine, factor, float(order))
     periodic = grid.periodic
     density = isinstance(coarse, Density)
     log = density if log is None else bool(log)
-    info = {"method": "richardson", "order": float(order),
+    info = {"method": "richardson", "order": float(order), "ratio": ratio,
             "shapes": [list(grid.shape), list(fine_grid.shape)]}
     if log:
         for name, answer in (("coarse", coarse), ("fine", fine)):
@@ -121,14 +132,14 @@ def richardson(solve, grid: Grid, *, order: float = 2.0, log=None):
                 raise InputError(f"richardson: log=True needs non-negative values, but the "
                                  f"{name} answer has negative ones; pass log=False.")
         with np.errstate(divide="ignore", invalid="ignore"):
-            lc, lf = np.log(coarse.values), to_coarse_centres(np.log(fine.values), periodic)
+            lc, lf = np.log(coarse.values), _at_coarse(np.log(fine.values), periodic, ratio)
             combined = (factor * lf - lc) / (factor - 1.0)
             fine_at_coarse = np.exp(lf)
         ok = np.isfinite(combined)  # not where a value underflowed to zero on either grid
         values = np.where(ok, np.exp(np.where(ok, combined, 0.0)), coarse.values)
         info["unextrapolated_cells"] = int(ok.size - np.count_nonzero(ok))
     else:
-        fine_at_coarse = to_coarse_centres(fine.values, periodic)
+        fine_at_coarse = _at_coarse(fine.values, periodic, ratio)
         values = (factor * fine_at_coarse - coarse.values) / (factor - 1.0)
         if density and (values < 0).any():
             raise InputError("richardson: the extrapolated density is negative in some cells "
@@ -174,6 +185,14 @@ def _numbers(coarse, fine, factor, order):
         value, estimate = value[()], float(estimate)
         coarse, fine = coarse[()], fine[()]
     return Extrapolated(value, coarse, fine, estimate, order)
+
+
+def _at_coarse(values, periodic, ratio):
+    """Fine values at the coarse centres: the middle cell of each triple for ratio 3 (the same
+    point), the cubic interpolation of :func:`to_coarse_centres` for ratio 2."""
+    if ratio == 3:
+        return values[tuple(slice(1, None, 3) for _ in periodic)]
+    return to_coarse_centres(values, periodic)
 
 
 def to_coarse_centres(values, periodic) -> np.ndarray:
