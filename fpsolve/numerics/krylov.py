@@ -1,4 +1,5 @@
-"""Right-preconditioned restarted GMRES whose stopping test is the true residual ‖b − A x‖₂.
+"""Krylov solvers whose stopping test is the true residual ‖b − A x‖₂: right-preconditioned
+restarted GMRES (:func:`gmres`) and Jacobi-preconditioned BiCGStab (:func:`bicgstab`).
 
 Why not ``scipy.sparse.linalg.gmres`` or ``pyamg.krylov.gmres``: both precondition from the left
 and stop on the *preconditioned* residual, so the test we need — an attainable normwise backward
@@ -15,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from ..errors import SolverError
 from ..jit import njit
 
 
@@ -163,3 +165,61 @@ def gmres(A, b, M, x0=None, atol=0.0, restart=40, max_cycles=50, callback=None):
     r = b - A(x)
     beta = float(norm(r))
     return x, bool(beta <= tol(float(norm(x)))), beta, its
+
+
+def bicgstab(A, b, x0, inv_diag, rtol=1e-12, maxiter=200, dot=np.dot, atol=0.0,
+             where="bicgstab"):
+    """Solve A x = b by BiCGStab (van der Vorst 1992) preconditioned with the diagonal.
+
+    For the well-conditioned matrices of implicit time steps, I − cΔt·L with cΔt·max|L_kk| of
+    order one to a hundred, a few iterations of this beat an algebraic multigrid's set-up and
+    V-cycles by an order of magnitude (measured on 48³: ``benchmarks/README.md``).
+
+    A : anything with ``A @ x`` (a scipy sparse matrix, a torch sparse tensor); b, x0 (start),
+    inv_diag (1 / A's diagonal) : vectors of the same kind (numpy arrays or torch tensors);
+    ``dot`` : their inner product (``torch.dot`` for tensors). Stops when the recursive
+    residual, and then the true one, is ≤ max(rtol·‖b‖, atol). Returns (x, iterations, true
+    relative residual); raises SolverError after ``maxiter`` iterations or on a breakdown,
+    naming ``where``.
+    """
+    bnorm = float(dot(b, b)) ** 0.5
+    if bnorm == 0.0:
+        return 0.0 * b, 0, 0.0
+    goal = max(rtol * bnorm, atol)
+    x = x0 + 0.0
+    r = b - A @ x
+    r_hat = r + 0.0
+    rho = alpha = omega = 1.0
+    v = 0.0 * b
+    p = 0.0 * b
+    it = 0
+    while it < maxiter:
+        if float(dot(r, r)) ** 0.5 <= goal:
+            true = b - A @ x
+            if float(dot(true, true)) ** 0.5 <= goal:
+                return x, it, float(dot(true, true)) ** 0.5 / bnorm
+            # the recursive residual drifted from the true one: restart from the true one
+            r, r_hat = true, true + 0.0
+            rho = alpha = omega = 1.0
+            v, p = 0.0 * b, 0.0 * b
+        it += 1
+        rho_new = float(dot(r_hat, r))
+        if rho_new == 0.0 or omega == 0.0:
+            break
+        p = r + ((rho_new / rho) * (alpha / omega)) * (p - omega * v)
+        p_hat = inv_diag * p
+        v = A @ p_hat
+        alpha = rho_new / float(dot(r_hat, v))
+        s = r - alpha * v
+        s_hat = inv_diag * s
+        t = A @ s_hat
+        tt = float(dot(t, t))
+        omega = float(dot(t, s)) / tt if tt > 0.0 else 0.0
+        x = x + alpha * p_hat + omega * s_hat
+        r = s - omega * t
+        rho = rho_new
+    true = b - A @ x
+    res = float(dot(true, true)) ** 0.5 / bnorm
+    raise SolverError(f"{where}: BiCGStab (Jacobi-preconditioned) stopped at relative residual "
+                      f"{res:.2e} after {it} iterations (goal {goal / bnorm:.0e}). Use a smaller "
+                      f"dt (a better conditioned matrix) or another solver.")
