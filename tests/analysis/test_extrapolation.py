@@ -259,3 +259,33 @@ def test_mapped_grid_takes_ratio_three():
     assert r.info["ratio"] == 3
     assert err(r) <= 1.5 * err(solve(grid))                 # measured equal (4.65e-9)
     assert err(richardson(solve, grid, ratio=2)) > 100 * err(solve(grid))
+
+
+def test_transient_density_linear_mode_without_interpolation():
+    """An evolved density (the exact exponential: no time error) of the OU process against its
+    Gaussian: linear extrapolation with ratio 3 (nothing interpolated), fourth order; the
+    result is a Density with its values as computed (``min_value`` reported, not clipped)."""
+    a, D, T, m0, s0 = 1.5, 0.1, 0.5, 0.5, 0.04
+
+    def exact(x):
+        e = np.exp(-a * T)
+        var = e * e * s0 + D / a * (1 - e * e)
+        return np.exp(-(x - m0 * e) ** 2 / (2 * var)) / np.sqrt(2 * np.pi * var)
+
+    def solve(grid):
+        model = fp.FokkerPlanck(grid, potential=lambda x: a * x ** 2 / 2, diffusion=D)
+        return model.evolve(lambda x: np.exp(-(x - m0) ** 2 / (2 * s0)), [T],
+                            method="expm").densities[-1]
+
+    errs = []
+    for n in (32, 64):
+        grid = fp.Grid([(-2, 2)], n)
+        r = richardson(solve, grid, log=False, ratio=3)
+        assert type(r) is fp.Density and "min_value" in r.info
+        ref = exact(grid.axes[0])
+        errs.append(np.abs(r.values - ref).max() / ref.max())
+        fine = solve(grid.refined(3))
+        fine_err = np.abs(fine.values - exact(fine.grid.axes[0])).max() / ref.max()
+        assert r.info["fine_error_estimate"] == pytest.approx(fine_err, rel=0.05)  # measured 3%
+    assert 3.7 <= observed_order([2, 1], errs) <= 4.3       # measured 4.03
+    assert errs[-1] < 1e-5                                   # measured 7.4e-6; fine 6.3e-4
