@@ -1,6 +1,6 @@
 """Implicit time stepping on a torch device against the CPU path's direct and multigrid solves.
 
-Here the device is torch's CPU (no GPU on the test machines); the code is the same on CUDA.
+The device is torch's CPU, and CUDA too where a GPU is present (the same code).
 Both paths run the same scheme on the same matrix, so they differ only by the Krylov solves'
 residuals (each ≤ 1e-12 relative): over 16–32 steps the states agree to ~1e-12 (measured
 3e-13 to 2.5e-12), asserted at 1e-10.
@@ -13,6 +13,7 @@ import pytest
 import fpsolve as fp
 
 torch = pytest.importorskip("torch")
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
 def ou_3d(n=16):
@@ -30,25 +31,27 @@ def max_rel_diff(a, b):
                for x, y in zip(a.densities, b.densities))
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("scheme", ["tr-bdf2", "backward-euler"])
-def test_matches_the_cpu_path_in_3d(scheme):
+def test_matches_the_cpu_path_in_3d(scheme, device):
     m = ou_3d()
     a = m.evolve(p0_3d, [0.25, 0.5], scheme=scheme, dt=0.5 / 16)
-    b = m.evolve(p0_3d, [0.25, 0.5], scheme=scheme, dt=0.5 / 16, device="cpu")
+    b = m.evolve(p0_3d, [0.25, 0.5], scheme=scheme, dt=0.5 / 16, device=device)
     assert max_rel_diff(a, b) < 1e-10
     assert np.abs(b.mass - 1).max() < 1e-10                  # measured 2e-13
-    assert b.extra["device"] == "cpu" and b.extra["krylov_iterations"] > 0
+    assert b.extra["device"].startswith(device) and b.extra["krylov_iterations"] > 0
     assert b.extra["max_relative_residual"] <= 1e-12
     assert b.steps == a.steps == 16 and b.factorisations == 1
 
 
-def test_non_reversible_tensor_problem_in_2d():
+@pytest.mark.parametrize("device", DEVICES)
+def test_non_reversible_tensor_problem_in_2d(device):
     D = np.array([[0.12, 0.03], [0.03, 0.08]])
     m = fp.FokkerPlanck(fp.Grid([(-2, 2)] * 2, 48),
                         drift=lambda x, y: (-(x ** 3 - x) + 0.8 * y, -y - 0.8 * x), diffusion=D)
     p0 = lambda x, y: np.exp(-((x + 1) ** 2 + y ** 2) / 0.1)  # noqa: E731
     a = m.evolve(p0, [0.1, 0.4], dt=0.02)
-    b = m.evolve(p0, [0.1, 0.4], dt=0.02, device="cpu")
+    b = m.evolve(p0, [0.1, 0.4], dt=0.02, device=device)
     assert max_rel_diff(a, b) < 1e-10
     assert np.abs(b.mass - 1).max() < 1e-10
 
