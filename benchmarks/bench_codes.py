@@ -368,7 +368,8 @@ class FpsolveCode:
                 def solve(grid):
                     return fp.FokkerPlanck(grid, potential=U, diffusion=D).stationary()
             else:
-                b = (lambda x: drift(x)[0]) if dim == 1 else (lambda *x: tuple(drift(*x)))  # noqa: E731
+                b = ((lambda x: drift(x)[0]) if dim == 1  # noqa: E731
+                     else (lambda *x: tuple(drift(*x))))
 
                 def solve(grid):
                     return fp.FokkerPlanck(grid, drift=b, diffusion=D).stationary()

@@ -8,17 +8,18 @@ rate). Solving once more on the grid with every cell split in two (h/2) and comb
 
     u_R = (4·I[u_{h/2}] − u_h) / 3
 
-cancels the h² term (for numbers I is the identity). I[·] carries the fine answer to the coarse cell centres; each coarse
-centre lies half-way between two fine centres, and a four-point cubic interpolation per axis
-(one-sided at a wall, wrapped on a periodic axis) is exact for cubics, so it adds an O(h⁴)
-error only. With every cell split in three instead (``ratio=3``: 3ᵈ times the cells rather
-than 2ᵈ) each coarse centre is a fine centre and nothing is interpolated; the combination is
-then (9·u_{h/3} − u_h)/8. The difference of the two answers also estimates the error of the
+cancels the h² term (for numbers I is the identity). I[·] carries the fine answer to the
+coarse cell centres; each coarse centre lies half-way between two fine centres, and a
+four-point cubic interpolation per axis (one-sided at a wall, wrapped on a periodic axis) is
+exact for cubics, so it adds an O(h⁴) error only. With every cell split in three instead
+(``ratio=3``: 3ᵈ times the cells rather than 2ᵈ) each coarse centre is a fine centre and
+nothing is interpolated; the combination is then (9·u_{h/3} − u_h)/8. The difference of the two answers also estimates the error of the
 fine one: (I[u_{h/2}] − u_h)/3 ≈ u_{h/2} − u.
 
 Densities are extrapolated in log space (log p_h = log p + C̃(x)·h² + …): a peaked density is
 far from a cubic on a few cells per standard deviation, its logarithm is close to one. The
-result stays positive and is renormalised to mass one.
+result stays positive and is renormalised to mass one. A density with negative values of
+round-off size (an evolved one) goes linearly (``log=False``), best with ``ratio=3``.
 
 What it does not keep: the answer is no longer the exact zero of a discrete operator (no
 exact discrete stationary state, no M-matrix positivity in linear mode); its error is smaller
@@ -45,15 +46,16 @@ __all__ = ["richardson", "Extrapolated", "to_coarse_centres"]
 class Extrapolated:
     """A number (or an array of numbers) extrapolated from two grids by :func:`richardson`.
 
-    value : the extrapolated value(s); coarse, fine : the answers on h and h/2;
-    error_estimate : |fine − coarse| / (2ᵖ − 1), the estimated absolute error of ``fine``
-    (elementwise); order : p."""
+    value : the extrapolated value(s); coarse, fine : the answers on h and h/r;
+    error_estimate : |fine − coarse| / (rᵖ − 1), the estimated absolute error of ``fine``
+    (elementwise); order : p; ratio : r."""
 
     value: float | np.ndarray
     coarse: float | np.ndarray
     fine: float | np.ndarray
     error_estimate: float | np.ndarray
     order: float
+    ratio: int = 2
 
     def __float__(self):
         return float(self.value)
@@ -122,7 +124,7 @@ def richardson(solve, grid: Grid, *, order: float = 2.0, log=None, ratio=None):
                          f"grid and a {type(fine).__name__} on the fine one.")
     factor = float(ratio) ** order
     if not isinstance(coarse, Field):
-        return _numbers(coarse, fine, factor, float(order))
+        return _numbers(coarse, fine, factor, float(order), ratio)
     periodic = grid.periodic
     density = isinstance(coarse, Density)
     log = density if log is None else bool(log)
@@ -179,7 +181,7 @@ def _answer(solve, grid, which):
     return values
 
 
-def _numbers(coarse, fine, factor, order):
+def _numbers(coarse, fine, factor, order, ratio):
     """Richardson on numbers (scalars or arrays of the same shape on both grids)."""
     if coarse.shape != fine.shape:
         raise InputError(f"richardson: solve returned shape {coarse.shape} on the coarse grid "
@@ -190,7 +192,7 @@ def _numbers(coarse, fine, factor, order):
     if coarse.ndim == 0:
         value, estimate = value[()], float(estimate)
         coarse, fine = coarse[()], fine[()]
-    return Extrapolated(value, coarse, fine, estimate, order)
+    return Extrapolated(value, coarse, fine, estimate, order, ratio)
 
 
 def _at_coarse(values, periodic, ratio):

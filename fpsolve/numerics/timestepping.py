@@ -171,10 +171,11 @@ class _JacobiFirst:
     nearly as ill-conditioned as L) the solver ``"auto"`` chooses, built on first need and kept.
 
     Why: A's diagonal 1 + cΔt|L_kk| dominates it, so a handful of Jacobi-BiCGStab iterations
-    solve it, where an algebraic multigrid pays its set-up and a V-cycle per iteration (48³, 32
-    TR-BDF2 steps: 0.36 s against 7.8 s, ``benchmarks/bench_implicit.py``). It stops at ‖b − A x‖ ≤ max(1e-12‖b‖,
-    100ε‖A‖∞‖b‖), the attainable residual of :class:`~fpsolve.numerics.linalg.LinearSolver`
-    with ‖b‖ for ‖x‖ (equal to a few per cent over a time step)."""
+    solve it, where an algebraic multigrid pays its set-up and a V-cycle per iteration (48³,
+    32 TR-BDF2 steps: 0.36 s against 7.8 s, ``benchmarks/bench_implicit.py``). It stops at
+    ‖b − A x‖ ≤ max(1e-12‖b‖, 100ε‖A‖∞‖b‖), the attainable residual of
+    :class:`~fpsolve.numerics.linalg.LinearSolver` with ‖b‖ for ‖x‖ (equal to a few per cent
+    over a time step)."""
 
     MAXITER = 60
 
@@ -215,8 +216,8 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
 
     ``ndim``: the grid's dimension (chooses the linear solver). ``steppers``: a dict that keeps
     the implicit solvers (and their factorisations) between calls, keyed by (generator key,
-    scheme, device); the caller owns it (FokkerPlanck keeps one per model, so a second ``evolve`` with
-    the same Δt does not refactorise). ``log_weights_at(t)``: ψ with L(t) e^ψ = 0 in detailed
+    scheme, device); the caller owns it (FokkerPlanck keeps one per model, so a second
+    ``evolve`` with the same Δt does not refactorise). ``log_weights_at(t)``: ψ with L(t) e^ψ = 0 in detailed
     balance, or None (method "expm" only: it chooses the Lanczos exponential). ``device``: a
     torch device for the implicit solves (:mod:`fpsolve.numerics.torch_implicit`), or None.
 
