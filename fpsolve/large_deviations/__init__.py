@@ -23,7 +23,7 @@ Layout (data flows down):
 import importlib
 
 from .dynamics import Dynamics
-from .paths import (MinimumActionPath, MinimumEnergyPath, geometric_action,
+from .paths import (MinimumActionPath, MinimumEnergyPath, descent_orbit, geometric_action,
                     minimum_action_path, string_method)
 from .plots import (plot_action_along_path, plot_path, plot_quasipotential,
                     plot_reactive_current)
@@ -41,6 +41,6 @@ def __getattr__(name):
 
 
 __all__ = ["Dynamics", "minimum_action_path", "MinimumActionPath", "string_method",
-           "MinimumEnergyPath", "geometric_action", "quasipotential", "transition_paths",
-           "TransitionPaths", "plot_path", "plot_quasipotential", "plot_action_along_path",
+           "MinimumEnergyPath", "descent_orbit", "geometric_action", "quasipotential",
+           "transition_paths", "TransitionPaths", "plot_path", "plot_quasipotential", "plot_action_along_path",
            "plot_reactive_current", *_TORCH]

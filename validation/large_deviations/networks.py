@@ -5,10 +5,10 @@ package docstring."""
 from __future__ import annotations
 
 import numpy as np
-import scipy.integrate as si
 
 import fpsolve as fp
-from fpsolve.large_deviations import Dynamics, minimum_action_path, quasipotential
+from fpsolve.large_deviations import (Dynamics, descent_orbit, minimum_action_path,
+                                      quasipotential)
 from fpsolve.large_deviations.paths.curves import resample
 
 from ..framework import Case, Check
@@ -257,25 +257,13 @@ def network_map(ctx):
 # ---------------------------------------------------------------------------------------------
 def _descent_path(dyn, saddle, minimum, n_points):
     """The minimum-energy path of a gradient drift from ``minimum`` to an adjacent index-1
-    ``saddle``: the steepest-descent orbit ẋ = b(x) from the saddle along its unstable direction
-    (scipy's LSODA with the exact Jacobian) until it is within 1e-5·|saddle − minimum| of the
-    minimum, reversed and resampled to ``n_points`` points equally spaced in arclength."""
-    J = dyn.jacobian_at(saddle)[0]
-    lam, vec = np.linalg.eig(J)
-    v = np.real(vec[:, int(np.argmax(lam.real))])
-    v *= np.sign(v @ (minimum - saddle)) / np.linalg.norm(v)
-    size = float(np.linalg.norm(saddle - minimum))
-
-    def near(t, x):
-        return np.linalg.norm(x - minimum) - 1e-5 * size
-    near.terminal = True
-    sol = si.solve_ivp(lambda t, x: dyn.drift_at(x)[0], (0.0, 1e7), saddle + 1e-6 * size * v,
-                       method="LSODA", jac=lambda t, x: dyn.jacobian_at(x)[0], events=near,
-                       rtol=1e-9, atol=1e-12)
-    if sol.status != 1:
-        raise fp.SolverError(f"the descent orbit from the saddle did not reach the minimum "
-                             f"({sol.message}).")
-    return resample(np.vstack([minimum, sol.y.T[::-1]]), n_points)
+    ``saddle``: the steepest-descent orbit from the saddle (LSODA with the exact Jacobian: the
+    network's rates spread over orders of magnitude), reversed and resampled to ``n_points``
+    points equally spaced in arclength."""
+    orbit, _ = descent_orbit(dyn, saddle, minimum, stiff=True, rtol=1e-9)
+    if orbit is None:
+        raise fp.SolverError("the descent orbit from the saddle did not reach the minimum.")
+    return resample(orbit[::-1], n_points)
 
 
 @case(paper=PAPER, name="network_saddle", quick=False, requires=("torch",))

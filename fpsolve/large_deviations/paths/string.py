@@ -16,9 +16,9 @@ steps along the force −G∇U, then the points are put back at equal chords
 finite step the tangential motion advects the string's shape and biases its fixed point.
 (2) The string's highest point is refined to the saddle by Newton's method (the saddle is
 exact, and with it the barrier U(saddle) − U(start)). (3) The two halves of the MEP are the
-steepest-descent orbits ẋ = −G∇U leaving the saddle along ± its unstable eigenvector, integrated
-with :func:`scipy.integrate.solve_ivp` (DOP853, rtol 1e-10) until they reach the minima, and
-resampled to equal arclength. Step (3) is what makes the path accurate (to the ODE tolerance);
+steepest-descent orbits ẋ = −G∇U leaving the saddle along ± its unstable eigenvector
+(:func:`descent_orbit`), integrated with :func:`scipy.integrate.solve_ivp` (DOP853, rtol 1e-10)
+until they reach the minima, and resampled to equal arclength. Step (3) is what makes the path accurate (to the ODE tolerance);
 the string's job is to find the right saddle.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ...errors import InputError, SolverError
 from ..dynamics import Dynamics, central_gradient, fmt_point
 from ..plots import plot_path
 from .action import geometric_action
-from .curves import arclength, equal_chords, initial_path, resample
+from .curves import arclength, equal_chords, resample
 from .gmam import as_dynamics, prepare_endpoints
 
 
@@ -103,25 +103,58 @@ def _relax_string(force, jac_norm, phi, tol, max_iter):
     return phi, False, it, res
 
 
-def _descent_orbit(flow, saddle, direction, minima, length, rtol):
-    """The steepest-descent orbit from ``saddle`` along ``direction``: points (m, d) from the
-    saddle to the minimum it reaches, and the index of that minimum in ``minima``."""
-    x0 = saddle + 1e-7 * length * direction
+def descent_orbit(dynamics, saddle, minima, *, direction=None, stiff: bool = False,
+                  rtol: float = 1e-10):
+    """The steepest-descent orbit ẋ = b(x) from an index-1 saddle to the minimum it reaches.
+
+    Parameters
+    ----------
+    dynamics : a :class:`~fpsolve.large_deviations.Dynamics` (or a model) with a gradient drift.
+    saddle : (d,), the saddle (refined: :meth:`Dynamics.refine_critical_point`).
+    minima : (d,) or (k, d): the minima the orbit may reach; it stops within 1e-9 of the
+        saddle–minima distance of one of them.
+    direction : the direction to leave along; default the unstable eigenvector of ∂b/∂x at the
+        saddle, turned towards the first minimum.
+    stiff : integrate with LSODA and the exact Jacobian (for drifts whose rates spread over
+        orders of magnitude, such as a network's) instead of DOP853.
+    rtol : the integrator's relative tolerance.
+
+    Returns
+    -------
+    (points (m, d) from the saddle to the minimum reached, its index in ``minima``), or
+    (None, None) if the orbit reaches none of them. Dense in both ends; resample it
+    (:func:`~fpsolve.large_deviations.paths.curves.resample`) to equal arclength.
+    """
+    dyn = as_dynamics(dynamics)
+    saddle = np.asarray(saddle, dtype=float).ravel()
+    minima = np.atleast_2d(np.asarray(minima, dtype=float))
+    J = dyn.jacobian_at(saddle)[0]
+    lam, vecs = np.linalg.eig(J)
+    if direction is None:
+        direction = np.real(vecs[:, int(np.argmax(lam.real))])
+        direction = direction * (np.sign(direction @ (minima[0] - saddle)) or 1.0)
+    direction = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
+    length = float(np.max(np.linalg.norm(minima - saddle, axis=1)))
     near = [lambda t, x, m=m: np.linalg.norm(x - m) - 1e-9 * length for m in minima]
     for ev in near:
         ev.terminal = True
-    J = flow.jacobian_at(saddle)[0]
-    rate = float(np.max(np.abs(np.linalg.eigvals(J).real)))
-    slow = float(np.min(np.abs(np.linalg.eigvals(J).real)))
-    sol = solve_ivp(lambda t, x: flow.drift_at(x)[0], (0.0, 200.0 / max(slow, 1e-12 * rate)),
-                    x0, method="DOP853", rtol=rtol, atol=rtol * 1e-3 * length, events=near,
-                    dense_output=True)
+    rate = float(np.max(np.abs(lam.real)))
+    slow = float(np.min(np.abs(lam.real)))
+    span = (0.0, 200.0 / max(slow, 1e-12 * rate))
+    x0 = saddle + 1e-7 * length * direction
+    if stiff:
+        sol = solve_ivp(lambda t, x: dyn.drift_at(x)[0], span, x0, method="LSODA",
+                        jac=lambda t, x: dyn.jacobian_at(x)[0], rtol=rtol,
+                        atol=rtol * 1e-3 * length, events=near, dense_output=True)
+    else:
+        sol = solve_ivp(lambda t, x: dyn.drift_at(x)[0], span, x0, method="DOP853", rtol=rtol,
+                        atol=rtol * 1e-3 * length, events=near, dense_output=True)
     hit = [k for k, te in enumerate(sol.t_events) if te.size]
     if not hit:
         return None, None
-    t = np.linspace(0.0, sol.t[-1], 4000)
+    t = sol.t[-1]
     # dense sampling in t crowds at both ends; resampling to arclength later evens it out
-    pts = sol.sol(np.concatenate([t[:1], np.geomspace(1e-9 * max(t[-1], 1e-300), t[-1], 4000)]))
+    pts = sol.sol(np.concatenate([[0.0], np.geomspace(1e-9 * max(t, 1e-300), t, 4000)]))
     return np.vstack([saddle, pts.T[1:], minima[hit[0]]]), hit[0]
 
 
@@ -201,11 +234,9 @@ def string_method(dynamics, start, end, *, n_points: int = 100, metric=None, ini
                           f"of −G∇²U there: {fmt_point(info['eigenvalues'].real)}).")
     lam, vecs = np.linalg.eig(flow.jacobian_at(saddle)[0])
     v = np.real(vecs[:, int(np.argmax(lam.real))])
-    v /= np.linalg.norm(v)
-    length = float(arclength(x_coarse)[-1])
     halves = {}
     for sign in (1.0, -1.0):
-        orbit, which = _descent_orbit(flow, saddle, sign * v, (start, end), length, 1e-10)
+        orbit, which = descent_orbit(flow, saddle, (start, end), direction=sign * v)
         if orbit is not None:
             halves[which] = orbit
     if set(halves) != {0, 1}:
