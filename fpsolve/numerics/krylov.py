@@ -209,7 +209,10 @@ def bicgstab(A, b, x0, inv_diag, rtol=1e-12, maxiter=200, dot=np.dot, atol=0.0,
         p = r + ((rho_new / rho) * (alpha / omega)) * (p - omega * v)
         p_hat = inv_diag * p
         v = A @ p_hat
-        alpha = rho_new / float(dot(r_hat, v))
+        rv = float(dot(r_hat, v))
+        if rv == 0.0:  # breakdown: the shadow residual is orthogonal to A p
+            break
+        alpha = rho_new / rv
         s = r - alpha * v
         s_hat = inv_diag * s
         t = A @ s_hat

@@ -265,3 +265,15 @@ def test_constant_schedule_check_is_the_general_check():
             except fp.InputError as err:
                 outcomes.append("error: " + str(err).split(";")[0].split(" at t")[0])
         assert outcomes[0] == outcomes[1], (value, outcomes)
+
+
+def test_bicgstab_breakdown_is_a_solver_error():
+    """A breakdown (here: A = [[0, 1], [1, 0]], where r̂·A p = 0 at once) ends in SolverError,
+    which the CPU step solve turns into its AMG fall-back, not a ZeroDivisionError."""
+    import scipy.sparse as sp
+
+    from fpsolve.numerics.krylov import bicgstab
+
+    A = sp.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    with pytest.raises(fp.SolverError, match="BiCGStab"):
+        bicgstab(A, np.array([1.0, 0.0]), np.zeros(2), np.ones(2))
