@@ -167,8 +167,7 @@ def gmres(A, b, M, x0=None, atol=0.0, restart=40, max_cycles=50, callback=None):
     return x, bool(beta <= tol(float(norm(x)))), beta, its
 
 
-def bicgstab(A, b, x0, inv_diag, rtol=1e-12, maxiter=200, dot=np.dot, atol=0.0,
-             where="bicgstab"):
+def bicgstab(A, b, x0, inv_diag, rtol=1e-12, maxiter=200, dot=np.dot, where="bicgstab"):
     """Solve A x = b by BiCGStab (van der Vorst 1992) preconditioned with the diagonal.
 
     For the well-conditioned matrices of implicit time steps, I − cΔt·L with cΔt·max|L_kk| of
@@ -178,14 +177,14 @@ def bicgstab(A, b, x0, inv_diag, rtol=1e-12, maxiter=200, dot=np.dot, atol=0.0,
     A : anything with ``A @ x`` (a scipy sparse matrix, a torch sparse tensor); b, x0 (start),
     inv_diag (1 / A's diagonal) : vectors of the same kind (numpy arrays or torch tensors);
     ``dot`` : their inner product (``torch.dot`` for tensors). Stops when the recursive
-    residual, and then the true one, is ≤ max(rtol·‖b‖, atol). Returns (x, iterations, true
+    residual, and then the true one, is ≤ rtol·‖b‖. Returns (x, iterations, true
     relative residual); raises SolverError after ``maxiter`` iterations or on a breakdown,
     naming ``where``.
     """
     bnorm = float(dot(b, b)) ** 0.5
     if bnorm == 0.0:
         return 0.0 * b, 0, 0.0
-    goal = max(rtol * bnorm, atol)
+    goal = rtol * bnorm
     x = x0 + 0.0
     r = b - A @ x
     r_hat = r + 0.0

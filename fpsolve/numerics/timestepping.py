@@ -40,7 +40,7 @@ from .exponential import Exponential
 from .generator import _csr_like, _csr_matvec, explicit_euler
 from .krylov import bicgstab
 from .linalg import LinearSolver, choose_solver
-from .torch_implicit import TorchImplicit, resolve_device  # torch itself is imported on use
+from .torch_implicit import DeviceSolve, resolve_device, to_device  # torch: on use
 
 SCHEMES = ("tr-bdf2", "backward-euler")
 METHODS = ("implicit", "explicit", "expm")
@@ -120,14 +120,21 @@ def _bdf2_rhs(p_mid, p, a, b):
 
 
 class _Implicit:
-    """Cached factorisations of I − c Δt L, keyed by the step size."""
+    """Cached solvers of I − c Δt L, keyed by the step size: an LU, a Jacobi-first Krylov solve,
+    or (``device``: a torch device name) the same Krylov solve on that device, where the steps
+    then keep their state (:mod:`fpsolve.numerics.torch_implicit`). ``iterations`` and
+    ``max_residual`` count the device solves' work."""
 
-    def __init__(self, L, scheme, ndim=None):
+    def __init__(self, L, scheme, ndim=None, device=None):
         self.L = L if isinstance(L, sp.csr_matrix) else sp.csr_matrix(L)
         self.ndim = ndim
         self.scheme = scheme
+        self.device = device
+        self.L_device = None if device is None else to_device(self.L, device)
         self.cache = {}
         self.factorisations = 0
+        self.iterations = 0
+        self.max_residual = 0.0
 
     #: factorisations kept per generator (oldest dropped first): a run with many distinct step
     #: sizes must not hold an LU for each (at 512², one is ≈ 60 MB)
@@ -140,7 +147,9 @@ class _Implicit:
             if len(self.cache) >= self.KEEP:
                 self.cache.pop(next(iter(self.cache)))
             A = _shifted_identity(self.L, c * dt)
-            if choose_solver(A.shape[0], self.ndim, "auto", reused=True) == "direct":
+            if self.device is not None:
+                self.cache[key] = DeviceSolve(A, self.device)
+            elif choose_solver(A.shape[0], self.ndim, "auto", reused=True) == "direct":
                 # a factorisation's own solve: the steps' vectors are already contiguous float
                 # arrays, which is all LinearSolver.solve would see to
                 self.cache[key] = LinearSolver(A, "auto", ndim=self.ndim, reused=True).lu.solve
@@ -152,6 +161,8 @@ class _Implicit:
     def step(self, p, dt, n=1):
         """``n`` steps of size ``dt`` from ``p``."""
         solve = self.solver(dt)
+        if self.device is not None:
+            return self._step_on_device(solve, p, dt, n)
         if self.scheme == "backward-euler":
             for _ in range(n):
                 p = solve(p)
@@ -163,6 +174,25 @@ class _Implicit:
             p_mid = solve(_trapezoid_rhs(L.data, L.indices, L.indptr, p, half))  # p + half·L p
             p = solve(_bdf2_rhs(p_mid, p, (1.0 - GAMMA) ** 2, GAMMA * (2.0 - GAMMA)))
         return p
+
+    def _step_on_device(self, solve, p, dt, n):
+        """The same stages with the state on the device, each solve started from the latest
+        state; a host array in and out."""
+        def run(b, x0):
+            x, its, res = solve(b, x0)
+            self.iterations += its
+            self.max_residual = max(self.max_residual, res)
+            return x
+
+        x = solve.vector(p)
+        half = 0.5 * GAMMA * dt
+        for _ in range(n):
+            if self.scheme == "backward-euler":
+                x = run(x, x)
+                continue
+            mid = run(x + half * (self.L_device @ x), x)
+            x = run((mid - (1.0 - GAMMA) ** 2 * x) / (GAMMA * (2.0 - GAMMA)), mid)
+        return x.cpu().numpy()
 
 
 class _JacobiFirst:
@@ -182,16 +212,16 @@ class _JacobiFirst:
     def __init__(self, A, ndim):
         self.A, self.ndim = A, ndim
         self.inv_diag = 1.0 / A.diagonal()
-        self.floor = 100.0 * np.finfo(float).eps * float(abs(A).sum(axis=1).max())
+        # relative to ‖b‖: 1e-12, or the attainable 100ε‖A‖∞ (see below) if that is larger
+        self.rtol = max(1e-12, 100.0 * np.finfo(float).eps * float(abs(A).sum(axis=1).max()))
         self.fallback = None
         self.iterations = 0
 
     def __call__(self, b):
         if self.fallback is None:
             try:
-                x, its, _ = bicgstab(self.A, b, b, self.inv_diag, rtol=1e-12,
-                                     maxiter=self.MAXITER,
-                                     atol=self.floor * float(np.linalg.norm(b)))
+                x, its, _ = bicgstab(self.A, b, b, self.inv_diag, rtol=self.rtol,
+                                     maxiter=self.MAXITER)
                 self.iterations += its
                 return x
             except SolverError:
@@ -283,13 +313,10 @@ def evolve(generator_at, p0, times, method="implicit", scheme="tr-bdf2", dt=None
         if (key, scheme, device) not in steppers:
             if len(steppers) >= _Implicit.KEEP:  # a long schedule: drop the oldest generator
                 steppers.pop(next(iter(steppers)))
-            if device is None:
-                steppers[key, scheme, device] = _Implicit(L, scheme, ndim)
-            else:
-                steppers[key, scheme, device] = TorchImplicit(L, scheme, device)
+            steppers[key, scheme, device] = _Implicit(L, scheme, ndim, device)
         stepper = steppers[key, scheme, device]
         f0 = stepper.factorisations
-        i0 = getattr(stepper, "iterations", 0)
+        i0 = stepper.iterations
         p = stepper.step(p, h, n)
         stats["factorisations"] += stepper.factorisations - f0
         stats["steps"] += n

@@ -9,18 +9,17 @@ and the shifted matrix of a time step is well conditioned (its diagonal grows wi
 off-diagonals do; the iteration counts are reported).
 
 Guarantees, and what differs from the CPU path: the same discrete scheme (same matrix, same
-stages), with each solve's relative residual ‖b − A x‖/‖b‖ ≤ ``rtol`` (default 1e-12) instead of
+stages), with each solve's relative residual ‖b − A x‖/‖b‖ ≤ :data:`RTOL` (1e-12) instead of
 a direct solve's round-off. Mass, exact for the direct solves, is therefore conserved to about
-``rtol`` per step (I − cΔt·L has unit column sums, so the mass of the solution equals that of
+that per step (I − cΔt·L has unit column sums, so the mass of the solution equals that of
 the right-hand side up to the residual's). Positivity as on the CPU path, to the same
-tolerance. Float64 throughout. A solve that does not reach ``rtol`` within ``maxiter``
+tolerance. Float64 throughout. A solve that does not reach it within :data:`MAXITER`
 iterations raises :class:`~fpsolve.errors.SolverError`.
 
 Needs the optional dependency torch; the CPU path never imports it.
 """
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -68,64 +67,31 @@ def to_device(A, device):
                                        size=A.shape, device=device, check_invariants=False)
 
 
-class TorchImplicit:
-    """Backward Euler or TR-BDF2 for dp/dt = L p on a torch device.
+class DeviceSolve:
+    """x = A⁻¹ b on a torch device for one shifted matrix A = I − cΔt·L of a time step: A and 1/its
+    diagonal moved to ``device`` once; each call is Jacobi-preconditioned BiCGStab to
+    :data:`RTOL`, within :data:`MAXITER` iterations (SolverError otherwise).
 
-    The interface of the CPU path's stepper (``timestepping._Implicit``): ``step(p, dt, n)``
-    and ``factorisations`` (here: shifted matrices built and moved to the device).
-    ``iterations`` counts the Krylov iterations, ``max_residual`` the largest relative residual
-    accepted."""
+    The time stepping (:mod:`fpsolve.numerics.timestepping`) keeps the state on the device
+    for a whole output interval (``vector`` moves it there). Calls return (x, iterations, true
+    relative residual)."""
 
-    GAMMA = 2.0 - math.sqrt(2.0)
-    KEEP = 8
-
-    def __init__(self, L, scheme, device, rtol=RTOL, maxiter=MAXITER):
-        self.device = resolve_device(device)
-        self.scheme = scheme
-        self.L_host = sp.csr_matrix(L)
-        self.L = to_device(self.L_host, self.device)
-        self.rtol, self.maxiter = rtol, maxiter
-        self.cache = {}
-        self.factorisations = 0
-        self.iterations = 0
-        self.max_residual = 0.0
-
-    def matrix(self, dt):
-        """(I − cΔt·L on the device, 1/its diagonal), built once per step size."""
+    def __init__(self, A, device):
         import torch
 
-        key = round(dt, 15)
-        if key not in self.cache:
-            c = self.GAMMA / 2.0 if self.scheme == "tr-bdf2" else 1.0
-            if len(self.cache) >= self.KEEP:
-                self.cache.pop(next(iter(self.cache)))
-            A = sp.identity(self.L_host.shape[0], format="csr") - (c * dt) * self.L_host
-            inv_diag = torch.from_numpy(1.0 / A.diagonal()).to(self.device)
-            self.cache[key] = (to_device(A, self.device), inv_diag)
-            self.factorisations += 1
-        return self.cache[key]
+        self.device = device
+        self.A = to_device(A, device)
+        self.inv_diag = torch.from_numpy(1.0 / sp.csr_matrix(A).diagonal()).to(device)
+        self.maxiter = MAXITER
 
-    def _solve(self, A, inv_diag, b, x0):
+    def vector(self, p):
+        """A host array as a float64 vector on the device."""
         import torch
 
-        x, its, res = bicgstab(A, b, x0, inv_diag, self.rtol, self.maxiter, dot=torch.dot,
-                               where="evolve(device=...)")
-        self.iterations += its
-        self.max_residual = max(self.max_residual, res)
-        return x
+        return torch.from_numpy(np.ascontiguousarray(p, dtype=np.float64)).to(self.device)
 
-    def step(self, p, dt, n=1):
-        """``n`` steps of size ``dt`` from the host array ``p``; returns a host array."""
+    def __call__(self, b, x0):
         import torch
 
-        A, inv_diag = self.matrix(dt)
-        x = torch.from_numpy(np.ascontiguousarray(p, dtype=np.float64)).to(self.device)
-        g = self.GAMMA
-        for _ in range(n):
-            if self.scheme == "backward-euler":
-                x = self._solve(A, inv_diag, x, x)
-                continue
-            # TR-BDF2: trapezoid to t + γΔt, then BDF2 through t, t + γΔt, t + Δt
-            mid = self._solve(A, inv_diag, x + (0.5 * g * dt) * (self.L @ x), x)
-            x = self._solve(A, inv_diag, (mid - (1.0 - g) ** 2 * x) / (g * (2.0 - g)), mid)
-        return x.cpu().numpy()
+        return bicgstab(self.A, b, x0, self.inv_diag, RTOL, self.maxiter, dot=torch.dot,
+                        where="evolve(device=...)")

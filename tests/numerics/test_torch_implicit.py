@@ -78,10 +78,11 @@ def test_bad_input_before_any_work(monkeypatch):
 
 
 def test_a_solve_that_does_not_converge_raises():
-    from fpsolve.numerics.torch_implicit import TorchImplicit
+    from fpsolve.numerics.timestepping import _Implicit
 
     m = ou_3d(12)
-    stepper = TorchImplicit(m.generator(), "backward-euler", "cpu", maxiter=2)
+    stepper = _Implicit(m.generator(), "backward-euler", ndim=3, device="cpu")
+    stepper.solver(1.0).maxiter = 2
     p = m.density(p0_3d).values.ravel()
     with pytest.raises(fp.SolverError, match="BiCGStab .* stopped at relative residual"):
         stepper.step(p, 1.0)
