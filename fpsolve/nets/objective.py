@@ -129,6 +129,15 @@ class Objective:
         """∇L(θ), a flat tensor of length d (θ defaults to the trained parameters)."""
         return grad(self.loss)(self.theta(theta)).detach()
 
+    def value_and_gradient(self, theta, weight_decay: float = 0.0):
+        """(L(θ) + ½λ‖θ‖², its gradient) as a float and a numpy array, for scipy's minimisers
+        (``scipy.optimize.minimize(obj.value_and_gradient, θ₀, jac=True)``); λ =
+        ``weight_decay``."""
+        t = torch.tensor(np.asarray(theta, dtype=float), dtype=self.dtype, requires_grad=True)
+        value = self.loss(t) + 0.5 * weight_decay * (t ** 2).sum()
+        (g,) = torch.autograd.grad(value, t)
+        return float(value.detach()), g.detach().numpy()
+
     def hvp(self, theta, v) -> torch.Tensor:
         """H(θ) v as the vector–Jacobian product of the gradient (reverse-over-reverse; H is
         symmetric, so vᵀH = Hv). For these small nets it is about twice as fast as

@@ -72,10 +72,8 @@ def _minimise(obj, theta, weight_decay, keep):
     """L-BFGS on the weight-decayed loss over the parameters where ``keep`` is 1 (the others
     stay where they are: their gradient is masked)."""
     def value_and_gradient(th):
-        t = torch.tensor(th, requires_grad=True)
-        value = obj.loss(t) + 0.5 * weight_decay * (t ** 2).sum()
-        (grad,) = torch.autograd.grad(value, t)
-        return float(value.detach()), grad.detach().numpy() * keep
+        value, grad = obj.value_and_gradient(th, weight_decay)
+        return value, grad * keep
 
     return so.minimize(value_and_gradient, theta, jac=True, method="L-BFGS-B",
                        options=dict(maxiter=20000, gtol=1e-11, ftol=1e-17)).x

@@ -144,10 +144,7 @@ def test_network_path_converges_at_small_size():
     obj = nets.Objective(nets.mlp(widths, activation="tanh", seed=0), data)
 
     def fg(th):
-        t = torch.tensor(th, requires_grad=True)
-        val = obj.loss(t) + 0.5 * wd * (t ** 2).sum()
-        (g,) = torch.autograd.grad(val, t)
-        return float(val.detach()), g.detach().numpy()
+        return obj.value_and_gradient(th, wd)
 
     dyn = network_dynamics(obj, lr=0.1, batch_size=16, floor=1e-5, state_dependent=False,
                            weight_decay=wd)

@@ -122,3 +122,17 @@ def test_curvature_input_errors(digits_net):
         nets.hessian(model, data, theta=np.zeros(5))
     with pytest.raises(InputError, match="quantity"):
         nets.hutchinson(model, data, quantity="det")
+
+
+def test_value_and_gradient_for_scipy():
+    """(L + ½λ‖θ‖², ∇) as numpy, against the Objective's own value and gradient (same autograd:
+    round-off only) and the weight decay's closed form."""
+    data = nets.teacher_student(n=40, n_features=3, hidden=(4,), noise=0.1, seed=0)
+    obj = nets.Objective(nets.mlp([3, 4, 1], activation="tanh", seed=0), data)
+    theta = obj.theta().numpy() + 0.1
+    v0, g0 = obj.value_and_gradient(theta)
+    assert v0 == pytest.approx(obj.value(theta), rel=1e-14)
+    np.testing.assert_allclose(g0, obj.gradient(theta).numpy(), rtol=1e-13, atol=1e-15)
+    v, g = obj.value_and_gradient(theta, 0.3)
+    assert v == pytest.approx(v0 + 0.15 * float(theta @ theta), rel=1e-14)
+    np.testing.assert_allclose(g, g0 + 0.3 * theta, rtol=1e-13, atol=1e-15)

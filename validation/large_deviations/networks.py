@@ -68,10 +68,7 @@ def network_map(ctx):
     obj = nets.Objective(nets.mlp(widths, activation="tanh", seed=0), data)
 
     def fg(th):
-        t = torch.tensor(th, requires_grad=True)
-        val = obj.loss(t) + 0.5 * wd * (t ** 2).sum()
-        (g,) = torch.autograd.grad(val, t)
-        return float(val), g.detach().numpy()
+        return obj.value_and_gradient(th, wd)
 
     frozen = network_dynamics(obj, lr=lr, batch_size=batch, floor=1e-8, state_dependent=False,
                               weight_decay=wd)
